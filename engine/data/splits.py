@@ -1,0 +1,100 @@
+"""Per-user random train/validation/test splits of implicit feedback, with cold-start users."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.data.types import Dataset
+from engine.data.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Binary user-by-item matrices; row r is user `user_ids[r]`, column c is item row c of the vocabulary.
+
+    Cold-start users keep their test rows but their train and validation rows are withheld from
+    fitting (`fit_train`); `train` still holds them so a benchmark can ask "what if this new user
+    told us their history without any retraining".
+    """
+
+    user_ids: np.ndarray
+    train: sp.csr_matrix
+    validation: sp.csr_matrix
+    test: sp.csr_matrix
+    cold_users: np.ndarray  # row indices
+
+    @property
+    def warm_mask(self) -> np.ndarray:
+        mask = np.ones(len(self.user_ids), dtype=bool)
+        mask[self.cold_users] = False
+        return mask
+
+    @property
+    def fit_train(self) -> sp.csr_matrix:
+        return _zero_rows(self.train, self.cold_users)
+
+    @property
+    def fit_validation(self) -> sp.csr_matrix:
+        return _zero_rows(self.validation, self.cold_users)
+
+
+def positives_matrix(dataset: Dataset, vocabulary: Vocabulary, threshold: float = 3.0) -> tuple[np.ndarray, sp.csr_matrix]:
+    """User ids and the binary user-by-item matrix of ratings >= threshold."""
+    positives = dataset.interactions.positives(threshold)
+    user_ids = np.array(sorted(dataset.users) if dataset.users else np.unique(positives.users), dtype=np.int64)
+    user_ids = np.union1d(user_ids, np.unique(positives.users))
+    rows = np.searchsorted(user_ids, positives.users)
+    item_lookup = vocabulary.item_index
+    cols = np.fromiter((item_lookup[int(i)] for i in positives.items), dtype=np.int64, count=len(positives))
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(user_ids), vocabulary.n_items)
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return user_ids, matrix
+
+
+def random_split(
+    user_ids: np.ndarray,
+    matrix: sp.csr_matrix,
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    cold_fraction: float = 0.1,
+    seed: int = 0,
+) -> Split:
+    """Each user's positives shuffled and cut 60/20/20; `cold_fraction` of users with test items go cold."""
+    if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
+        raise ValueError(f"split fractions must be non-negative and sum to 1, got {fractions}")
+    rng = np.random.default_rng(seed)
+    matrix = matrix.tocsr()
+    parts: list[list[np.ndarray]] = [[], [], []]
+    part_rows: list[list[np.ndarray]] = [[], [], []]
+    for row in range(matrix.shape[0]):
+        items = matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]].copy()
+        rng.shuffle(items)
+        n_train = int(round(fractions[0] * len(items)))
+        n_validation = int(round(fractions[1] * len(items)))
+        cuts = (items[:n_train], items[n_train : n_train + n_validation], items[n_train + n_validation :])
+        for part, chunk in enumerate(cuts):
+            parts[part].append(chunk)
+            part_rows[part].append(np.full(len(chunk), row, dtype=np.int64))
+    shape = matrix.shape
+    train, validation, test = (
+        sp.csr_matrix((np.ones(sum(map(len, p)), dtype=np.float32), (np.concatenate(r), np.concatenate(p))), shape=shape)
+        for p, r in zip(parts, part_rows)
+    )
+    with_test = np.flatnonzero(np.diff(test.indptr) > 0)
+    n_cold = int(round(cold_fraction * len(with_test)))
+    cold = np.sort(rng.choice(with_test, size=n_cold, replace=False)) if n_cold else np.empty(0, dtype=np.int64)
+    return Split(user_ids, train, validation, test, cold.astype(np.int64))
+
+
+def _zero_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    if len(rows) == 0:
+        return matrix
+    keep = np.ones(matrix.shape[0], dtype=np.float32)
+    keep[rows] = 0.0
+    result = sp.diags(keep) @ matrix
+    result.eliminate_zeros()
+    return result.tocsr()

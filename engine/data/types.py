@@ -1,0 +1,118 @@
+"""Typed records of a ratings dataset: catalogue, users and interactions."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# MovieLens 1M's age groups; MovieLens 100k's exact ages are put into the same groups.
+AGE_BUCKETS: tuple[str, ...] = ("Under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+")
+_ML1M_AGE_CODES = {1: "Under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+"}
+_BUCKET_LOWER_BOUNDS = (0, 18, 25, 35, 45, 50, 56)
+
+# MovieLens 1M's occupation codes (from its README).
+ML1M_OCCUPATIONS: tuple[str, ...] = (
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
+    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker",
+    "K-12 student", "lawyer", "programmer", "retired", "sales/marketing", "scientist",
+    "self-employed", "technician/engineer", "tradesman/craftsman", "unemployed", "writer",
+)
+
+GENDERS = {"F": "female", "M": "male"}
+
+
+def age_bucket(age: int) -> str:
+    """The MovieLens 1M age group of an age in years."""
+    if age < 0:
+        raise ValueError(f"age must not be negative, got {age}")
+    bucket = 0
+    for index, lower in enumerate(_BUCKET_LOWER_BOUNDS):
+        if age >= lower:
+            bucket = index
+    return AGE_BUCKETS[bucket]
+
+
+def age_bucket_from_ml1m_code(code: int) -> str:
+    try:
+        return _ML1M_AGE_CODES[code]
+    except KeyError:
+        raise ValueError(f"unknown MovieLens 1M age code {code}; expected one of {sorted(_ML1M_AGE_CODES)}")
+
+
+@dataclass(frozen=True)
+class Movie:
+    id: int
+    title: str
+    year: int | None = None
+    genres: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Title with year, as people write it: "Alien (1979)"."""
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    gender: str | None = None  # "F" or "M"
+    age: str | None = None  # one of AGE_BUCKETS
+    occupation: str | None = None
+    zip_code: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Interactions:
+    """Parallel arrays, one entry per rating. Timestamps are None when the source has none."""
+
+    users: np.ndarray  # int64
+    items: np.ndarray  # int64
+    ratings: np.ndarray  # float32
+    timestamps: np.ndarray | None = None  # int64
+
+    def __post_init__(self) -> None:
+        n = len(self.users)
+        if len(self.items) != n or len(self.ratings) != n or (self.timestamps is not None and len(self.timestamps) != n):
+            raise ValueError("interaction arrays must have equal lengths")
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def positives(self, threshold: float = 3.0) -> "Interactions":
+        """Implicit feedback: a rating of at least `threshold` is a positive (the RecoNet paper uses 3)."""
+        keep = self.ratings >= threshold
+        ts = self.timestamps[keep] if self.timestamps is not None else None
+        return Interactions(self.users[keep], self.items[keep], self.ratings[keep], ts)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    name: str
+    movies: dict[int, Movie]
+    users: dict[int, User]
+    interactions: Interactions
+    source: str = ""  # where the files came from, for messages and the manifest
+    _fingerprint: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """A content hash: a cached model trained on other data is never silently reused."""
+        if not self._fingerprint:
+            digest = hashlib.sha256()
+            for array in (self.interactions.users, self.interactions.items, self.interactions.ratings):
+                digest.update(np.ascontiguousarray(array).tobytes())
+            for user in sorted(self.users.values(), key=lambda u: u.id):
+                digest.update(f"{user.id}|{user.gender}|{user.age}|{user.occupation}\n".encode())
+            for movie in sorted(self.movies.values(), key=lambda m: m.id):
+                digest.update(f"{movie.id}|{'|'.join(movie.genres)}\n".encode())
+            self._fingerprint.append(digest.hexdigest()[:16])
+        return self._fingerprint[0]
+
+    @property
+    def has_titles(self) -> bool:
+        return any(not m.title.startswith("Item ") for m in self.movies.values())
+
+    @property
+    def genres(self) -> list[str]:
+        return sorted({g for m in self.movies.values() for g in m.genres})

@@ -1,0 +1,57 @@
+"""Profile matrices: each row a user's features (movies, user attributes, genres), weighted 1/|profile|."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from engine.data.vocabulary import Vocabulary
+
+
+def user_attribute_matrix(vocabulary: Vocabulary, attribute_rows: list[list[int]]) -> sp.csr_matrix:
+    """Binary (users x features) matrix of user attributes; `attribute_rows[u]` are embedding rows."""
+    rows = np.repeat(np.arange(len(attribute_rows)), [len(r) for r in attribute_rows])
+    cols = np.fromiter((c for r in attribute_rows for c in r), dtype=np.int64, count=len(rows))
+    return sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(attribute_rows), vocabulary.n_features)
+    )
+
+
+def profile_matrix(
+    vocabulary: Vocabulary,
+    history: sp.csr_matrix,
+    user_attributes: sp.csr_matrix | None,
+    use_item_attributes: bool,
+) -> sp.csr_matrix:
+    """Row-normalised (users x features) profiles from binary item histories and attribute rows.
+
+    Genres are the union over the kept movies, so removing a movie also removes a genre that only
+    it carried (no label leaks through its genre during training).
+    """
+    n_users = history.shape[0]
+    blocks = [history.astype(np.float32)]
+    n_item_cols = vocabulary.n_items
+    attributes = sp.csr_matrix((n_users, vocabulary.n_features - n_item_cols), dtype=np.float32)
+    if user_attributes is not None:
+        attributes = attributes + user_attributes[:, n_item_cols:]
+    if use_item_attributes and vocabulary.genre_feature_offset is not None:
+        genre_present = (history @ vocabulary.item_genres) > 0
+        start = vocabulary.genre_feature_offset - n_item_cols
+        genres = sp.csr_matrix(genre_present.astype(np.float32))
+        padded = sp.hstack(
+            [sp.csr_matrix((n_users, start)), genres, sp.csr_matrix((n_users, attributes.shape[1] - start - genres.shape[1]))]
+        )
+        attributes = attributes + padded
+    blocks.append(attributes)
+    profiles = sp.hstack(blocks, format="csr")
+    profiles.eliminate_zeros()
+    profiles.data[:] = 1.0
+    return normalise_rows(profiles)
+
+
+def normalise_rows(binary: sp.csr_matrix) -> sp.csr_matrix:
+    counts = np.diff(binary.indptr)
+    scale = np.divide(1.0, counts, out=np.zeros(len(counts), dtype=np.float64), where=counts > 0)
+    result = binary.copy().astype(np.float32)
+    result.data = np.repeat(scale, counts).astype(np.float32)
+    result.sort_indices()
+    return result

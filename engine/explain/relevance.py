@@ -1,0 +1,59 @@
+"""Explanations of the feature-relevance lens, as plain data the views draw and the conversation reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class FeatureRelevance:
+    kind: str  # "movie", "gender", "age", "occupation", "genre"
+    key: str  # movie id as text, or the attribute value
+    name: str  # readable: "Alien (1979)", "aged 25-34"
+    relevance: float  # signed share of the target logit
+
+
+@dataclass(frozen=True)
+class RelevanceExplanation:
+    item_id: int
+    title: str
+    probability: float  # softmax probability of the item
+    logit: float  # the target logit being explained
+    bias_share: float  # part of the logit carried by the model's biases, no feature
+    absorbed: float  # part taken by the epsilon stabiliser (0 for plain RecoNet)
+    # Every profile feature, most relevant first, as parallel tuples: building one object per
+    # feature for fifty explanations at a time would cost more than the whole explanation.
+    kinds: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    relevances: tuple[float, ...] = ()
+    note: str = ""  # e.g. why a fallback was used
+
+    @cached_property
+    def features(self) -> tuple[FeatureRelevance, ...]:
+        return tuple(map(FeatureRelevance, self.kinds, self.keys, self.names, self.relevances))
+
+    @property
+    def total_relevance(self) -> float:
+        return float(sum(self.relevances))
+
+    @property
+    def positive(self) -> tuple[FeatureRelevance, ...]:
+        return tuple(f for f in self.features if f.relevance > 0)
+
+    @property
+    def negative(self) -> tuple[FeatureRelevance, ...]:
+        return tuple(f for f in reversed(self.features) if f.relevance < 0)
+
+    def to_dict(self) -> dict:
+        return {
+            "item": {"id": self.item_id, "title": self.title},
+            "probability": self.probability,
+            "logit": self.logit,
+            "bias_share": self.bias_share,
+            "absorbed": self.absorbed,
+            "features": [
+                {"kind": f.kind, "id": f.key, "name": f.name, "relevance": f.relevance} for f in self.features
+            ],
+            "note": self.note,
+        }

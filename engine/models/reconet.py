@@ -5,12 +5,16 @@ the parameters, so an explanation never touches a model another thread may be tr
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import nn
+
+# torch warns once that sparse CSR support is "beta"; the one product used here is well supported.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def to_torch_csr(profiles: sp.csr_matrix) -> torch.Tensor:
         torch.from_numpy(profiles.indices.astype(np.int64)),
         torch.from_numpy(profiles.data.astype(np.float32)),
         size=profiles.shape,
+        check_invariants=False,  # scipy built these arrays; checking again costs time per batch
     )
 
 

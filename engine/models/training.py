@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,7 +34,6 @@ def train_reconet(
 ) -> TrainingResult:
     """Train until `validate` (recall@50 on validation) stops improving for `config.patience` epochs."""
     started = time.perf_counter()
-    warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
     torch.manual_seed(config.seed)
     module = RecoNetModule(vocabulary.n_features, vocabulary.n_items, config)
     optimiser = torch.optim.Adam(module.parameters(), lr=config.learning_rate)

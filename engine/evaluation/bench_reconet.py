@@ -2,8 +2,9 @@
 
 Protocol (RecoNet paper, section 5): ratings >= 3 are positives; each user's positives are split
 60/20/20 at random (seeded); 10% of users with test items are cold-start users whose history is
-withheld from training. recall@k = |top-k ∩ test| / |test| per user, ranking every item not in the
-user's train or validation positives, averaged over users with at least one test item.
+withheld from training. A model sees each user's training positives (and attributes) as input,
+as matrix-factorisation baselines must; recall@k = |top-k ∩ test| / |test| per user, ranking every
+item not in the user's train or validation positives, averaged over users with at least one test item.
 """
 from __future__ import annotations
 
@@ -178,12 +179,12 @@ def _evaluate(scorer: _Scorer, split: Split, vocabulary: Vocabulary) -> dict:
     cold = split.cold_users
     empty = sp.csr_matrix((len(cold), known.shape[1]), dtype=np.float32)
 
-    warm_scores = scorer.score_fn(known[warm], warm)
+    warm_scores = scorer.score_fn(split.train[warm], warm)
     result = {"recall_at_50": round(float(mean_recall_at_k(warm_scores, known[warm], split.test[warm], 50)), 4),
               "users": int(len(warm))}
     if len(cold):
         no_history = recall_at_k(scorer.score_fn(empty, cold), known[cold], split.test[cold], COLD_KS).mean(axis=0)
-        new_user = recall_at_k(scorer.score_fn(known[cold], cold), known[cold], split.test[cold], COLD_KS).mean(axis=0)
+        new_user = recall_at_k(scorer.score_fn(split.train[cold], cold), known[cold], split.test[cold], COLD_KS).mean(axis=0)
         result["cold_start_recall_at_k"] = [round(float(v), 4) for v in no_history]
         result["new_user_recall_at_k"] = [round(float(v), 4) for v in new_user]
         result["cold_users"] = int(len(cold))

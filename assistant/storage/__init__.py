@@ -1,0 +1,27 @@
+"""User data that outlives a run: saved profiles, chat history and small settings, in SQLite.
+
+Plain Python (sqlite3), no Qt, so it can be used from worker threads and tests.
+"""
+from assistant.storage.profile_store import (
+    ProfileDataError,
+    ProfileNameError,
+    ProfileNotFound,
+    ProfileStore,
+    ProfileStoreError,
+    StoredMessage,
+    StoredProfile,
+    default_path,
+)
+from assistant.storage.schema import LATEST_VERSION
+
+__all__ = [
+    "LATEST_VERSION",
+    "ProfileDataError",
+    "ProfileNameError",
+    "ProfileNotFound",
+    "ProfileStore",
+    "ProfileStoreError",
+    "StoredMessage",
+    "StoredProfile",
+    "default_path",
+]

@@ -1,0 +1,539 @@
+"""Saved profiles, chat history and small settings in one SQLite file in the user data folder.
+
+Every mutating call is one transaction, so a crash or a kill loses at most the edit in flight and
+never leaves a half-written profile. A file that SQLite cannot read, or one written by a newer
+version of the app, is moved aside (never deleted) and a fresh database is started; the store's
+`recovery_message` then says what happened and where the old file went, for the app to show.
+
+Plain Python sqlite3, no Qt: usable from tests and worker threads. The store holds one connection
+(opened with check_same_thread=False) and serialises every call with a lock.
+
+Journal mode: WAL with synchronous=FULL. WAL, because a commit appends to the log instead of
+rewriting pages in place, and readers never block the writer. FULL rather than NORMAL, because with
+WAL NORMAL keeps the file intact on a power cut but may roll back the last commits; FULL syncs the log
+on every commit, so an edit the user saw saved stays saved. Edits are tiny and come at human pace,
+so the extra fsync per commit costs nothing anyone notices.
+"""
+from __future__ import annotations
+
+import operator
+import os
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from assistant.storage import schema
+from engine.data.types import AGE_BUCKETS, GENDERS
+from engine.profile import Profile
+
+DATA_HOME_ENV = "CINEWHY_DATA_HOME"
+FILE_NAME = "profiles.sqlite3"
+MAX_NAME_LENGTH = 80
+SPEAKERS = ("user", "assistant")
+
+# SQLite's result codes for "this is not a readable database"; anything else (locked, busy, no
+# permission, disk full) is a problem of the moment, not of the file, and must never move it aside.
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class ProfileStoreError(Exception):
+    """Base class of the store's errors; each message is one sentence a user can act on."""
+
+
+class ProfileNotFound(ProfileStoreError, KeyError):
+    """No saved profile has this id (it was deleted, or never existed)."""
+
+    def __init__(self, profile_id: int):
+        self.profile_id = profile_id
+        super().__init__(f"No saved profile has id {profile_id}: it may have been deleted.")
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+class ProfileNameError(ProfileStoreError, ValueError):
+    """A profile name that is empty, too long, or already taken in its dataset."""
+
+
+class ProfileDataError(ProfileStoreError, ValueError):
+    """Profile content the engine would not accept (unknown gender or age group, a non-integer movie id)."""
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    id: int
+    name: str
+    dataset: str
+    movies: tuple[int, ...]
+    gender: str | None
+    age: str | None
+    occupation: str | None
+    created: float  # seconds since the epoch
+    updated: float
+
+    def to_profile(self) -> Profile:
+        return Profile(movies=self.movies, gender=self.gender, age=self.age, occupation=self.occupation)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    profile_id: int | None  # None for a conversation about no saved profile, or one since deleted
+    at: float
+    speaker: str  # "user" or "assistant"
+    text: str
+
+
+def default_path() -> Path:
+    """$CINEWHY_DATA_HOME/profiles.sqlite3 if set, else the platform's user data folder for cinewhy."""
+    override = os.environ.get(DATA_HOME_ENV)
+    folder = Path(override).expanduser() if override else Path(platformdirs.user_data_dir("cinewhy", appauthor=False))
+    return folder / FILE_NAME
+
+
+def clean_name(name: str) -> str:
+    """The name as it will be stored (trimmed, NFC-normalised), or ProfileNameError saying what is wrong."""
+    if not isinstance(name, str):
+        raise ProfileNameError(f"A profile name must be text, not {type(name).__name__}.")
+    text = unicodedata.normalize("NFC", name).strip()
+    if not text:
+        raise ProfileNameError("A profile name cannot be empty.")
+    if len(text) > MAX_NAME_LENGTH:
+        raise ProfileNameError(f"A profile name can be at most {MAX_NAME_LENGTH} characters; this one has {len(text)}.")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ProfileNameError("A profile name must be on one line, without tabs or control characters.")
+    return text
+
+
+def _name_key(name: str) -> str:
+    """Names are unique per dataset regardless of case: "Alice" and "alice" would look the same in a list."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _sort_key(name: str) -> str:
+    """Listing order ignores case and accents, so that "Élan" comes among the E's."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+class ProfileStore:
+    """The saved profiles of every dataset, in one SQLite file. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path | str | None = None, timeout: float = 5.0):
+        """Open (creating, migrating or recovering as needed) the store at `path`, by default
+        default_path(). `timeout`: seconds to wait for another process's write lock."""
+        self.path = Path(path) if path is not None else default_path()
+        self._timeout = timeout
+        self.recovery_message: str | None = None
+        self.moved_to: Path | None = None  # where a damaged or newer file was moved, if one was
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = self._open()
+
+    # ---- opening, checking, recovering ----------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        # First look at the file through a read-only connection, so that a file about to be moved
+        # aside is left byte for byte as it was (a read-write connection would checkpoint its WAL
+        # into it on close). Where that is not possible (no file yet, a hot rollback journal to
+        # replay), the read-write connection runs the same checks.
+        checked, problem = False, None
+        if self.path.exists() and self.path.stat().st_size > 0:
+            try:
+                problem, checked = self._inspect_read_only(), True
+            except sqlite3.DatabaseError as exc:
+                if _is_corruption(exc):
+                    problem, checked = ("corrupt", f"it is damaged ({exc})"), True
+        if problem is None:
+            conn = self._connect()
+            try:
+                problem = None if checked else self._problem_with(conn)
+                if problem is None:
+                    self._configure_and_migrate(conn)
+                    return conn
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    conn.close()
+                    raise ProfileStoreError(f"Could not open the saved profiles at {self.path}: {exc}.") from exc
+                problem = ("corrupt", f"it is damaged ({exc})")
+            conn.close()
+        kind, reason = problem
+        self.moved_to = self._move_aside(kind)
+        conn = self._connect()
+        try:
+            self._configure_and_migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self.recovery_message = (
+            f"The saved profiles file could not be used because {reason}, so a new, empty one was started. "
+            f"The old file was kept as {self.moved_to}."
+        )
+        return conn
+
+    def _inspect_read_only(self) -> tuple[str, str] | None:
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None)
+        try:
+            return self._problem_with(conn)
+        finally:
+            conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; every transaction below is an explicit BEGIN.
+        return sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+
+    @staticmethod
+    def _problem_with(conn: sqlite3.Connection) -> tuple[str, str] | None:
+        """Why this file cannot be used as it is, as (kind, reason), or None. Reads only."""
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            return "corrupt", f"it is damaged (integrity check: {rows[0][0]})"
+        if schema.is_foreign(conn):
+            return "corrupt", "it is not a CineWhy profiles database"
+        version = schema.user_version(conn)
+        if version > schema.LATEST_VERSION:
+            return "newer-schema", (
+                f"a newer version of CineWhy wrote it (schema version {version}; this version reads up to "
+                f"{schema.LATEST_VERSION}) - open it with that version, or rename it back after upgrading"
+            )
+        return None
+
+    @staticmethod
+    def _configure_and_migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")  # may stay "delete" where WAL is unsupported: still safe
+        conn.execute("PRAGMA synchronous = FULL")  # see the module docstring
+        conn.execute("PRAGMA foreign_keys = ON")
+        schema.migrate(conn)
+
+    def _move_aside(self, kind: str) -> Path:
+        """Rename the file (and its -wal/-shm/-journal companions, which belong to it) to
+        `profiles.sqlite3.<kind>-YYYYmmdd-HHMMSS`, never overwriting an earlier one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.{kind}-{stamp}")
+        counter = 2
+        while any(Path(f"{target}{suffix}").exists() for suffix in ("", *_SIDE_FILES)):
+            target = self.path.with_name(f"{self.path.name}.{kind}-{stamp}-{counter}")
+            counter += 1
+        try:
+            os.replace(self.path, target)
+            for suffix in _SIDE_FILES:
+                side = Path(f"{self.path}{suffix}")
+                if side.exists():
+                    os.replace(side, Path(f"{target}{suffix}"))
+        except OSError as exc:
+            raise ProfileStoreError(
+                f"The saved profiles file {self.path} cannot be used and could not be moved aside ({exc}); "
+                "move it yourself and start the app again."
+            ) from exc
+        return target
+
+    # ---- connection plumbing --------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "ProfileStore":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock: committed when the block ends, rolled back if it raises.
+        Reads use one too, so a listing never mixes two states of the file."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise ProfileStoreError("The profile store is closed.")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+                conn.execute("COMMIT")  # inside the try: a failed commit (disk full) is rolled back too
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # ---- profiles -------------------------------------------------------------------------------
+
+    def list_profiles(self, dataset: str) -> list[StoredProfile]:
+        """The dataset's saved profiles, sorted by name regardless of case and accents."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE dataset = ?", (dataset,)).fetchall()
+            movies: dict[int, list[int]] = {row[0]: [] for row in rows}
+            for profile_id, movie_id in conn.execute(
+                "SELECT m.profile_id, m.movie_id FROM profile_movies m JOIN profiles p ON p.id = m.profile_id "
+                "WHERE p.dataset = ? ORDER BY m.profile_id, m.position",
+                (dataset,),
+            ):
+                movies[profile_id].append(movie_id)
+        profiles = [_stored(row, movies[row[0]]) for row in rows]
+        return sorted(profiles, key=lambda p: (_sort_key(p.name), _name_key(p.name), p.name, p.id))
+
+    def get(self, profile_id: int) -> StoredProfile:
+        with self._transaction(write=False) as conn:
+            return self._get(conn, profile_id)
+
+    def find(self, dataset: str, name: str) -> StoredProfile | None:
+        """The dataset's profile with this name (case does not matter), or None."""
+        key = _name_key(name.strip())
+        with self._transaction(write=False) as conn:
+            for profile_id, stored_name in conn.execute("SELECT id, name FROM profiles WHERE dataset = ?", (dataset,)):
+                if _name_key(stored_name) == key:
+                    return self._get(conn, profile_id)
+        return None
+
+    def create(
+        self,
+        dataset: str,
+        name: str,
+        movies: Iterable[int] = (),
+        gender: str | None = None,
+        age: str | None = None,
+        occupation: str | None = None,
+    ) -> StoredProfile:
+        if not isinstance(dataset, str) or not dataset.strip():
+            raise ProfileDataError("A profile needs the name of its dataset, e.g. 'ml-100k'.")
+        name = clean_name(name)
+        movie_ids, gender, age, occupation = _content(movies, gender, age, occupation)
+        now = time.time()
+        with self._transaction() as conn:
+            self._check_name_free(conn, dataset, name)
+            cursor = conn.execute(
+                "INSERT INTO profiles (name, dataset, gender, age, occupation, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, dataset, gender, age, occupation, now, now),
+            )
+            profile_id = int(cursor.lastrowid)
+            self._write_movies(conn, profile_id, movie_ids)
+            return self._get(conn, profile_id)
+
+    def create_from(self, dataset: str, name: str, profile: Profile) -> StoredProfile:
+        return self.create(dataset, name, profile.movies, profile.gender, profile.age, profile.occupation)
+
+    def save(
+        self,
+        profile_id: int,
+        movies: Iterable[int] = (),
+        gender: str | None = None,
+        age: str | None = None,
+        occupation: str | None = None,
+    ) -> StoredProfile:
+        """Replace the profile's whole content (movie order is kept). Duplicate movie ids keep their
+        first place. One transaction: after a crash the profile is either all old or all new."""
+        movie_ids, *fields = _content(movies, gender, age, occupation)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE profiles SET gender = ?, age = ?, occupation = ?, updated = ? WHERE id = ?",
+                (*fields, time.time(), profile_id),
+            )
+            if cursor.rowcount == 0:
+                raise ProfileNotFound(profile_id)
+            conn.execute("DELETE FROM profile_movies WHERE profile_id = ?", (profile_id,))
+            self._write_movies(conn, profile_id, movie_ids)
+            return self._get(conn, profile_id)
+
+    def save_profile(self, profile_id: int, profile: Profile) -> StoredProfile:
+        return self.save(profile_id, profile.movies, profile.gender, profile.age, profile.occupation)
+
+    def rename(self, profile_id: int, new_name: str) -> StoredProfile:
+        new_name = clean_name(new_name)
+        with self._transaction() as conn:
+            current = self._get(conn, profile_id)
+            self._check_name_free(conn, current.dataset, new_name, except_id=profile_id)
+            conn.execute("UPDATE profiles SET name = ?, updated = ? WHERE id = ?", (new_name, time.time(), profile_id))
+            return self._get(conn, profile_id)
+
+    def duplicate(self, profile_id: int, new_name: str | None = None) -> StoredProfile:
+        """A copy with the same content, named `new_name` or "X (copy)", "X (copy 2)", ..."""
+        with self._transaction() as conn:
+            source = self._get(conn, profile_id)
+            if new_name is None:
+                name = self._free_copy_name(conn, source.dataset, source.name)
+            else:
+                name = clean_name(new_name)
+                self._check_name_free(conn, source.dataset, name)
+            now = time.time()
+            cursor = conn.execute(
+                "INSERT INTO profiles (name, dataset, gender, age, occupation, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, source.dataset, source.gender, source.age, source.occupation, now, now),
+            )
+            copy_id = int(cursor.lastrowid)
+            self._write_movies(conn, copy_id, source.movies)
+            return self._get(conn, copy_id)
+
+    def delete(self, profile_id: int) -> None:
+        """Delete the profile and its movies; its chat history is kept, no longer tied to a profile."""
+        with self._transaction() as conn:
+            if conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,)).rowcount == 0:
+                raise ProfileNotFound(profile_id)
+
+    def unique_name(self, dataset: str, base: str) -> str:
+        """`base` if no profile of the dataset has it, else "base (2)", "base (3)", ..."""
+        base = clean_name(base)
+        with self._transaction(write=False) as conn:
+            taken = self._taken_names(conn, dataset)
+        return _first_free(base, _numbered("", " ({})"), taken)
+
+    # ---- conversation and settings --------------------------------------------------------------
+
+    def add_message(self, profile_id: int | None, speaker: str, text: str) -> StoredMessage:
+        if speaker not in SPEAKERS:
+            raise ProfileDataError(f"Unknown speaker {speaker!r}: use 'user' or 'assistant'.")
+        if not isinstance(text, str):
+            raise ProfileDataError(f"A message must be text, not {type(text).__name__}.")
+        now = time.time()
+        with self._transaction() as conn:
+            if profile_id is not None:
+                self._get(conn, profile_id)  # a clear ProfileNotFound rather than a foreign-key error
+            cursor = conn.execute(
+                "INSERT INTO conversation (profile_id, at, speaker, text) VALUES (?, ?, ?, ?)",
+                (profile_id, now, speaker, text),
+            )
+            return StoredMessage(int(cursor.lastrowid), profile_id, now, speaker, text)
+
+    def messages(self, profile_id: int | None, limit: int | None = 100) -> list[StoredMessage]:
+        """The last `limit` messages about the profile (None: about no saved profile), oldest first."""
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT id, profile_id, at, speaker, text FROM conversation WHERE profile_id IS ? "
+                "ORDER BY id DESC LIMIT ?",
+                (profile_id, -1 if limit is None else limit),
+            ).fetchall()
+        return [StoredMessage(*row) for row in reversed(rows)]
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self._transaction(write=False) as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Store a text value (serialise anything else, e.g. as JSON); None removes the setting."""
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"setting values are text; serialise {type(value).__name__} first (e.g. as JSON)")
+        with self._transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    # ---- helpers inside a transaction -----------------------------------------------------------
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, profile_id: int) -> StoredProfile:
+        row = conn.execute(f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+        if row is None:
+            raise ProfileNotFound(profile_id)
+        movies = [m for (m,) in conn.execute(
+            "SELECT movie_id FROM profile_movies WHERE profile_id = ? ORDER BY position", (profile_id,)
+        )]
+        return _stored(row, movies)
+
+    @staticmethod
+    def _write_movies(conn: sqlite3.Connection, profile_id: int, movies: tuple[int, ...]) -> None:
+        conn.executemany(
+            "INSERT INTO profile_movies (profile_id, position, movie_id) VALUES (?, ?, ?)",
+            [(profile_id, position, movie_id) for position, movie_id in enumerate(movies)],
+        )
+
+    @staticmethod
+    def _taken_names(conn: sqlite3.Connection, dataset: str, except_id: int | None = None) -> set[str]:
+        return {
+            _name_key(name)
+            for profile_id, name in conn.execute("SELECT id, name FROM profiles WHERE dataset = ?", (dataset,))
+            if profile_id != except_id
+        }
+
+    def _check_name_free(self, conn: sqlite3.Connection, dataset: str, name: str, except_id: int | None = None) -> None:
+        if _name_key(name) in self._taken_names(conn, dataset, except_id):
+            raise ProfileNameError(f"A profile called '{name}' already exists.")
+
+    def _free_copy_name(self, conn: sqlite3.Connection, dataset: str, name: str) -> str:
+        base = _strip_copy_suffix(name)
+        taken = self._taken_names(conn, dataset)
+        return _first_free(base, _numbered(" (copy)", " (copy {})"), taken)
+
+
+_PROFILE_COLUMNS = "id, name, dataset, gender, age, occupation, created, updated"
+
+
+def _stored(row: tuple, movies: list[int]) -> StoredProfile:
+    profile_id, name, dataset, gender, age, occupation, created, updated = row
+    return StoredProfile(profile_id, name, dataset, tuple(movies), gender, age, occupation, created, updated)
+
+
+def _content(movies: Iterable[int], gender, age, occupation) -> tuple[tuple[int, ...], str | None, str | None, str | None]:
+    """Checked profile content: movie ids as plain ints (numpy integers too), duplicates dropped."""
+    if isinstance(movies, (str, bytes)):
+        raise ProfileDataError("Movies must be a sequence of movie ids, not text.")
+    ids: dict[int, None] = {}
+    for movie in movies:
+        if isinstance(movie, bool):
+            raise ProfileDataError(f"Movie ids are integers, not {movie!r}.")
+        try:
+            ids.setdefault(operator.index(movie), None)
+        except TypeError:
+            raise ProfileDataError(f"Movie ids are integers, not {movie!r}.") from None
+    if gender is not None and gender not in GENDERS:
+        raise ProfileDataError(f"Unknown gender {gender!r}: use 'F', 'M' or None.")
+    if age is not None and age not in AGE_BUCKETS:
+        raise ProfileDataError(f"Unknown age group {age!r}: use one of {', '.join(AGE_BUCKETS)}, or None.")
+    if occupation is not None and not isinstance(occupation, str):
+        raise ProfileDataError(f"An occupation is text, not {type(occupation).__name__}.")
+    return tuple(ids), gender, age, (occupation or None)
+
+
+def _strip_copy_suffix(name: str) -> str:
+    """"X (copy 3)" -> "X", so that copying a copy gives "X (copy 4)", not "X (copy 3) (copy)"."""
+    if name.endswith(")"):
+        head, sep, tail = name.rpartition(" (copy")
+        if sep and head and (tail == ")" or tail[1:-1].isdigit() and tail.startswith(" ")):
+            return head
+    return name
+
+
+def _first_free(base: str, suffixes: Iterator[str], taken: set[str]) -> str:
+    """The first of base + suffix not in `taken`; the base is shortened where needed so that the
+    name keeps within MAX_NAME_LENGTH."""
+    for tail in suffixes:
+        candidate = base[: MAX_NAME_LENGTH - len(tail)].rstrip() + tail if tail else base
+        if _name_key(candidate) not in taken:
+            return candidate
+    raise AssertionError("the suffixes are endless")
+
+
+def _numbered(first: str, template: str) -> Iterator[str]:
+    """first, then template.format(2), template.format(3), ..."""
+    yield first
+    n = 2
+    while True:
+        yield template.format(n)
+        n += 1
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _CORRUPT_CODES
+    # Python < 3.11 gives no code: fall back on the class (OperationalError is "locked", "busy", ...).
+    return type(exc) is sqlite3.DatabaseError

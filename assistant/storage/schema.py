@@ -1,0 +1,113 @@
+"""The saved-profiles database's schema and its migrations.
+
+The schema version is SQLite's `PRAGMA user_version`. `MIGRATIONS[n]` takes a database from version n
+to version n + 1; a fresh database is built by running every step from version 0. Each step runs in
+one transaction together with the `user_version` bump, so a crash during a migration leaves the file
+at the old version, never half-migrated.
+
+Rules for adding a step:
+- append to MIGRATIONS, never edit a step that has shipped (users' files were built by it);
+- plain SQL statements only, one per string: `executescript` would commit the open transaction;
+- a step that rebuilds a table must follow SQLite's "making other kinds of table schema changes"
+  procedure; foreign keys stay ON during migrations, so use `PRAGMA defer_foreign_keys = ON` there.
+
+Plain sqlite3, no Qt: the store is used from tests and worker threads.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+# "CWHY": marks the file as a CineWhy profiles database, so that a foreign SQLite file put at our
+# path is recognised and moved aside instead of being migrated into.
+APPLICATION_ID = 0x43574859
+
+_V1 = (
+    f"PRAGMA application_id = {APPLICATION_ID}",
+    """
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        gender TEXT CHECK (gender IN ('F', 'M')),
+        age TEXT,
+        occupation TEXT,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        UNIQUE (dataset, name)
+    )
+    """,
+    """
+    CREATE TABLE profile_movies (
+        profile_id INTEGER NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, movie_id),
+        UNIQUE (profile_id, position)
+    )
+    """,
+)
+
+_V2 = (
+    """
+    CREATE TABLE conversation (
+        id INTEGER PRIMARY KEY,
+        profile_id INTEGER REFERENCES profiles (id) ON DELETE SET NULL,
+        at REAL NOT NULL,
+        speaker TEXT NOT NULL CHECK (speaker IN ('user', 'assistant')),
+        text TEXT NOT NULL
+    )
+    """,
+    # The foreign key's child column needs an index, or every profile delete scans the table.
+    "CREATE INDEX conversation_by_profile ON conversation (profile_id, id)",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def application_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA application_id").fetchone()[0])
+
+
+def is_foreign(conn: sqlite3.Connection) -> bool:
+    """True for a SQLite file that some other program wrote: a different application id, or tables
+    in a file at version 0 (our step 0 -> 1 is atomic, so our own files are never in that state)."""
+    app_id = application_id(conn)
+    if app_id not in (0, APPLICATION_ID):
+        return True
+    if user_version(conn) == 0:
+        return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    return False
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
+    """Apply the steps from the database's version up to `target`, each in its own transaction.
+
+    `conn` must be in autocommit mode (isolation_level=None) so that the explicit BEGIN here is the
+    transaction. Returns the version reached. A database newer than `target` is left alone."""
+    if not 0 <= target <= LATEST_VERSION:
+        raise ValueError(f"schema version {target} is unknown: this code knows versions 0 to {LATEST_VERSION}")
+    if conn.isolation_level is not None:
+        raise ValueError("migrate() needs a connection opened with isolation_level=None")
+    while True:
+        # IMMEDIATE takes the write lock before reading the version, so two processes opening the
+        # same file at once cannot both run the same step.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = user_version(conn)
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

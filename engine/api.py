@@ -21,7 +21,7 @@ from engine.evaluation.ranking import top_k
 from engine.explain.lrp import feature_relevances
 from engine.explain.relevance import RelevanceExplanation
 from engine.models.builder import ServedModel, default_config, obtain_model
-from engine.models.profiles import user_attribute_matrix
+from engine.models.profiles import dataset_user_attributes
 from engine.models.reconet import RecoNetConfig
 from engine.profile import Profile, normalise_age, normalise_gender, normalise_occupation
 from engine.progress import SILENT, TaskState
@@ -113,11 +113,7 @@ class Engine:
         vocabulary = Vocabulary(data)
         config = config or default_config(data.name)
         user_ids, positives = positives_matrix(data, vocabulary, config.positive_threshold)
-        attribute_rows = [
-            vocabulary.user_attributes(u.gender, u.age, u.occupation) if u is not None else []
-            for u in (data.users.get(int(uid)) for uid in user_ids)
-        ]
-        attributes = user_attribute_matrix(vocabulary, attribute_rows)
+        attributes = dataset_user_attributes(vocabulary, data, user_ids)
         served = obtain_model(
             data, vocabulary, user_ids, positives, attributes, config, cache, state.sub(0.1, 1.0), retrain
         )

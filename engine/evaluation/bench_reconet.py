@@ -26,7 +26,7 @@ from engine.data.vocabulary import Vocabulary
 from engine.evaluation.metrics import mean_recall_at_k, recall_at_k
 from engine.models.baselines import EASE, ItemKNN, Popularity
 from engine.models.builder import ServedModel, default_config
-from engine.models.profiles import profile_matrix, user_attribute_matrix
+from engine.models.profiles import dataset_user_attributes, profile_matrix
 from engine.models.reconet import RecoNetConfig
 from engine.models.training import train_reconet, validation_recall
 from engine.progress import SILENT, TaskState
@@ -66,13 +66,7 @@ def run(
     vocabulary = Vocabulary(data)
     user_ids, positives = positives_matrix(data, vocabulary)
     split = random_split(user_ids, positives, seed=0)
-    attributes = user_attribute_matrix(
-        vocabulary,
-        [
-            vocabulary.user_attributes(u.gender, u.age, u.occupation) if u else []
-            for u in (data.users.get(int(i)) for i in user_ids)
-        ],
-    )
+    attributes = dataset_user_attributes(vocabulary, data, user_ids)
     base = default_config(data.name)
     if max_epochs:
         base = replace(base, max_epochs=max_epochs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
 
 
@@ -14,6 +15,15 @@ def user_attribute_matrix(vocabulary: Vocabulary, attribute_rows: list[list[int]
     return sp.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(attribute_rows), vocabulary.n_features)
     )
+
+
+def dataset_user_attributes(vocabulary: Vocabulary, dataset: Dataset, user_ids) -> sp.csr_matrix:
+    """The user-attribute matrix of a dataset's users, in the order of `user_ids`."""
+    rows = []
+    for user_id in user_ids:
+        user = dataset.users.get(int(user_id))
+        rows.append(vocabulary.user_attributes(user.gender, user.age, user.occupation) if user else [])
+    return user_attribute_matrix(vocabulary, rows)
 
 
 def profile_matrix(

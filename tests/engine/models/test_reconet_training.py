@@ -12,7 +12,7 @@ from engine.data.vocabulary import Vocabulary
 from engine.evaluation.metrics import mean_recall_at_k
 from engine.models.baselines import Popularity
 from engine.models.builder import default_config
-from engine.models.profiles import user_attribute_matrix
+from engine.models.profiles import dataset_user_attributes, user_attribute_matrix
 from engine.models.sampling import ExampleSampler, chain_lengths
 from engine.models.training import train_reconet, validation_recall
 
@@ -63,10 +63,7 @@ def ml100k_split():
     data = load_dataset("ml-100k", Path(root) / "ml-100k", offline=True)
     vocabulary = Vocabulary(data)
     user_ids, positives = positives_matrix(data, vocabulary)
-    attributes = user_attribute_matrix(
-        vocabulary,
-        [vocabulary.user_attributes(u.gender, u.age, u.occupation) for u in (data.users[int(i)] for i in user_ids)],
-    )
+    attributes = dataset_user_attributes(vocabulary, data, user_ids)
     return vocabulary, random_split(user_ids, positives, seed=0), attributes
 
 

@@ -61,6 +61,7 @@ class EngineLoader(QThread):
         self._request = request
         self._cancel = threading.Event()
         self._last: tuple[int, str] | None = None
+        self.error: EngineError | None = None  # what `failed` reported, for callers that act on its kind
 
     def cancel(self) -> None:
         """Ask the work to stop; it raises Cancelled at its next progress check."""
@@ -73,6 +74,7 @@ class EngineLoader(QThread):
         except Cancelled as error:
             self.cancelled.emit(str(error))
         except EngineError as error:
+            self.error = error
             self.failed.emit(str(error))
         except Exception as error:  # a bug: keep the trace on the console, show one sentence
             traceback.print_exc()

@@ -1,0 +1,532 @@
+"""CineWhy's main window: the profile panel (left), the live recommendation list (centre) and the
+explanation tabs, one per lens (right), with menus, shortcuts, undo and a status bar.
+
+Every profile edit is applied here: saved at once (a dataset user's profile is first copied into a
+saved profile "User N (edited)", since dataset users are read-only), pushed on the undo stack, and
+sent to the live recommender, whose newest result replaces the list and the Sankey view.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from html import escape
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.live_recommender import LiveRecommender, LiveResult
+from assistant.profile_panel import ProfilePanel
+from assistant.recommendation_list import RecommendationList
+from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
+from assistant.views.sankey_panel import SankeyPanel
+from engine.api import LENS_TITLES, Engine, Lens
+from engine.errors import EngineError
+from engine.data.types import GENDERS
+from engine.profile import Profile
+
+APP_TITLE = "CineWhy"
+UNDO_LIMIT = 100
+
+LENS_PLANS = {
+    Lens.INFLUENCE: "This tab will show which past ratings — yours, and other people's ratings of the "
+                    "recommended movie — moved its prediction most, as a graph of influential neighbours.",
+    Lens.EXPERTS: "This tab will show which interpretable expert (which subset of your profile) decided "
+                  "each prediction, as a timeline over your viewing session.",
+    Lens.PIXELS: "This tab will show heatmaps over the movies' posters: which pixels made two images "
+                 "a match for you.",
+}
+
+HELP_HTML = """
+<h3>CineWhy: recommendations that explain themselves</h3>
+<p><b>Left:</b> pick a dataset user, or one of your own saved profiles, and edit it: add movies
+(type any part of a title; case, punctuation and small typos do not matter), remove them, change
+gender, age group and occupation. Every edit updates the recommendations at once. Editing a
+dataset user's profile saves your changes as a new profile, “User N (edited)”.</p>
+<p><b>Centre:</b> the 20 movies the model recommends, best first. The bar shows each movie's
+probability relative to the top recommendation.</p>
+<p><b>Right:</b> why the selected movie is recommended. In the <i>Feature relevance</i> tab, each
+band flows from a part of your profile (a movie you liked, your gender, age or occupation) into the
+movie; its thickness is that feature's share of the movie's score (ε-LRP on RecoNet). Small
+contributions are grouped as “other features”. Hover a band for its exact relevance; click a movie
+band to find it in your profile. If an edit pushes the selected movie out of the top 20, it stays
+shown and a note gives its new rank.</p>
+<table cellspacing="6">
+<tr><td><b>Ctrl+F</b></td><td>find a movie to add</td></tr>
+<tr><td><b>Ctrl+N</b></td><td>new profile</td></tr>
+<tr><td><b>Ctrl+Z</b></td><td>undo the last profile edit</td></tr>
+<tr><td><b>Delete</b></td><td>remove the selected movies from the profile</td></tr>
+<tr><td><b>F1</b></td><td>this help</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
+</table>
+"""
+
+
+def user_label(engine: Engine, user_id: int) -> str:
+    user = engine.dataset.users.get(user_id)
+    facts = []
+    if user is not None:
+        facts = [GENDERS.get(user.gender or "", ""), user.age or "", user.occupation or ""]
+    text = " · ".join(f for f in facts if f)
+    return f"User {user_id}" + (f" — {text}" if text else "")
+
+
+def _model_text(engine: Engine) -> str:
+    info = engine.info
+    recall = info.validation_recall_at_50
+    return info.variant + (f" · validation recall@50 {recall:.3f}" if recall is not None else "")
+
+
+class MainWindow(QMainWindow):
+    """`source` is ("user", id) for a dataset user or ("saved", id) for a saved profile.
+    `resultShown(LiveResult)` fires after a fresh result is on screen; `closing` when the window closes."""
+
+    resultShown = Signal(object)
+    closing = Signal()
+
+    def __init__(self, engine: Engine, store: ProfileStore, settings: QSettings | None = None,
+                 start: tuple[str, int] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.engine = engine
+        self.store = store
+        self.settings = settings if settings is not None else QSettings("cinewhy", "CineWhy")
+        self.dataset = engine.info.dataset
+        self.profile = Profile()
+        self.source: tuple[str, int] | None = None
+        self.selected: int | None = None
+        self.last_result: LiveResult | None = None
+        self._undo: list[tuple[tuple[str, int], Profile]] = []
+        self._movies = {m.id: m for m in engine.movies()}
+
+        self.setWindowTitle(f"{APP_TITLE} — recommendations that explain themselves")
+        self.live = LiveRecommender(engine, self)
+        self.live.finished.connect(self._on_result)
+        self._build(engine)
+        self._build_menus()
+        self.resize(1400, 900)
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+
+        if store.recovery_message:
+            self.show_banner(store.recovery_message)
+        self._refresh_saved()
+        self._open(start or self._remembered_source(), record=False)
+
+    # ----- building -----
+
+    def _build(self, engine: Engine) -> None:
+        self.panel = ProfilePanel(engine.movies(), engine.occupations, self)
+        self.panel.set_users([(uid, user_label(engine, uid)) for uid in engine.user_ids()])
+        self.panel.userChosen.connect(lambda uid: self._open(("user", uid)))
+        self.panel.savedChosen.connect(lambda pid: self._open(("saved", pid)))
+        self.panel.newRequested.connect(self.new_profile)
+        self.panel.renameRequested.connect(lambda pid: self.rename_profile(pid))
+        self.panel.duplicateRequested.connect(self.duplicate_profile)
+        self.panel.deleteRequested.connect(lambda pid: self.delete_profile(pid))
+        self.panel.movieAdded.connect(self.add_movie)
+        self.panel.movieRemoved.connect(self.remove_movie)
+        self.panel.attributeChanged.connect(self.set_attribute)
+
+        centre = QWidget(self)
+        self.list_title = QLabel("Recommendations", centre, objectName="sectionTitle")
+        self.list_title.setWordWrap(True)
+        self.list_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.recommendations = RecommendationList(centre)
+        self.recommendations.movieSelected.connect(self.select_recommendation)
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(6, 6, 6, 6)
+        centre_layout.addWidget(self.list_title)
+        centre_layout.addWidget(self.recommendations, 1)
+        centre.setMinimumWidth(320)  # room for a title, its year and the score bar
+        self.panel.setMinimumWidth(290)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        relevance = QWidget(self.tabs)
+        self.notice = QLabel(relevance, objectName="notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
+        self.sankey = SankeyPanel(relevance)
+        self.sankey.movieClicked.connect(self._on_sankey_movie)
+        relevance_layout = QVBoxLayout(relevance)
+        relevance_layout.setContentsMargins(6, 6, 6, 6)
+        relevance_layout.addWidget(self.notice)
+        relevance_layout.addWidget(self.sankey, 1)
+        for lens, unavailable in Engine.lenses().items():
+            if unavailable is None and lens is Lens.RELEVANCE:
+                self.tabs.addTab(relevance, LENS_TITLES[lens])
+            else:
+                self.tabs.addTab(self._placeholder(lens, unavailable or ""), LENS_TITLES[lens])
+
+        self.banner = QLabel(self, objectName="banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        dismiss = QToolButton(self, text="Dismiss")
+        dismiss.clicked.connect(self.banner.hide)
+        dismiss.clicked.connect(dismiss.hide)
+        dismiss.hide()
+        self._dismiss = dismiss
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self.panel)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([330, 360, 710])
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
+        central = QWidget(self, objectName="central")
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addLayout(banner_row)
+        central_layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        info = engine.info
+        self.dataset_label = QLabel(f"{info.dataset} · {info.n_movies} movies, {info.n_users} users")
+        self.dataset_label.setToolTip(f"Data: {info.source}")
+        self.model_label = QLabel(_model_text(engine))
+        self.model_label.setToolTip(info.note or "The served RecoNet model")
+        self.timing_label = QLabel("explanation: —")
+        self.timing_label.setToolTip("Engine time for the last update: 20 recommendations with their explanations")
+        for label in (self.dataset_label, self.model_label, self.timing_label):
+            self.statusBar().addPermanentWidget(label)
+
+    def _placeholder(self, lens: Lens, unavailable: str) -> QWidget:
+        page = QWidget(self.tabs)
+        text = QLabel(f"<p>{escape(LENS_PLANS.get(lens, ''))}</p><p><b>{escape(unavailable)}</b></p>", page)
+        text.setWordWrap(True)
+        text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(18, 18, 18, 18)
+        layout.addWidget(text)
+        layout.addStretch(1)
+        return page
+
+    def _build_menus(self) -> None:
+        def action(menu, text, shortcut, handler, tip=""):
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.triggered.connect(handler)
+            menu.addAction(act)
+            return act
+
+        profile_menu = self.menuBar().addMenu("&Profile")
+        action(profile_menu, "&New profile…", "Ctrl+N", lambda: self.new_profile(),
+               "Create a new, empty profile")
+        action(profile_menu, "&Find a movie to add", "Ctrl+F", self.panel.focus_search,
+               "Type a title to add a movie to the profile")
+        profile_menu.addSeparator()
+        action(profile_menu, "&Export explanation…", None, self.sankey.export_dialog, "Save the diagram as PNG or SVG")
+        profile_menu.addSeparator()
+        action(profile_menu, "&Quit", "Ctrl+Q", self.close)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = action(edit_menu, "&Undo profile edit", "Ctrl+Z", self.undo,
+                                  "Restore the profile as it was before the last edit")
+        self.undo_action.setEnabled(False)
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&CineWhy help", "F1", self.show_help)
+
+    # ----- opening profiles -----
+
+    def _remembered_source(self) -> tuple[str, int]:
+        value = str(self.settings.value(f"last_profile/{self.dataset}", "") or "")
+        kind, _, number = value.partition(":")
+        if kind in ("user", "saved") and number.isdigit():
+            return kind, int(number)
+        return "user", self.engine.user_ids()[0]
+
+    def _open(self, source: tuple[str, int], record: bool = True) -> bool:
+        """Show a dataset user or a saved profile; `record` puts the switch on the undo stack."""
+        if source == self.source:
+            return True
+        kind, number = source
+        try:
+            if kind == "saved":
+                profile = self.store.get(number).to_profile()
+            else:
+                profile = self.engine.user_profile(number)  # a catalogue lookup, no scoring
+        except (ProfileStoreError, EngineError) as error:  # a forgotten profile or user: show the first user
+            if source == ("user", self.engine.user_ids()[0]):
+                raise
+            self.statusBar().showMessage(f"Could not open the last profile ({error}); showing the first user.", 8000)
+            return self._open(("user", self.engine.user_ids()[0]), record)
+        if record and self.source is not None:
+            self._push_undo()
+        self.source = source
+        self.selected = None  # another person's list: start from its top recommendation
+        self._show(profile)
+        self.settings.setValue(f"last_profile/{self.dataset}", f"{kind}:{number}")
+        return True
+
+    def open_user(self, user_id: int) -> bool:
+        return self._open(("user", int(user_id)))
+
+    def open_saved(self, profile_id: int) -> bool:
+        return self._open(("saved", int(profile_id)))
+
+    def source_name(self) -> str:
+        if self.source is None:
+            return ""
+        kind, number = self.source
+        if kind == "user":
+            return f"User {number}"
+        try:
+            return self.store.get(number).name
+        except ProfileStoreError:
+            return "Deleted profile"
+
+    # ----- editing -----
+
+    def add_movie(self, movie_id: int) -> None:
+        movie = self._movies.get(movie_id)
+        if movie is None or movie_id in self.profile.movies:
+            return
+        self._edit(self.profile.with_movie(movie_id), f"Added {movie.label}.")
+        self.panel.select_movie(movie_id)
+
+    def remove_movie(self, movie_id: int) -> None:
+        if movie_id not in self.profile.movies:
+            return
+        label = self._movies[movie_id].label if movie_id in self._movies else f"movie {movie_id}"
+        self._edit(self.profile.without_movie(movie_id), f"Removed {label}.")
+
+    def set_attribute(self, field: str, value: str | None) -> None:
+        if field not in ("gender", "age", "occupation") or getattr(self.profile, field) == value:
+            return
+        shown = GENDERS.get(value, value) if field == "gender" else value
+        self._edit(replace(self.profile, user_id=None, **{field: value}), f"{field.capitalize()}: {shown or 'not set'}.")
+
+    def _edit(self, profile: Profile, message: str) -> None:
+        self._push_undo()
+        if self.source is not None and self.source[0] == "user":
+            user_id = self.source[1]
+            stored = self.store.create_from(self.dataset, self.store.unique_name(self.dataset, f"User {user_id} (edited)"), profile)
+            self.source = ("saved", stored.id)
+            self._refresh_saved()
+            message += f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
+            self.settings.setValue(f"last_profile/{self.dataset}", f"saved:{stored.id}")
+        else:
+            self.store.save_profile(self.source[1], profile)
+            self._refresh_saved()
+        self._show(profile)
+        self.statusBar().showMessage(message, 8000)
+
+    def _push_undo(self) -> None:
+        self._undo.append((self.source, self.profile))
+        del self._undo[:-UNDO_LIMIT]
+        self.undo_action.setEnabled(True)
+
+    def undo(self) -> bool:
+        """Restore the profile (and the user or saved profile it belonged to) before the last edit."""
+        if not self._undo:
+            self.statusBar().showMessage("Nothing to undo.", 4000)
+            return False
+        source, profile = self._undo.pop()
+        self.undo_action.setEnabled(bool(self._undo))
+        if source[0] == "saved":
+            try:
+                self.store.save_profile(source[1], profile)
+            except ProfileNotFound:
+                return self.undo()
+            self._refresh_saved()
+        self.source = source
+        self.settings.setValue(f"last_profile/{self.dataset}", f"{source[0]}:{source[1]}")
+        self._show(profile)
+        self.statusBar().showMessage(f"Undone: {self.source_name()} is back as it was.", 6000)
+        return True
+
+    # ----- saved profiles -----
+
+    def new_profile(self, name: str | None = None) -> int | None:
+        suggestion = self.store.unique_name(self.dataset, "My profile")
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New profile", "Name of the new profile:", text=suggestion)
+            if not ok:
+                return None
+        try:
+            stored = self.store.create(self.dataset, name)
+        except ProfileStoreError as error:
+            QMessageBox.warning(self, APP_TITLE, str(error))
+            return None
+        self._refresh_saved()
+        self._open(("saved", stored.id))
+        self.statusBar().showMessage(f"Created “{stored.name}”: add movies with Ctrl+F.", 8000)
+        self.panel.focus_search()
+        return stored.id
+
+    def rename_profile(self, profile_id: int | None = None, name: str | None = None) -> bool:
+        profile_id = self._saved_id(profile_id)
+        if profile_id is None:
+            return False
+        current = self.store.get(profile_id).name
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Rename profile", "New name:", text=current)
+            if not ok:
+                return False
+        try:
+            stored = self.store.rename(profile_id, name)
+        except ProfileStoreError as error:
+            QMessageBox.warning(self, APP_TITLE, str(error))
+            return False
+        self._refresh_saved()
+        self._show_title()
+        self.statusBar().showMessage(f"Renamed “{current}” to “{stored.name}”.", 6000)
+        return True
+
+    def duplicate_profile(self, profile_id: int | None = None) -> int | None:
+        profile_id = self._saved_id(profile_id)
+        if profile_id is None:
+            return None
+        copy = self.store.duplicate(profile_id)
+        self._refresh_saved()
+        self._open(("saved", copy.id))
+        self.statusBar().showMessage(f"Saved a copy as “{copy.name}”.", 6000)
+        return copy.id
+
+    def delete_profile(self, profile_id: int | None = None, confirm: bool = True) -> bool:
+        profile_id = self._saved_id(profile_id)
+        if profile_id is None:
+            return False
+        name = self.store.get(profile_id).name
+        if confirm and QMessageBox.question(
+            self, "Delete profile", f"Delete the profile “{name}”? This cannot be undone."
+        ) != QMessageBox.StandardButton.Yes:
+            return False
+        self.store.delete(profile_id)
+        self._undo = [(s, p) for s, p in self._undo if s != ("saved", profile_id)]
+        self.undo_action.setEnabled(bool(self._undo))
+        self._refresh_saved()
+        if self.source == ("saved", profile_id):
+            self.source = None
+            self._open(("user", self.engine.user_ids()[0]), record=False)
+        self.statusBar().showMessage(f"Deleted “{name}”.", 6000)
+        return True
+
+    def _saved_id(self, profile_id: int | None) -> int | None:
+        if profile_id is not None:
+            return profile_id
+        if self.source is not None and self.source[0] == "saved":
+            return self.source[1]
+        self.statusBar().showMessage("Select one of your saved profiles first.", 5000)
+        return None
+
+    def _refresh_saved(self) -> None:
+        self.panel.set_saved_profiles(self.store.list_profiles(self.dataset))
+        if self.source is not None:
+            self.panel.mark_source(*self.source)
+
+    # ----- showing -----
+
+    def _show(self, profile: Profile) -> None:
+        """Show the profile in the panel and ask the live recommender for its recommendations."""
+        self.profile = profile
+        self._show_title()
+        self.panel.show_profile(self.panel_title(), profile)
+        if self.source is not None:
+            self.panel.mark_source(*self.source)
+        self.live.request(profile, self.selected)
+
+    def panel_title(self) -> str:
+        kind = "dataset user" if self.source and self.source[0] == "user" else "saved profile"
+        return f"{self.source_name()} ({kind})"
+
+    def _show_title(self) -> None:
+        self.list_title.setText(f"Recommendations for {self.source_name()}")
+        self.panel.set_title(self.panel_title())
+
+    def _on_result(self, result: LiveResult) -> None:
+        if not self.live.is_current(result):
+            return  # superseded by a newer edit: never flick back to stale results
+        if result.error:
+            self.show_banner(result.error)
+            return
+        self.last_result = result
+        selected = self.selected
+        if selected is None or (result.recommendation_for(selected) is None and result.selected_explanation is None):
+            selected = result.recommendations[0].movie.id if result.recommendations else None
+        self.selected = selected
+        self.recommendations.set_recommendations(result.recommendations, selected)
+        recommendation = result.recommendation_for(selected)
+        if recommendation is not None:
+            self._hide_notice()
+            self.sankey.set_explanation(recommendation.explanation)
+        else:
+            self.sankey.set_explanation(result.selected_explanation)
+            label = self._movies[selected].label if selected in self._movies else f"Movie {selected}"
+            if result.selected_rank is None:
+                self.show_notice(f"{label} is in your profile now, so it is no longer recommended; "
+                                 "its explanation stays shown until you pick another movie.")
+            else:
+                self.show_notice(f"{label} dropped to rank {result.selected_rank}; "
+                                 "its explanation stays shown until you pick another movie.")
+        self.timing_label.setText(f"explanation: {1000 * result.seconds:.0f} ms")
+        self.resultShown.emit(result)
+
+    def select_recommendation(self, movie_id: int) -> None:
+        """Show the explanation of a recommendation the user picked (it came with the list)."""
+        result = self.last_result
+        recommendation = result.recommendation_for(movie_id) if result is not None else None
+        if recommendation is None:
+            return
+        self.selected = movie_id
+        self.recommendations.select_movie(movie_id)
+        self._hide_notice()
+        self.sankey.set_explanation(recommendation.explanation)
+
+    def _on_sankey_movie(self, movie_id: int) -> None:
+        if self.panel.select_movie(movie_id):
+            label = self._movies[movie_id].label if movie_id in self._movies else f"Movie {movie_id}"
+            self.statusBar().showMessage(f"{label} is selected in the profile: press Delete to remove it.", 6000)
+
+    def show_notice(self, text: str) -> None:
+        """A note above the explanation, e.g. that the explained movie dropped out of the list."""
+        self.notice.setText(text)
+        self.notice.show()
+
+    def _hide_notice(self) -> None:
+        self.notice.hide()
+
+    def show_banner(self, text: str) -> None:
+        """A problem the user should know about (a recovered database, an engine error), until dismissed."""
+        self.banner.setText(text)
+        self.banner.show()
+        self._dismiss.show()
+
+    def show_help(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("CineWhy help")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(HELP_HTML)
+        box.exec()
+
+    # ----- closing -----
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+        self.live.stop()
+        self.closing.emit()
+        super().closeEvent(event)

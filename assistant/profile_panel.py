@@ -1,0 +1,295 @@
+"""The left-hand panel: pick a dataset user or one of your saved profiles, and edit the profile
+shown (its movies, gender, age group and occupation).
+
+The panel holds no profile state of its own: it shows what the window gives it and turns every
+user action into a signal; the window applies the edit, saves it and shows the result.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.storage import StoredProfile
+from assistant.title_search import TitleIndex
+from engine.data.types import AGE_BUCKETS, GENDERS, Movie
+from engine.profile import Profile
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NOT_SET = "not set"
+SEARCH_RESULTS = 8
+
+
+class ProfilePanel(QWidget):
+    userChosen = Signal(int)
+    savedChosen = Signal(int)
+    newRequested = Signal()
+    renameRequested = Signal(int)
+    duplicateRequested = Signal(int)
+    deleteRequested = Signal(int)
+    movieAdded = Signal(int)
+    movieRemoved = Signal(int)
+    attributeChanged = Signal(str, object)  # "gender" | "age" | "occupation", the new value or None
+
+    def __init__(self, movies: list[Movie], occupations: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("profilePanel")
+        self._movies = {m.id: m for m in movies}
+        self._index = TitleIndex(movies)
+        self._in_profile: set[int] = set()
+
+        self.sources = QTabWidget(self)
+        self.sources.addTab(self._build_users_tab(), "Dataset &users")
+        self.sources.addTab(self._build_saved_tab(), "My &profiles")
+
+        editor = QGroupBox("Profile", self)
+        self._editor = editor
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.gender_combo = self._combo("gender", [(NOT_SET, None)] + [(w, c) for c, w in GENDERS.items()])
+        self.age_combo = self._combo("age", [(NOT_SET, None)] + [(a, a) for a in AGE_BUCKETS])
+        self.occupation_combo = self._combo("occupation", [(NOT_SET, None)] + [(o, o) for o in occupations])
+        form.addRow("&Gender", self.gender_combo)
+        form.addRow("&Age", self.age_combo)
+        form.addRow("&Occupation", self.occupation_combo)
+
+        self.movie_list = QListWidget(editor)
+        self.movie_list.setAccessibleName("Movies in the profile")
+        self.movie_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.movie_list.installEventFilter(self)
+        self.movie_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.movie_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.movies_label = QLabel("Movies liked", editor)
+        self.remove_button = QPushButton("&Remove", editor)
+        self.remove_button.setToolTip("Remove the selected movies from the profile (Delete)")
+        self.remove_button.clicked.connect(self.remove_selected)
+        movies_header = QHBoxLayout()
+        movies_header.addWidget(self.movies_label, 1)
+        movies_header.addWidget(self.remove_button)
+
+        self.search_edit = QLineEdit(editor)
+        self.search_edit.setPlaceholderText("Find a movie to add (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Find a movie to add")
+        self.search_edit.textChanged.connect(self._search)
+        self.search_edit.returnPressed.connect(self.add_current_result)
+        self.search_edit.installEventFilter(self)
+        self.results = QListWidget(editor)
+        self.results.setAccessibleName("Matching movies")
+        self.results.itemActivated.connect(lambda item: self._add(item.data(ID_ROLE)))
+        self.results.setMaximumHeight(132)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.hide()
+
+        layout = QVBoxLayout(editor)
+        layout.addLayout(form)
+        layout.addLayout(movies_header)
+        layout.addWidget(self.movie_list, 1)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.results)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(self.sources, 2)
+        outer.addWidget(editor, 5)
+
+    # ----- building -----
+
+    def _build_users_tab(self) -> QWidget:
+        tab = QWidget(self)
+        self.user_filter = QLineEdit(tab)
+        self.user_filter.setPlaceholderText("Search users: id, gender, age, occupation")
+        self.user_filter.setClearButtonEnabled(True)
+        self.user_filter.textChanged.connect(self._filter_users)
+        self.user_list = QListWidget(tab)
+        self.user_list.setAccessibleName("Dataset users")
+        self.user_list.setUniformItemSizes(True)
+        self.user_list.itemClicked.connect(lambda item: self.userChosen.emit(item.data(ID_ROLE)))
+        self.user_list.itemActivated.connect(lambda item: self.userChosen.emit(item.data(ID_ROLE)))
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.user_filter)
+        layout.addWidget(self.user_list)
+        return tab
+
+    def _build_saved_tab(self) -> QWidget:
+        tab = QWidget(self)
+        self.saved_list = QListWidget(tab)
+        self.saved_list.setAccessibleName("Saved profiles")
+        self.saved_list.itemClicked.connect(lambda item: self.savedChosen.emit(item.data(ID_ROLE)))
+        self.saved_list.itemActivated.connect(lambda item: self.savedChosen.emit(item.data(ID_ROLE)))
+        buttons = QHBoxLayout()
+        for text, tip, handler in (
+            ("&New", "A new, empty profile (Ctrl+N)", self.newRequested.emit),
+            ("Rena&me…", "Rename the selected profile", lambda: self._on_selected(self.renameRequested)),
+            ("Dup&licate", "Copy the selected profile", lambda: self._on_selected(self.duplicateRequested)),
+            ("&Delete…", "Delete the selected profile", lambda: self._on_selected(self.deleteRequested)),
+        ):
+            button = QPushButton(text, tab)
+            button.setToolTip(tip)
+            button.clicked.connect(handler)
+            buttons.addWidget(button)
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.saved_list)
+        layout.addLayout(buttons)
+        return tab
+
+    def _combo(self, field: str, entries: list[tuple[str, str | None]]) -> QComboBox:
+        combo = QComboBox(self)
+        for text, value in entries:
+            combo.addItem(text, value)
+        combo.activated.connect(lambda row: self.attributeChanged.emit(field, combo.itemData(row)))
+        return combo
+
+    # ----- what the window shows -----
+
+    def set_users(self, users: list[tuple[int, str]]) -> None:
+        self.user_list.clear()
+        for user_id, label in users:
+            item = QListWidgetItem(label)
+            item.setData(ID_ROLE, user_id)
+            self.user_list.addItem(item)
+        self._filter_users(self.user_filter.text())
+
+    def set_saved_profiles(self, profiles: list[StoredProfile]) -> None:
+        self.saved_list.clear()
+        for stored in profiles:
+            count = len(stored.movies)
+            item = QListWidgetItem(f"{stored.name}  ({count} movie{'s' if count != 1 else ''})")
+            item.setData(ID_ROLE, stored.id)
+            item.setToolTip(stored.name)
+            self.saved_list.addItem(item)
+
+    def mark_source(self, kind: str, source_id: int) -> None:
+        """Highlight the user or saved profile being shown, without emitting anything."""
+        for widget, wanted in ((self.user_list, "user"), (self.saved_list, "saved")):
+            widget.blockSignals(True)
+            widget.clearSelection()
+            if kind == wanted:
+                for row in range(widget.count()):
+                    if widget.item(row).data(ID_ROLE) == source_id:
+                        widget.setCurrentRow(row)
+                        widget.scrollToItem(widget.item(row))
+                        break
+            widget.blockSignals(False)
+        self.sources.setCurrentIndex(0 if kind == "user" else 1)
+
+    def set_title(self, title: str) -> None:
+        self._editor.setTitle(title)
+
+    def show_profile(self, title: str, profile: Profile) -> None:
+        self.set_title(title)
+        for combo, value in (
+            (self.gender_combo, profile.gender),
+            (self.age_combo, profile.age),
+            (self.occupation_combo, profile.occupation),
+        ):
+            row = combo.findData(value)
+            combo.setCurrentIndex(row if row >= 0 else 0)
+        self.movie_list.clear()
+        for movie_id in profile.movies:
+            movie = self._movies.get(movie_id)
+            item = QListWidgetItem(movie.label if movie else f"Movie {movie_id}")
+            item.setData(ID_ROLE, movie_id)
+            if movie is not None:
+                item.setToolTip(f"{movie.label}\n{', '.join(movie.genres)}")
+            self.movie_list.addItem(item)
+        count = len(profile.movies)
+        self.movies_label.setText(f"Movies liked ({count})")
+        self._in_profile = set(profile.movies)
+        self._search(self.search_edit.text())
+
+    def select_movie(self, movie_id: int) -> bool:
+        """Select the movie in the profile's list (e.g. after a click in the Sankey view)."""
+        for row in range(self.movie_list.count()):
+            item = self.movie_list.item(row)
+            if item.data(ID_ROLE) == movie_id:
+                self.movie_list.setCurrentItem(item, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                self.movie_list.scrollToItem(item)
+                return True
+        return False
+
+    def selected_movies(self) -> list[int]:
+        return [item.data(ID_ROLE) for item in self.movie_list.selectedItems()]
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    # ----- user actions -----
+
+    def remove_selected(self) -> None:
+        for movie_id in self.selected_movies():
+            self.movieRemoved.emit(movie_id)
+
+    def add_current_result(self) -> None:
+        item = self.results.currentItem() or (self.results.item(0) if self.results.count() else None)
+        if item is not None:
+            self._add(item.data(ID_ROLE))
+
+    def _add(self, movie_id: int) -> None:
+        if movie_id in self._in_profile:
+            return
+        self.search_edit.clear()
+        self.movieAdded.emit(movie_id)
+
+    def _search(self, text: str) -> None:
+        self.results.clear()
+        matches = self._index.search(text, SEARCH_RESULTS) if text.strip() else []
+        for match in matches:
+            owned = match.movie.id in self._in_profile
+            item = QListWidgetItem(match.movie.label + ("  ✓ in profile" if owned else ""))
+            item.setData(ID_ROLE, match.movie.id)
+            item.setToolTip(f"{match.movie.label}\n{', '.join(match.movie.genres)}")
+            if owned:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            self.results.addItem(item)
+        if matches:
+            first = next((r for r in range(self.results.count()) if self.results.item(r).flags() & Qt.ItemFlag.ItemIsEnabled), 0)
+            self.results.setCurrentRow(first)
+        elif text.strip():
+            self.results.addItem(QListWidgetItem("No movie matches"))
+            self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self.results.setVisible(bool(text.strip()))
+
+    def _filter_users(self, text: str) -> None:
+        words = text.casefold().split()
+        for row in range(self.user_list.count()):
+            item = self.user_list.item(row)
+            label = item.text().casefold()
+            item.setHidden(not all(word in label for word in words))
+
+    def _on_selected(self, signal) -> None:
+        item = self.saved_list.currentItem()
+        if item is not None:
+            signal.emit(item.data(ID_ROLE))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            if watched is self.search_edit and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.results.count():
+                step = 1 if event.key() == Qt.Key.Key_Down else -1
+                row = max(0, min(self.results.count() - 1, self.results.currentRow() + step))
+                self.results.setCurrentRow(row)
+                return True
+            if watched is self.search_edit and event.key() == Qt.Key.Key_Escape:
+                self.search_edit.clear()
+                return True
+            if watched is self.movie_list and event.matches(QKeySequence.StandardKey.Delete):
+                self.remove_selected()
+                return True
+        return super().eventFilter(watched, event)

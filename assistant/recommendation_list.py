@@ -1,0 +1,189 @@
+"""The recommendation list: a model of `Recommendation`s and a delegate that draws each as rank,
+title, year, genres and a score bar scaled to the top recommendation."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from engine.api import Recommendation
+
+MOVIE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+RECOMMENDATION_ROLE = Qt.ItemDataRole.UserRole + 2
+BAR_COLOUR = QColor("#8fb0ff")
+BAR_TRACK = QColor("#e6eaf3")
+SELECTED_BACKGROUND = QColor("#dde7ff")
+SEPARATOR = QColor("#eceef2")
+
+
+class RecommendationModel(QAbstractListModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._items: list[Recommendation] = []
+        self._top = 0.0
+
+    def set_recommendations(self, recommendations: list[Recommendation]) -> None:
+        self.beginResetModel()
+        self._items = list(recommendations)
+        self._top = max((r.probability for r in self._items), default=0.0)
+        self.endResetModel()
+
+    def recommendations(self) -> list[Recommendation]:
+        return list(self._items)
+
+    def row_of(self, movie_id: int | None) -> int | None:
+        return next((row for row, r in enumerate(self._items) if r.movie.id == movie_id), None)
+
+    def share(self, recommendation: Recommendation) -> float:
+        """The bar's length: the probability relative to the top recommendation's."""
+        return recommendation.probability / self._top if self._top > 0 else 0.0
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        recommendation = self._items[index.row()]
+        movie = recommendation.movie
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{recommendation.rank}. {movie.label}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            genres = ", ".join(movie.genres) or "no genre listed"
+            return (f"{movie.label}\n{genres}\nProbability {100 * recommendation.probability:.3f} % "
+                    f"(logit {recommendation.logit:.3f})")
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Rank {recommendation.rank}: {movie.label}, {100 * recommendation.probability:.2f} percent"
+        if role == MOVIE_ID_ROLE:
+            return movie.id
+        if role == RECOMMENDATION_ROLE:
+            return recommendation
+        return None
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """Two lines per movie: rank + title (year) on the first, genres and the score bar on the second."""
+
+    PADDING = 8
+    RANK_WIDTH = 30
+    BAR_WIDTH = 84
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        metrics = QFontMetrics(option.font)
+        return QSize(240, 2 * metrics.height() + 2 * self.PADDING + 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        recommendation: Recommendation | None = index.data(RECOMMENDATION_ROLE)
+        if recommendation is None:
+            return super().paint(painter, option, index)
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        painter.fillRect(option.rect, SELECTED_BACKGROUND if selected else palette.color(QPalette.ColorRole.Base))
+        painter.setPen(SEPARATOR)
+        painter.drawLine(option.rect.bottomLeft(), option.rect.bottomRight())
+        if selected:
+            painter.fillRect(QRect(option.rect.left(), option.rect.top(), 4, option.rect.height()), BAR_COLOUR.darker(130))
+        text = palette.color(QPalette.ColorRole.Text)
+        muted = QColor(text)
+        muted.setAlphaF(0.72)
+        rect = option.rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
+        metrics = QFontMetrics(option.font)
+        line = metrics.height()
+
+        rank_font = QFont(option.font)
+        rank_font.setBold(True)
+        painter.setFont(rank_font)
+        painter.setPen(text)
+        painter.drawText(QRect(rect.left(), rect.top(), self.RANK_WIDTH, line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{recommendation.rank}.")
+
+        left = rect.left() + self.RANK_WIDTH
+        width = rect.right() - left
+        movie = recommendation.movie
+        year = f" ({movie.year})" if movie.year else ""
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        title_metrics = QFontMetrics(title_font)
+        year_width = metrics.horizontalAdvance(year)
+        title = title_metrics.elidedText(movie.title, Qt.TextElideMode.ElideRight, max(20, width - year_width))
+        painter.setFont(title_font)
+        painter.drawText(QRect(left, rect.top(), width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        title_width = title_metrics.horizontalAdvance(title)
+        painter.drawText(QRect(left + title_width, rect.top(), max(0, width - title_width), line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, year)
+
+        second = rect.top() + line + 4
+        bar_width = min(self.BAR_WIDTH, max(40, width // 3))
+        genres_width = width - bar_width - 8
+        genres = metrics.elidedText(" · ".join(movie.genres) or "no genre listed", Qt.TextElideMode.ElideRight, genres_width)
+        painter.drawText(QRect(left, second, genres_width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, genres)
+
+        model = index.model()
+        share = model.share(recommendation) if isinstance(model, RecommendationModel) else 0.0
+        bar = QRectF(rect.right() - bar_width, second + line * 0.2, bar_width, line * 0.6)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(BAR_TRACK)
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.setBrush(BAR_COLOUR)
+        painter.drawRoundedRect(QRectF(bar.left(), bar.top(), max(3.0, bar.width() * share), bar.height()), 3, 3)
+        painter.restore()
+
+
+class RecommendationList(QListView):
+    """Emits `movieSelected(int)` when the user selects a recommendation (not when code does)."""
+
+    movieSelected = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("recommendations")
+        self.setAccessibleName("Recommendations")
+        self._model = RecommendationModel(self)
+        self.setModel(self._model)
+        self.setItemDelegate(RecommendationDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformItemSizes(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._quiet = False
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    @property
+    def recommendation_model(self) -> RecommendationModel:
+        return self._model
+
+    def set_recommendations(self, recommendations: list[Recommendation], select: int | None) -> None:
+        """Replace the list and select `select` if it is in it, without emitting movieSelected."""
+        self._quiet = True
+        try:
+            self._model.set_recommendations(recommendations)
+            self.select_movie(select)
+        finally:
+            self._quiet = False
+
+    def select_movie(self, movie_id: int | None) -> bool:
+        row = self._model.row_of(movie_id)
+        self._quiet, was_quiet = True, self._quiet
+        try:
+            if row is None:
+                self.clearSelection()
+                self.setCurrentIndex(QModelIndex())
+                return False
+            index = self._model.index(row)
+            self.setCurrentIndex(index)
+            self.scrollTo(index)
+            return True
+        finally:
+            self._quiet = was_quiet
+
+    def selected_movie(self) -> int | None:
+        index = self.currentIndex()
+        return index.data(MOVIE_ID_ROLE) if index.isValid() else None
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not self._quiet and current.isValid():
+            self.movieSelected.emit(current.data(MOVIE_ID_ROLE))

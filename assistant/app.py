@@ -227,9 +227,9 @@ class AppController(QObject):
 
     def _start_source(self, engine) -> tuple[str, int] | None:
         if self._args.profile:
-            return "saved", _find_profile(self._store, engine.info.dataset, self._args.profile).id
+            return "saved", _find_profile(self._store, engine.catalogue.info.dataset, self._args.profile).id
         if self._args.user is not None:
-            engine.user_profile(self._args.user)  # a clear error for an unknown user
+            engine.catalogue.user_profile(self._args.user)  # a clear error for an unknown user
             return "user", self._args.user
         return None  # the window restores the last profile
 

@@ -31,6 +31,7 @@ from assistant.recommendation_list import RecommendationList
 from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.sankey_panel import SankeyPanel
 from engine.api import LENS_TITLES, Engine, Lens
+from engine.catalogue import Catalogue, ModelInfo
 from engine.errors import EngineError
 from engine.data.types import GENDERS
 from engine.profile import Profile
@@ -72,8 +73,8 @@ shown and a note gives its new rank.</p>
 """
 
 
-def user_label(engine: Engine, user_id: int) -> str:
-    user = engine.dataset.users.get(user_id)
+def user_label(catalogue: Catalogue, user_id: int) -> str:
+    user = catalogue.user(user_id)
     facts = []
     if user is not None:
         facts = [GENDERS.get(user.gender or "", ""), user.age or "", user.occupation or ""]
@@ -81,8 +82,7 @@ def user_label(engine: Engine, user_id: int) -> str:
     return f"User {user_id}" + (f" — {text}" if text else "")
 
 
-def _model_text(engine: Engine) -> str:
-    info = engine.info
+def _model_text(info: ModelInfo) -> str:
     recall = info.validation_recall_at_50
     return info.variant + (f" · validation recall@50 {recall:.3f}" if recall is not None else "")
 
@@ -100,18 +100,20 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.store = store
         self.settings = settings if settings is not None else QSettings("cinewhy", "CineWhy")
-        self.dataset = engine.info.dataset
+        # The window reads only the catalogue (plain data); every engine call runs on the worker.
+        self.catalogue = engine.catalogue
+        self.dataset = self.catalogue.info.dataset
         self.profile = Profile()
         self.source: tuple[str, int] | None = None
         self.selected: int | None = None
         self.last_result: LiveResult | None = None
         self._undo: list[tuple[tuple[str, int], Profile]] = []
-        self._movies = {m.id: m for m in engine.movies()}
+        self._movies = {m.id: m for m in self.catalogue.movies}
 
         self.setWindowTitle(f"{APP_TITLE} — recommendations that explain themselves")
         self.live = LiveRecommender(engine, self)
         self.live.finished.connect(self._on_result)
-        self._build(engine)
+        self._build(self.catalogue)
         self._build_menus()
         self.resize(1400, 900)
         geometry = self.settings.value("window/geometry")
@@ -125,9 +127,9 @@ class MainWindow(QMainWindow):
 
     # ----- building -----
 
-    def _build(self, engine: Engine) -> None:
-        self.panel = ProfilePanel(engine.movies(), engine.occupations, self)
-        self.panel.set_users([(uid, user_label(engine, uid)) for uid in engine.user_ids()])
+    def _build(self, catalogue: Catalogue) -> None:
+        self.panel = ProfilePanel(catalogue.movies, list(catalogue.occupations), self)
+        self.panel.set_users([(uid, user_label(catalogue, uid)) for uid in catalogue.user_ids])
         self.panel.userChosen.connect(lambda uid: self._open(("user", uid)))
         self.panel.savedChosen.connect(lambda pid: self._open(("saved", pid)))
         self.panel.newRequested.connect(self.new_profile)
@@ -202,10 +204,10 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
-        info = engine.info
+        info = catalogue.info
         self.dataset_label = QLabel(f"{info.dataset} · {info.n_movies} movies, {info.n_users} users")
         self.dataset_label.setToolTip(f"Data: {info.source}")
-        self.model_label = QLabel(_model_text(engine))
+        self.model_label = QLabel(_model_text(info))
         self.model_label.setToolTip(info.note or "The served RecoNet model")
         self.timing_label = QLabel("explanation: —")
         self.timing_label.setToolTip("Engine time for the last update: 20 recommendations with their explanations")
@@ -256,7 +258,7 @@ class MainWindow(QMainWindow):
         kind, _, number = value.partition(":")
         if kind in ("user", "saved") and number.isdigit():
             return kind, int(number)
-        return "user", self.engine.user_ids()[0]
+        return "user", self.catalogue.user_ids[0]
 
     def _open(self, source: tuple[str, int], record: bool = True) -> bool:
         """Show a dataset user or a saved profile; `record` puts the switch on the undo stack."""
@@ -267,12 +269,12 @@ class MainWindow(QMainWindow):
             if kind == "saved":
                 profile = self.store.get(number).to_profile()
             else:
-                profile = self.engine.user_profile(number)  # a catalogue lookup, no scoring
+                profile = self.catalogue.user_profile(number)
         except (ProfileStoreError, EngineError) as error:  # a forgotten profile or user: show the first user
-            if source == ("user", self.engine.user_ids()[0]):
+            if source == ("user", self.catalogue.user_ids[0]):
                 raise
             self.statusBar().showMessage(f"Could not open the last profile ({error}); showing the first user.", 8000)
-            return self._open(("user", self.engine.user_ids()[0]), record)
+            return self._open(("user", self.catalogue.user_ids[0]), record)
         if record and self.source is not None:
             self._push_undo()
         self.source = source
@@ -421,7 +423,7 @@ class MainWindow(QMainWindow):
         self._refresh_saved()
         if self.source == ("saved", profile_id):
             self.source = None
-            self._open(("user", self.engine.user_ids()[0]), record=False)
+            self._open(("user", self.catalogue.user_ids[0]), record=False)
         self.statusBar().showMessage(f"Deleted “{name}”.", 6000)
         return True
 

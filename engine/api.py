@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from engine.catalogue import Catalogue, ModelInfo
 from engine.data.registry import default_cache_dir, load_dataset
 from engine.data.splits import positives_matrix
 from engine.data.types import Dataset, Movie
@@ -57,19 +58,6 @@ class Recommendation:
     explanation: RelevanceExplanation | None = None
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    dataset: str
-    source: str
-    variant: str
-    n_movies: int
-    n_users: int
-    validation_recall_at_50: float | None
-    training_seconds: float | None
-    trained_now: bool
-    note: str = ""
-
-
 class Engine:
     """A loaded dataset with its served RecoNet. Thread-safe for reads: every call is a pure function
     of the frozen weights."""
@@ -83,11 +71,14 @@ class Engine:
         self._served = served
         self._weights = served.weights
         self._vocabulary = vocabulary
-        self._user_row = {int(u): r for r, u in enumerate(user_ids)}
-        self._positives = positives
         self._attributes = attributes
         self._popularity = np.asarray(positives.sum(axis=0)).ravel()
         self._occupations = vocabulary.attribute_keys("occupation")
+        user_row = {int(u): r for r, u in enumerate(user_ids)}
+        self.catalogue = Catalogue(
+            dataset, _model_info(dataset, served, len(user_row)), vocabulary.item_ids, positives, user_row,
+            tuple(sorted(self._occupations)),
+        )
         self._feature_columns = tuple(
             np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
         )
@@ -123,56 +114,24 @@ class Engine:
 
     @property
     def info(self) -> ModelInfo:
-        training = self._served.manifest.get("training", {})
-        recalls = training.get("validation_recall_at_50") or []
-        return ModelInfo(
-            dataset=self.dataset.name,
-            source=self.dataset.source,
-            variant=self._served.config.variant,
-            n_movies=len(self.dataset.movies),
-            n_users=len(self._user_row),
-            validation_recall_at_50=max(recalls) if recalls else None,
-            training_seconds=training.get("seconds"),
-            trained_now=self._served.trained_now,
-            note=self._served.note,
-        )
+        return self.catalogue.info
 
     @property
     def occupations(self) -> list[str]:
-        return sorted(self._occupations)
+        return list(self.catalogue.occupations)
 
     def movie(self, movie_id: int) -> Movie:
-        try:
-            return self.dataset.movies[int(movie_id)]
-        except (KeyError, ValueError, TypeError):
-            ids = self._vocabulary.item_ids
-            raise InvalidInputError(
-                f"Unknown movie id {movie_id!r}: {self.dataset.name} has movie ids {ids.min()} to {ids.max()}."
-            ) from None
+        return self.catalogue.movie(movie_id)
 
     def movies(self) -> list[Movie]:
-        return sorted(self.dataset.movies.values(), key=lambda m: m.id)
+        return self.catalogue.movies
 
     def user_ids(self) -> list[int]:
-        return sorted(self._user_row)
+        return self.catalogue.user_ids
 
     def user_profile(self, user_id: int) -> Profile:
         """A dataset user's profile: the movies they rated positively, and their attributes."""
-        row = self._user_row.get(int(user_id)) if str(user_id).lstrip("-").isdigit() else None
-        if row is None:
-            ids = self.user_ids()
-            raise InvalidInputError(
-                f"Unknown user {user_id!r}: {self.dataset.name} has users {ids[0]} to {ids[-1]}."
-            )
-        items = self._positives.indices[self._positives.indptr[row] : self._positives.indptr[row + 1]]
-        user = self.dataset.users.get(int(user_id))
-        return Profile(
-            movies=tuple(int(self._vocabulary.item_ids[i]) for i in np.sort(items)),
-            gender=user.gender if user else None,
-            age=user.age if user else None,
-            occupation=user.occupation if user else None,
-            user_id=int(user_id),
-        )
+        return self.catalogue.user_profile(user_id)
 
     def make_profile(
         self, movies=(), gender: str | None = None, age: str | int | None = None, occupation: str | None = None
@@ -295,6 +254,22 @@ class Engine:
             absorbed=0.0,
             note=f"Your profile is empty, so this is one of the most popular movies: {fans} people liked it.",
         )
+
+
+def _model_info(dataset: Dataset, served: ServedModel, n_users: int) -> ModelInfo:
+    training = served.manifest.get("training", {})
+    recalls = training.get("validation_recall_at_50") or []
+    return ModelInfo(
+        dataset=dataset.name,
+        source=dataset.source,
+        variant=served.config.variant,
+        n_movies=len(dataset.movies),
+        n_users=n_users,
+        validation_recall_at_50=max(recalls) if recalls else None,
+        training_seconds=training.get("seconds"),
+        trained_now=served.trained_now,
+        note=served.note,
+    )
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

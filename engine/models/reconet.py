@@ -27,6 +27,7 @@ class RecoNetConfig:
     learning_rate: float = 2e-3
     batch_size: int = 1024
     max_epochs: int = 30
+    checks_per_epoch: int = 1  # validations per epoch; early stopping counts these checks
     patience: int = 2
     seed: int = 0
     positive_threshold: float = 3.0

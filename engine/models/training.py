@@ -20,7 +20,7 @@ from engine.progress import SILENT, TaskState
 class TrainingResult:
     weights: RecoNetWeights
     best_epoch: int
-    validation_recall: list[float] = field(default_factory=list)  # one per epoch run
+    validation_recall: list[float] = field(default_factory=list)  # one per validation check
     seconds: float = 0.0
 
 
@@ -32,7 +32,7 @@ def train_reconet(
     validate: Callable[[RecoNetWeights], float],
     state: TaskState = SILENT,
 ) -> TrainingResult:
-    """Train until `validate` (recall@50 on validation) stops improving for `config.patience` epochs."""
+    """Train until `validate` (recall@50 on validation) has not improved for `config.patience` checks."""
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     module = RecoNetModule(vocabulary.n_features, vocabulary.n_items, config)
@@ -48,9 +48,13 @@ def train_reconet(
     if len(sampler) == 0:
         raise ValueError("no training examples: the training split holds no positive ratings")
 
-    best_weights, best_recall, best_epoch = module.to_weights(), -1.0, 0
+    best_weights, best_recall, best_check = module.to_weights(), -1.0, 0
     history: list[float] = []
     n_batches = -(-len(sampler) // config.batch_size)
+    # Validation points inside each epoch: with two a run can stop half an epoch after its best
+    # point instead of a whole epoch (on ML-1M an epoch is ~36 s of a 3-minute budget).
+    checks = {round(n_batches * (c + 1) / config.checks_per_epoch) for c in range(config.checks_per_epoch)}
+    check, stop = 0, False
     for epoch in range(1, config.max_epochs + 1):
         module.train()
         order = sampler.epoch_order()
@@ -66,13 +70,20 @@ def train_reconet(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-        weights = module.to_weights()
-        recall = float(validate(weights))
-        history.append(recall)
-        if recall > best_recall:
-            best_weights, best_recall, best_epoch = weights, recall, epoch
-        elif epoch - best_epoch >= config.patience:
+            if b + 1 not in checks:
+                continue
+            check += 1
+            weights = module.to_weights()
+            recall = float(validate(weights))
+            history.append(recall)
+            if recall > best_recall:
+                best_weights, best_recall, best_check = weights, recall, check
+            elif check - best_check >= config.patience:
+                stop = True
+                break
+        if stop:
             break
+    best_epoch = -(-best_check // config.checks_per_epoch)
     state.progress(1.0, f"Trained {config.variant}: validation recall@50 {best_recall:.4f}")
     return TrainingResult(best_weights, best_epoch, history, time.perf_counter() - started)
 

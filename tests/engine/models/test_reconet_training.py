@@ -12,6 +12,7 @@ from engine.data.vocabulary import Vocabulary
 from engine.evaluation.metrics import mean_recall_at_k
 from engine.models.baselines import Popularity
 from engine.models.builder import default_config
+from engine.models.reconet import RecoNetConfig
 from engine.models.profiles import dataset_user_attributes, user_attribute_matrix
 from engine.models.sampling import ExampleSampler, chain_lengths
 from engine.models.training import train_reconet, validation_recall
@@ -76,3 +77,20 @@ def test_short_training_beats_popularity_on_validation(ml100k_split):
     popularity = mean_recall_at_k(Popularity().fit(train).score(train), train, validation, 50)
     assert max(result.validation_recall) > popularity + 0.1
     assert len(result.validation_recall) >= result.best_epoch >= 1
+
+
+def test_early_stopping_counts_checks_within_an_epoch(tiny_dataset):
+    vocabulary = Vocabulary(tiny_dataset)
+    _, positives = positives_matrix(tiny_dataset, vocabulary)
+    scripted = iter([0.5, 0.7, 0.6, 0.65, 0.9])  # best at the 2nd check, then one worse check
+    seen = []
+
+    def validate(weights):
+        seen.append(weights)
+        return next(scripted)
+
+    config = RecoNetConfig(dim=4, batch_size=1, max_epochs=10, checks_per_epoch=2, patience=1)
+    result = train_reconet(vocabulary, positives, None, config, validate)
+    assert result.validation_recall == [0.5, 0.7, 0.6]  # stopped mid-epoch 2, right after the drop
+    assert result.best_epoch == 1
+    np.testing.assert_array_equal(result.weights.embedding, seen[1].embedding)

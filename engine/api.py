@@ -124,10 +124,10 @@ class Engine:
         return self.catalogue.movie(movie_id)
 
     def movies(self) -> list[Movie]:
-        return self.catalogue.movies
+        return list(self.catalogue.movies)
 
     def user_ids(self) -> list[int]:
-        return self.catalogue.user_ids
+        return list(self.catalogue.user_ids)
 
     def user_profile(self, user_id: int) -> Profile:
         """A dataset user's profile: the movies they rated positively, and their attributes."""

@@ -3,6 +3,7 @@ so a window may read it on its own thread while the engine scores on another."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,11 +35,11 @@ class Catalogue:
     user_row: dict[int, int]
     occupations: tuple[str, ...]
 
-    @property
+    @cached_property
     def movies(self) -> list[Movie]:
         return sorted(self.dataset.movies.values(), key=lambda m: m.id)
 
-    @property
+    @cached_property
     def user_ids(self) -> list[int]:
         return sorted(self.user_row)
 

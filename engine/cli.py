@@ -87,7 +87,9 @@ def _positive_int(text: str) -> int:
 def _profile(engine: Engine, args) -> Profile:
     if args.user is not None:
         if args.gender or args.age or args.occupation:
-            raise_usage("--gender, --age and --occupation describe an ad-hoc profile: use them with --items, not --user")
+            raise InvalidInputError(
+                "--gender, --age and --occupation describe an ad-hoc profile: use them with --items, not --user"
+            )
         return engine.user_profile(args.user)
     ids = []
     for part in args.items.split(","):
@@ -95,13 +97,9 @@ def _profile(engine: Engine, args) -> Profile:
         if not part:
             continue
         if not part.lstrip("-").isdigit():
-            raise_usage(f"--items takes comma-separated movie ids, got {part!r}")
+            raise InvalidInputError(f"--items takes comma-separated movie ids, got {part!r}")
         ids.append(int(part))
     return engine.make_profile(ids, args.gender, args.age, args.occupation)
-
-
-def raise_usage(message: str) -> None:
-    raise InvalidInputError(message)
 
 
 def _train(engine: Engine) -> int:

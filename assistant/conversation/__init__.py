@@ -1,0 +1,1 @@
+"""Conversation: understanding questions and answering them from explanation objects. No Qt."""

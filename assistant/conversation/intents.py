@@ -1,0 +1,118 @@
+"""What a question asks for (its intent and slots) and what the assistant answers: plain data shared
+by the parser, the dialogue, the speech grammar, the chat panel and the command line. No Qt."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Intent(Enum):
+    WHY = "why"  # why this / why <title>
+    WHY_NOT = "why_not"  # why not <title>: its rank and what pulls it down
+    WHAT_IF_REMOVE = "what_if_remove"  # what if I had not watched <title>
+    WHAT_IF_ADD = "what_if_add"  # what if I add <title>
+    RECOMMEND = "recommend"  # recommend something: the top recommendation
+    NEXT = "next"  # next / another one
+    TELL_ABOUT = "tell_about"  # tell me about <title>
+    ADD = "add"  # add <title> to my profile
+    REMOVE = "remove"  # remove <title> from my profile
+    SET_ATTRIBUTES = "set_attributes"  # I am a 30 year old woman / I work as a writer
+    LENS = "lens"  # show the influence graph
+    REPEAT = "repeat"
+    STOP = "stop"  # stop talking
+    HELP = "help"
+    UNKNOWN = "unknown"
+
+
+# Slot words that point at the movie in focus (the selected or last mentioned one), not a title.
+REFERENCES = (
+    "it", "this", "that", "this one", "that one", "this movie", "that movie", "this film", "that film",
+    "the movie", "the film", "this recommendation", "that recommendation", "the recommendation",
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A parsed question. `title` is the title text as asked (before matching); `reference` is True
+    when the question points at the movie in focus ("why this movie?")."""
+
+    text: str
+    intent: Intent
+    title: str | None = None
+    reference: bool = False
+    age: int | None = None  # years, as said
+    gender: str | None = None  # "F" or "M"
+    occupation: str | None = None  # as said; matched against the catalogue's occupations later
+    lens: str | None = None  # an engine.api.Lens value
+
+    def slots(self) -> dict:
+        names = ("title", "age", "gender", "occupation", "lens")
+        found = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        if self.reference:
+            found["reference"] = True
+        return found
+
+
+@dataclass(frozen=True)
+class Share:
+    """One named reason in an answer: a profile feature and its share of the positive evidence."""
+
+    kind: str  # "movie", "gender", "age", "occupation", "genre"
+    name: str
+    relevance: float  # LRP relevance, as the Sankey draws it
+    share: float  # relevance / sum of the positive relevances, 0-1 (negative for evidence against)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """An edit the answer asks the caller to apply (the window saves it; the command line keeps it in memory)."""
+
+    add: tuple[int, ...] = ()
+    remove: tuple[int, ...] = ()
+    attributes: tuple[tuple[str, str | None], ...] = ()  # ("gender" | "age" | "occupation", value)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """`text` is shown in the chat panel; `speech` is what is spoken (no years in brackets, no
+    numbers that read badly); `shares` carries the numbers behind it. `movie_id` is the movie the
+    answer is about (the view selects it) and `lens` the lens it comes from (the view switches to it)."""
+
+    question: Question
+    text: str
+    speech: str
+    movie_id: int | None = None
+    lens: str | None = None
+    shares: tuple[Share, ...] = ()
+    rank: int | None = None
+    change: ProfileChange | None = None
+    stop_speaking: bool = False  # "stop": silence the voice, say nothing new
+    suggestions: tuple[str, ...] = ()  # "did you mean ..." titles
+
+    @property
+    def named_movies(self) -> tuple[str, ...]:
+        """The movies the answer names as reasons, in order."""
+        return tuple(s.name for s in self.shares if s.kind == "movie" and s.share > 0)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question.text,
+            "intent": self.question.intent.value,
+            "slots": self.question.slots(),
+            "answer": self.text,
+            "speech": self.speech,
+            "movie_id": self.movie_id,
+            "lens": self.lens,
+            "rank": self.rank,
+            "shares": [
+                {"kind": s.kind, "name": s.name, "relevance": s.relevance, "share": s.share} for s in self.shares
+            ],
+            "change": None if self.change is None else {
+                "add": list(self.change.add), "remove": list(self.change.remove),
+                "attributes": dict(self.change.attributes),
+            },
+            "suggestions": list(self.suggestions),
+        }
+
+
+__all__ = ["Answer", "Intent", "ProfileChange", "Question", "REFERENCES", "Share"]

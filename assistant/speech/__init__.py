@@ -1,0 +1,1 @@
+"""Speech: listening (grammar-constrained recognition) and speaking (TTS in a separate process). No Qt."""

@@ -61,6 +61,7 @@ class Share:
     name: str
     relevance: float  # LRP relevance, as the Sankey draws it
     share: float  # relevance / sum of the positive relevances, 0-1 (negative for evidence against)
+    key: str = ""  # the movie id as text, or the attribute value
 
 
 @dataclass(frozen=True)

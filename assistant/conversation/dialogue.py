@@ -1,0 +1,332 @@
+"""A conversation about one profile's recommendations: keeps the context ("it" is the selected or last
+mentioned movie, "next" walks the list, "repeat" the last answer) and answers each question from the
+engine's explanation objects. Runs wherever the engine may run (the app calls it on a worker thread).
+`ask` never raises: every failure becomes an answer that says what went wrong."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from assistant.conversation import phrasing as say
+from assistant.conversation.intents import Answer, Intent, ProfileChange, Question
+from assistant.conversation.occupations import match_occupation
+from assistant.conversation.parser import parse
+from assistant.conversation.titles import TitleResolver
+from engine.api import Engine, Lens, LENS_TITLES
+from engine.data.types import GENDERS, Movie
+from engine.errors import EngineError
+from engine.profile import Profile, normalise_age
+
+LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
+log = logging.getLogger(__name__)
+
+HELP_TEXT = (
+    "You can ask: why this movie? · why not <title>? · what if I hadn't seen <title>? · what if I add <title>? · "
+    "recommend something · next · tell me about <title> · add <title> · remove <title> · "
+    "I am a 30 year old woman · I work as a teacher · show the influence graph · repeat · stop."
+)
+HELP_SPEECH = (
+    "You can ask why this movie, why not a title, what if I hadn't seen a title, recommend something, next, "
+    "tell me about a title, add or remove a title, or tell me your age and job."
+)
+
+
+class Conversation:
+    def __init__(self, engine: Engine, profile: Profile | None = None, aliases=None):
+        self.engine = engine
+        self.catalogue = engine.catalogue
+        self.movies: dict[int, Movie] = {m.id: m for m in self.catalogue.movies}
+        self.titles = TitleResolver(self.catalogue.movies, aliases)
+        self.profile = profile or Profile()
+        self.focus: int | None = None  # the selected or last mentioned movie
+        self.last_answer: Answer | None = None
+        self._list: list[int] = []  # the recommendations "next" walks, for self._list_profile
+        self._list_profile: Profile | None = None
+        self._cursor = 0
+        liked = np.asarray(self.catalogue.liked.sum(axis=0)).ravel()
+        self._fans = {int(m): int(n) for m, n in zip(self.catalogue.item_ids, liked)}
+
+    # ----- context -----
+
+    def set_profile(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def set_focus(self, movie_id: int | None) -> None:
+        """The movie the window shows: what "it" and "this movie" mean until another one is named."""
+        self.focus = movie_id
+
+    # ----- answering -----
+
+    def ask(self, text: str) -> Answer:
+        return self.answer(parse(text))
+
+    def answer(self, question: Question) -> Answer:
+        handler = getattr(self, f"_{question.intent.value}")
+        try:
+            answer = handler(question)
+        except EngineError as error:
+            answer = _plain(question, f"Sorry, I could not answer that: {error}")
+        except Exception as error:  # a bug must not take the conversation down: say it, log it
+            log.exception("conversation failed on %r", question.text)
+            answer = _plain(question, f"Sorry, something went wrong while answering ({type(error).__name__}: {error}).")
+        if answer.change is not None:
+            self.profile = _apply(self.profile, answer.change)
+        if answer.movie_id is not None:
+            self.focus = answer.movie_id
+        if question.intent not in (Intent.REPEAT, Intent.STOP):
+            self.last_answer = answer
+        return answer
+
+    # ----- helpers -----
+
+    def _movie(self, question: Question) -> Movie | Answer:
+        """The movie a question is about: the title it names, else the movie in focus, else the top
+        recommendation. An unknown title gives the "did you mean" answer instead."""
+        if question.title:
+            found = self.titles.resolve(question.title)
+            if found.movie is None:
+                return self._unknown_title(question, found.suggestions)
+            return found.movie
+        if self.focus is not None and self.focus in self.movies:
+            return self.movies[self.focus]
+        return self.engine.recommend(self.profile, 1)[0].movie
+
+    def _unknown_title(self, question: Question, suggestions: tuple[Movie, ...]) -> Answer:
+        asked = question.title
+        if suggestions:
+            labels = [say.written_title(m) for m in suggestions]
+            spoken = [say.spoken_title(m) for m in suggestions]
+            text = f"I don't know a movie called “{asked}”. Did you mean {_either(labels)}?"
+            speech = f"I don't know a movie called {asked}. Did you mean {_either(spoken)}?"
+        else:
+            text = speech = f"I don't know a movie called “{asked}”. Try a part of its title."
+        return Answer(question, text, speech.replace("“", "").replace("”", ""),
+                      suggestions=tuple(m.label for m in suggestions))
+
+    def _written(self, movie: Movie) -> str:
+        return say.written_title(movie)
+
+    def _top(self, profile: Profile) -> Movie:
+        return self.engine.recommend(profile, 1)[0].movie
+
+    def _in_profile(self, question: Question, movie: Movie) -> Answer:
+        text = (f"{self._written(movie)} is in your profile, so I don't recommend it: I only recommend movies "
+                "you haven't watched.")
+        return Answer(question, text, text.replace(self._written(movie), say.spoken_title(movie)), movie_id=movie.id)
+
+    # ----- intents -----
+
+    def _why(self, question: Question) -> Answer:
+        movie = self._movie(question)
+        if isinstance(movie, Answer):
+            return movie
+        if movie.id in self.profile.movies:
+            return self._in_profile(question, movie)
+        rank = self.engine.rank_of(self.profile, movie.id)
+        if rank is not None and rank > LIST_LENGTH:
+            return self._why_not(question, movie)
+        return self._recommended(question, movie, rank, self.engine.explain(self.profile, movie.id))
+
+    def _recommended(self, question: Question, movie: Movie, rank: int, explanation, lead: str = "I recommend") -> Answer:
+        if explanation.note:
+            text = f"{lead} {self._written(movie)}, number {rank} for you. {explanation.note}"
+            return Answer(question, text, f"{lead} {say.spoken_title(movie)}. {explanation.note}", movie.id,
+                          Lens.RELEVANCE.value, rank=rank)
+        reasons = say.shares(explanation)
+        text = (f"{lead} {self._written(movie)}, number {rank} for you, "
+                f"{say.reasons_sentence(reasons, self.movies, spoken=False)}.")
+        speech = f"{lead} {say.spoken_title(movie)} {say.reasons_sentence(reasons, self.movies, spoken=True)}."
+        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, reasons, rank)
+
+    def _why_not(self, question: Question, movie: Movie | None = None) -> Answer:
+        movie = movie or self._movie(question)
+        if isinstance(movie, Answer):
+            return movie
+        if movie.id in self.profile.movies:
+            return self._in_profile(question, movie)
+        rank = self.engine.rank_of(self.profile, movie.id)
+        explanation = self.engine.explain(self.profile, movie.id)
+        if rank <= LIST_LENGTH:
+            return self._recommended(question, movie, rank, explanation, lead="But I do recommend")
+        against = say.shares(explanation, say.TOP_AGAINST, against=True)
+        helps = say.shares(explanation, 2)
+        unseen = len(self.movies) - len(self.profile.movies)
+        text = f"{self._written(movie)} ranks {say.ordinal(rank)} of the {unseen} movies you haven't watched."
+        speech = f"{say.spoken_title(movie)} ranks {say.ordinal(rank)} for you."
+        if against:
+            text += f" What pulls it down most: {say.against_sentence(against, self.movies, spoken=False)}."
+            speech += f" What pulls it down most is {say.against_sentence(against, self.movies, spoken=True)}."
+        else:
+            text += " Nothing in your profile counts against it: other movies simply match you better."
+            speech += " Nothing in your profile counts against it; other movies simply match you better."
+        if helps:
+            text += f" What helps it: {say.listing([say.feature_with_share(s, self.movies, False) for s in helps])}."
+        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, against + helps, rank)
+
+    def _what_if(self, question: Question, adding: bool) -> Answer:
+        changed = self._movie(question) if question.title else None
+        if changed is None:
+            return _plain(question, f"Which movie? Say for example “what if I {'add' if adding else 'had not watched'} Alien”.")
+        if isinstance(changed, Answer):
+            return changed
+        owned = changed.id in self.profile.movies
+        if adding and owned:
+            return _plain(question, f"{self._written(changed)} is already in your profile.",
+                          f"{say.spoken_title(changed)} is already in your profile.")
+        if not adding and not owned:
+            return _plain(question, f"{self._written(changed)} is not in your profile, so leaving it out changes "
+                          f"nothing. Ask “what if I add {changed.title}” instead.",
+                          f"{say.spoken_title(changed)} is not in your profile, so nothing would change.")
+        after = self.profile.with_movie(changed.id) if adding else self.profile.without_movie(changed.id)
+        subject_id = self.focus if self.focus not in (None, changed.id) and self.focus not in after.movies else None
+        subject = self.movies[subject_id] if subject_id in self.movies else self._top(self.profile)
+        if subject.id in after.movies:
+            subject = self._top(self.profile)
+        before_rank = self.engine.rank_of(self.profile, subject.id)
+        after_rank = self.engine.rank_of(after, subject.id)
+        top_after = self._top(after)
+        verb = "With" if adding else "Without"
+        move = (f"would stay at number {before_rank}" if before_rank == after_rank
+                else f"would move from number {before_rank} to number {after_rank}")
+        text = f"{verb} {self._written(changed)}, {self._written(subject)} {move}"
+        speech = f"{verb} {say.spoken_title(changed)}, {say.spoken_title(subject)} {move}"
+        shares = ()
+        if not adding:  # how much of the subject's evidence the removed movie carried, from its explanation
+            explanation = self.engine.explain(self.profile, subject.id)
+            shares = tuple(s for s in say.shares(explanation, len(explanation.relevances)) if s.key == str(changed.id))
+            if shares:
+                text += f" ({self._written(changed)} carries {say.percent(shares[0].share)} of what speaks for it)"
+        same = top_after.id == self._top(self.profile).id
+        ending = f"your top recommendation would {'still be' if same else 'become'}"
+        text += f", and {ending} {self._written(top_after)}. Your profile is unchanged."
+        speech += f", and {ending} {say.spoken_title(top_after)}."
+        return Answer(question, text, speech, subject.id, Lens.RELEVANCE.value, shares, after_rank)
+
+    def _what_if_add(self, question: Question) -> Answer:
+        return self._what_if(question, adding=True)
+
+    def _what_if_remove(self, question: Question) -> Answer:
+        return self._what_if(question, adding=False)
+
+    def _recommend(self, question: Question) -> Answer:
+        self._list, self._list_profile, self._cursor = [], None, 0
+        return self._from_list(question, 0)
+
+    def _next(self, question: Question) -> Answer:
+        return self._from_list(question, self._cursor + 1 if self._list_profile == self.profile else 0)
+
+    def _from_list(self, question: Question, position: int) -> Answer:
+        if self._list_profile != self.profile or position >= len(self._list):
+            recommendations = self.engine.recommend(self.profile, max(LIST_LENGTH, position + 1))
+            self._list, self._list_profile = [r.movie.id for r in recommendations], self.profile
+        self._cursor = position
+        movie = self.movies[self._list[position]]
+        lead = "I recommend" if position == 0 else "Next, I recommend"
+        return self._recommended(question, movie, position + 1, self.engine.explain(self.profile, movie.id), lead)
+
+    def _tell_about(self, question: Question) -> Answer:
+        movie = self._movie(question)
+        if isinstance(movie, Answer):
+            return movie
+        genres = ", ".join(movie.genres) or "no genre listed"
+        fans = self._fans.get(movie.id, 0)
+        text = f"{self._written(movie)}: {genres}. {fans} people in {self.catalogue.info.dataset} liked it."
+        speech = f"{say.spoken_title(movie)}" + (f", from {movie.year}" if movie.year else "") + f": {genres}. {fans} people liked it."
+        rank = self.engine.rank_of(self.profile, movie.id)
+        if rank is None:
+            text += " It is in your profile."
+            speech += " It is in your profile."
+        else:
+            text += f" For you it ranks {say.ordinal(rank)}; ask “why” to hear what drives it."
+            speech += f" For you it ranks {say.ordinal(rank)}."
+        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, rank=rank)
+
+    def _add(self, question: Question) -> Answer:
+        return self._edit_movies(question, adding=True)
+
+    def _remove(self, question: Question) -> Answer:
+        return self._edit_movies(question, adding=False)
+
+    def _edit_movies(self, question: Question, adding: bool) -> Answer:
+        movie = self._movie(question)
+        if isinstance(movie, Answer):
+            return movie
+        owned = movie.id in self.profile.movies
+        if adding == owned:
+            where = "already in" if owned else "not in"
+            return _plain(question, f"{self._written(movie)} is {where} your profile.",
+                          f"{say.spoken_title(movie)} is {where} your profile.")
+        change = ProfileChange(add=(movie.id,)) if adding else ProfileChange(remove=(movie.id,))
+        top = self._top(_apply(self.profile, change))
+        done = "Added" if adding else "Removed"
+        where = "to" if adding else "from"
+        text = f"{done} {self._written(movie)} {where} your profile. Your top recommendation is now {self._written(top)}."
+        speech = f"{done} {say.spoken_title(movie)}. Your top recommendation is now {say.spoken_title(top)}."
+        return Answer(question, text, speech, change=change)
+
+    def _set_attributes(self, question: Question) -> Answer:
+        attributes, said = [], []
+        if question.gender:
+            attributes.append(("gender", question.gender))
+            said.append(GENDERS[question.gender])
+        if question.age is not None:
+            group = normalise_age(question.age)
+            attributes.append(("age", group))
+            said.append(f"aged {group}")
+        if question.occupation:
+            job = match_occupation(question.occupation, self.catalogue.occupations)
+            if job is None:
+                known = ", ".join(sorted(self.catalogue.occupations))
+                return _plain(question, f"I don't know the occupation “{question.occupation}”. Known occupations: {known}.",
+                              f"I don't know the occupation {question.occupation}.")
+            attributes.append(("occupation", job))
+            said.append(f"working as {job}")
+        change = ProfileChange(attributes=tuple(attributes))
+        top = self._top(_apply(self.profile, change))
+        text = f"Noted: {', '.join(said)}. Your top recommendation is now {self._written(top)}."
+        speech = f"Noted: {', '.join(said).replace('-', ' to ')}. Your top recommendation is now {say.spoken_title(top)}."
+        return Answer(question, text, speech, change=change)
+
+    def _lens(self, question: Question) -> Answer:
+        lens = Lens(question.lens)
+        unavailable = Engine.lenses()[lens]
+        if unavailable:
+            return Answer(question, unavailable, unavailable, lens=lens.value)
+        text = f"Here is the {LENS_TITLES[lens].lower()} view."
+        return Answer(question, text, text, lens=lens.value)
+
+    def _repeat(self, question: Question) -> Answer:
+        if self.last_answer is None:
+            return _plain(question, "I haven't said anything yet. " + HELP_TEXT, "I haven't said anything yet.")
+        return replace(self.last_answer, question=question, change=None)
+
+    def _stop(self, question: Question) -> Answer:
+        return Answer(question, "(stopped talking)", "", stop_speaking=True)
+
+    def _help(self, question: Question) -> Answer:
+        return Answer(question, HELP_TEXT, HELP_SPEECH)
+
+    def _unknown(self, question: Question) -> Answer:
+        shown = question.text.strip()[:80] or "that"
+        return Answer(question, f"Sorry, I didn't understand “{shown}”. {HELP_TEXT}",
+                      f"Sorry, I didn't understand. {HELP_SPEECH}")
+
+
+def _plain(question: Question, text: str, speech: str | None = None) -> Answer:
+    return Answer(question, text, (speech if speech is not None else text).replace("“", "").replace("”", ""))
+
+
+def _either(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _apply(profile: Profile, change: ProfileChange) -> Profile:
+    for movie_id in change.add:
+        profile = profile.with_movie(movie_id)
+    for movie_id in change.remove:
+        profile = profile.without_movie(movie_id)
+    if change.attributes:
+        profile = replace(profile, user_id=None, **dict(change.attributes))
+    return profile

@@ -1,0 +1,238 @@
+"""Typed or recognised text -> a `Question` (intent and slots). Rules, not a model: every phrasing
+in resources/conversation_phrases.json and its common variants must parse, and anything else falls
+back to keywords, then to UNKNOWN. Never raises. Titles stay as text here; the dialogue matches them
+against the catalogue."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.conversation.intents import REFERENCES, Intent, Question
+from assistant.conversation.numbers import parse_number
+from assistant.conversation.occupations import is_occupation
+
+_CONTRACTIONS = (
+    (r"\bcan'?t\b", "can not"), (r"\bwon'?t\b", "will not"), (r"\b(\w+)n't\b", r"\1 not"),
+    (r"\bi'?m\b", "i am"), (r"\bwhat'?s\b", "what is"), (r"\bit'?s\b", "it is"), (r"\bthat'?s\b", "that is"),
+    (r"\bi'?ve\b", "i have"), (r"\bi'?d\b", "i had"), (r"\byou'?re\b", "you are"), (r"\blet'?s\b", "let us"),
+    (r"\b(do|did|does|is|was|had|have|has|would|could|should|were|are)nt\b", r"\1 not"),
+)
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:hey|hi|ok|okay|so|and|well|um|uh|please|cinewhy|assistant|now|then|but|oh)\b[\s,]*)+"
+)
+_TRAILING_FILLER = re.compile(r"(?:[\s,]+(?:please|then|now|for me|to me|thanks|thank you))+$")
+_ASKING = re.compile(
+    r"^(?:(?:can|could|would|will) you (?:please )?|i (?:want|would like|wanna) (?:you )?to |"
+    r"(?:tell me|i want to know|i would like to know|i wonder|do you know) (?=why|what|where|how|which))"
+)
+_TITLE_WRAPPERS = re.compile(r"^(?:the (?:movie|film) |movie |film )(?=\S)")
+
+GENDER_WORDS = {
+    "woman": "F", "female": "F", "girl": "F", "lady": "F", "women": "F",
+    "man": "M", "male": "M", "guy": "M", "boy": "M", "gentleman": "M", "men": "M",
+}
+_GENDER = "|".join(sorted(GENDER_WORDS, key=len, reverse=True))
+
+# Lens keywords, most specific first; values are engine.api.Lens values.
+_LENS_WORDS = (
+    ("influence", "influence"), ("neighbour", "influence"), ("neighbor", "influence"),
+    ("training data", "influence"), ("fia", "influence"),
+    ("expert", "experts"), ("timeline", "experts"), ("mixture", "experts"),
+    ("heat map", "pixels"), ("heatmap", "pixels"), ("pixel", "pixels"), ("image", "pixels"), ("poster", "pixels"),
+    ("sankey", "relevance"), ("relevance", "relevance"), ("lrp", "relevance"), ("flow", "relevance"),
+    ("feature", "relevance"),
+)
+
+_T = r"(?P<title>.+?)"
+_WATCH = r"(?:watched|watch|seen|see|saw|liked|like|loved|enjoyed)"
+_RECOMMEND = r"(?:recommend|recommended|suggest|suggested|pick|picked|choose|chose|show|showed|propose)"
+
+# (intent, pattern) in order: the first full match wins. Patterns see normalised text.
+_RULES: tuple[tuple[Intent, str], ...] = (
+    (Intent.STOP, r"(?:stop|stop (?:talking|speaking|it|that|reading)|be quiet|quiet|shut up|silence|hush|enough|"
+                  r"cancel|shush|(?:please )?stop)"),
+    (Intent.REPEAT, r"(?:repeat(?: (?:that|it|the answer|yourself|please))?|say (?:that|it) again|"
+                    r"what did you (?:just )?say|pardon(?: me)?|come again|(?:sorry )?(?:i )?did not (?:catch|hear) that|again)"),
+    (Intent.HELP, r"(?:help(?: me)?|what can i (?:ask|say|do)(?: you)?|what can you do|how does (?:this|it) work|"
+                  r"what do i (?:say|ask)|commands|options|\?+|i need help|what are my options|instructions)"),
+    (Intent.NEXT, r"(?:(?:and )?(?:the )?next(?: one| movie| recommendation)?|another(?: one| movie| recommendation)?|"
+                  r"(?:show|give|recommend)(?: me)? (?:another|the next|something else)(?: one| movie)?|"
+                  r"what else|anything else|something else|more|one more|what is next|skip(?: it| this one)?)"),
+    (Intent.RECOMMEND, r"(?:recommend|suggest)(?: me)?(?: (?:a|some|something|anything|one))?"
+                       r"(?: (?:movie|movies|film|films|good))?(?: to watch)?(?: tonight| today)?|"
+                       r"what (?:should|could|can|shall) i (?:watch|see)(?: next| tonight| today)?|"
+                       r"what (?:do|would) you (?:recommend|suggest)(?: for me)?|give me (?:a )?recommendations?|"
+                       r"what is (?:your|the|my) (?:top|best|first) (?:recommendation|pick|movie)|"
+                       r"(?:top|best) (?:recommendation|pick)|recommendations?|any (?:recommendations|suggestions)|"
+                       r"what is (?:good|recommended)"),
+    (Intent.LENS, r"(?:show|switch to|open|use|go to|display|see|view|change to|give me)(?: me)?(?: the| your)? "
+                  r"(?P<lens>.+?)(?: (?:view|tab|lens|diagram|graph|explanation))?"),
+    (Intent.SET_ATTRIBUTES, rf"i am (?:a |an )?(?P<age>[\w -]+?) (?:years?|yrs?)(?: old)?(?: (?P<gender>{_GENDER}))?"
+                            rf"(?: (?:and )?(?:i )?(?:work as|working as)(?: an?)? (?P<occupation>[\w -]+))?"),
+    (Intent.SET_ATTRIBUTES, rf"i am (?:a |an )?(?P<gender>{_GENDER})(?: (?:aged|of) (?P<age>[\w -]+?))?"),
+    (Intent.SET_ATTRIBUTES, r"(?:i am (?:now )?)?(?:i )?(?:work|working) (?:as|in) (?:an? )?(?P<occupation>[\w -]+)|"
+                            r"my (?:job|occupation|profession|work) is(?: an?)? (?P<occupation2>[\w -]+)|"
+                            r"i am (?:an? )?(?P<occupation3>[\w -]+?) by (?:profession|trade)"),
+    (Intent.SET_ATTRIBUTES, r"(?:i am|my age is|age) (?P<age>\d+|[a-z -]+? (?:one|two|three|four|five|six|seven|eight|nine)|"
+                            r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|"
+                            r"thirty|forty|fifty|sixty|seventy|eighty|ninety))"),
+    (Intent.SET_ATTRIBUTES, r"i am (?:now |also )?(?:a |an )?(?P<occupation_word>[a-z][\w -]*)"),
+    (Intent.WHY_NOT, rf"why not(?: {_T})?|why (?:do|did|would|will|can) you not {_RECOMMEND} {_T}|"
+                     rf"why (?:do|did|would|will|can) not you {_RECOMMEND} {_T}|"
+                     rf"why (?:is|was|has|does) not {_T} (?:recommended|suggested|on my list|in my list|higher)|"
+                     rf"why (?:is|was) {_T} not (?:recommended|suggested|on (?:my|the) list|in (?:my|the) "
+                     rf"(?:list|recommendations|top (?:ten|twenty|\d+))|higher|ranked higher|there)|"
+                     rf"why (?:does|did|is) {_T} (?:rank|score|ranked|scored) (?:so )?low(?:er)?|"
+                     rf"where (?:does|is|did) {_T} (?:rank|ranked|come|stand)|what (?:pulls|keeps|holds) {_T} (?:down|back|low)|"
+                     rf"how (?:does|is) {_T} ranked|what rank is {_T}"),
+    (Intent.WHAT_IF_REMOVE, rf"what (?:if|would happen if|happens if|about if) i (?:had not|had never|have not|did not|"
+                            rf"never|do not|would not have|had not ever) (?:ever )?{_WATCH} {_T}|"
+                            rf"what (?:if|would happen if|happens if) i (?:remove|removed|drop|dropped|take out|took out|"
+                            rf"forget|forgot|delete|deleted|unwatch) {_T}(?: from my (?:profile|list))?|"
+                            rf"what (?:about|if|happens) without {_T}|(?:and )?without {_T}\?*"),
+    (Intent.WHAT_IF_ADD, rf"what (?:if|would happen if|happens if|about if) i (?:(?:had|have|had also|also|were to|"
+                         rf"would have|did) )?(?:{_WATCH}|add|added) {_T}(?: to my (?:profile|list))?|"
+                         rf"what (?:about|if) (?:adding|watching) {_T}"),
+    (Intent.WHY, rf"why (?:(?:do|did|would|will|have|are|were) )?you (?:{_RECOMMEND}|recommending|suggesting) {_T}|"
+                 rf"why (?:is|was|are) {_T} (?:recommended|suggested|in my list|on my list|at the top|number one|first|"
+                 rf"a good (?:choice|pick|match|recommendation)|there|here|for me)|"
+                 rf"why should i (?:watch|see|like) {_T}|explain {_T}|explain|why(?: {_T})?|"
+                 rf"how come(?: you (?:{_RECOMMEND}))? {_T}|what makes {_T} (?:a good|recommended|a match|right)(?: .*)?|"
+                 rf"reasons? for {_T}|why (?:do|would) i like {_T}"),
+    (Intent.TELL_ABOUT, rf"(?:tell me|talk)(?: (?:a bit|a little|more|something))? about {_T}|what do you know about {_T}|"
+                        rf"(?:describe|info on|info about|information about|information on|details (?:on|about|of)) {_T}|"
+                        rf"what is {_T}(?: about)?|who (?:is in|directed|made|stars in) {_T}|what kind of (?:movie|film) is {_T}"),
+    (Intent.REMOVE, rf"(?:remove|delete|drop|erase|forget|unwatch|take out) {_T}(?: from (?:my )?(?:profile|list|movies))?|"
+                    rf"take {_T} (?:out|off)(?: of (?:my )?(?:profile|list))?|"
+                    rf"i (?:did not|never|do not) (?:like|watch|see|enjoy|love)(?:d)? {_T}|i (?:hated|disliked|hate|dislike) {_T}"),
+    (Intent.ADD, rf"(?:add|include|put) {_T}(?: (?:to|in|into|on) (?:my )?(?:profile|list|movies|watched(?: list)?))?|"
+                 rf"i (?:have |also |just |recently |really )?(?:watched|seen|saw|liked|loved|enjoyed|like|love) {_T}|"
+                 rf"mark {_T} as (?:watched|seen|liked)"),
+)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Split at top-level "|": Python's re forbids a group name twice in one pattern."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(pattern):
+        escaped = index > 0 and pattern[index - 1] == "\\"
+        if char == "(" and not escaped:
+            depth += 1
+        elif char == ")" and not escaped:
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+    return parts + [pattern[start:]]
+
+
+_COMPILED = tuple((intent, re.compile(part)) for intent, pattern in _RULES for part in _alternatives(pattern))
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, straight quotes, contractions expanded, fillers and end punctuation dropped."""
+    text = unicodedata.normalize("NFKC", str(text)).replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = text.casefold().strip()
+    text = re.sub(r"\s+", " ", text)
+    for pattern, replacement in _CONTRACTIONS:
+        text = re.sub(pattern, replacement, text)
+    text = text.strip(" \t.!,;:\"")
+    bare = text.rstrip("?").strip()
+    if bare:
+        text = bare
+    for _ in range(2):
+        text = _LEADING_FILLER.sub("", text).strip()
+        text = _ASKING.sub("", text).strip()
+        text = _TRAILING_FILLER.sub("", text).strip(" ,.!")
+    return text
+
+
+def parse(text: str) -> Question:
+    """The intent and slots of one question; UNKNOWN when nothing fits."""
+    original = str(text) if text is not None else ""
+    normal = normalise_text(original)
+    if not normal:
+        return Question(original, Intent.HELP if "?" in original else Intent.UNKNOWN)
+    for intent, pattern in _COMPILED:
+        match = pattern.fullmatch(normal)
+        if match is None:
+            continue
+        question = _fill(original, intent, match)
+        if question is not None:
+            return question
+    return _by_keywords(original, normal)
+
+
+def _fill(original: str, intent: Intent, match: re.Match) -> Question | None:
+    groups = {name: value for name, value in match.groupdict().items() if value}
+    if intent is Intent.LENS:
+        lens = lens_from_words(groups.get("lens", ""))
+        return Question(original, intent, lens=lens) if lens else None
+    if intent is Intent.SET_ATTRIBUTES:
+        return _attributes(original, groups)
+    title = groups.get("title")
+    if title is None:
+        needs_title = intent in (Intent.WHAT_IF_ADD, Intent.WHAT_IF_REMOVE, Intent.TELL_ABOUT,
+                                 Intent.ADD, Intent.REMOVE)
+        return None if needs_title else Question(original, intent, reference=intent in (Intent.WHY, Intent.WHY_NOT))
+    title = clean_title(title)
+    if not title:
+        return None
+    if is_reference(title):
+        return Question(original, intent, reference=True)
+    return Question(original, intent, title=title)
+
+
+def _attributes(original: str, groups: dict) -> Question | None:
+    age = None
+    if "age" in groups:
+        age = parse_number(groups["age"])
+        if age is None or not 1 <= age <= 120:
+            return None
+    gender = GENDER_WORDS.get(groups.get("gender", ""))
+    if "occupation_word" in groups and not is_occupation(groups["occupation_word"]):
+        return None  # "I am a fan of Alien" is not a job
+    occupation = next((groups[k] for k in ("occupation", "occupation2", "occupation3", "occupation_word") if k in groups), None)
+    occupation = re.sub(r"^(?:an?|the) ", "", occupation.strip()) if occupation else None
+    if age is None and gender is None and not occupation:
+        return None
+    return Question(original, Intent.SET_ATTRIBUTES, age=age, gender=gender, occupation=occupation or None)
+
+
+def clean_title(text: str) -> str:
+    """The title as asked, without wrapping words ("the movie Alien", "Fargo for me")."""
+    text = text.strip(" ,.?!\"'")
+    text = _TRAILING_FILLER.sub("", text).strip(" ,.?!\"'")
+    if not is_reference(text):
+        text = _TITLE_WRAPPERS.sub("", text)
+    return text.strip(" ,.?!\"'")
+
+
+def is_reference(text: str) -> bool:
+    return text.strip() in REFERENCES
+
+
+def lens_from_words(text: str) -> str | None:
+    for word, lens in _LENS_WORDS:
+        if word in text:
+            return lens
+    return None
+
+
+def _by_keywords(original: str, normal: str) -> Question:
+    """Last resort for phrasings no rule covers: a few unambiguous keywords."""
+    words = set(re.findall(r"[a-z]+", normal))
+    if "why" in words and ("not" in words or "isnt" in words):
+        return Question(original, Intent.WHY_NOT, reference=True)
+    if "why" in words or "explain" in words or "reason" in words or "reasons" in words:
+        return Question(original, Intent.WHY, reference=True)
+    if "help" in words:
+        return Question(original, Intent.HELP)
+    if words & {"recommend", "recommendation", "recommendations", "suggest", "suggestion"}:
+        return Question(original, Intent.RECOMMEND)
+    if words & {"stop", "quiet", "silence"}:
+        return Question(original, Intent.STOP)
+    lens = lens_from_words(normal)
+    if lens and words & {"show", "view", "open", "switch", "tab", "lens", "graph", "diagram"}:
+        return Question(original, Intent.LENS, lens=lens)
+    return Question(original, Intent.UNKNOWN)

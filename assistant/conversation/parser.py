@@ -132,7 +132,7 @@ _COMPILED = tuple((intent, re.compile(part)) for intent, pattern in _RULES for p
 def normalise_text(text: str) -> str:
     """Lower case, straight quotes, contractions expanded, fillers and end punctuation dropped."""
     text = unicodedata.normalize("NFKC", str(text)).replace("’", "'").replace("‘", "'").replace("`", "'")
-    text = text.casefold().strip()
+    text = text.casefold().replace(",", " ").strip()  # commas carry nothing a rule needs, even in titles
     text = re.sub(r"\s+", " ", text)
     for pattern, replacement in _CONTRACTIONS:
         text = re.sub(pattern, replacement, text)
@@ -180,7 +180,7 @@ def _fill(original: str, intent: Intent, match: re.Match) -> Question | None:
         return None
     if is_reference(title):
         return Question(original, intent, reference=True)
-    return Question(original, intent, title=title)
+    return Question(original, intent, title=_as_typed(title, original))
 
 
 def _attributes(original: str, groups: dict) -> Question | None:
@@ -197,6 +197,12 @@ def _attributes(original: str, groups: dict) -> Question | None:
     if age is None and gender is None and not occupation:
         return None
     return Question(original, Intent.SET_ATTRIBUTES, age=age, gender=gender, occupation=occupation or None)
+
+
+def _as_typed(title: str, original: str) -> str:
+    """The title with the asker's capitals when it appears verbatim ("Fargo", not "fargo")."""
+    found = re.search(re.escape(title), original, re.IGNORECASE)
+    return found.group(0) if found else title
 
 
 def clean_title(text: str) -> str:

@@ -101,13 +101,15 @@ def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoke
 
     watched = [words(s) for s in reasons if s.kind == "movie"]
     other = [words(s) for s in reasons if s.kind != "movie"]
+    # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin.
+    lead = "mostly because" if sum(s.share for s in reasons) >= 0.5 else "above all because"
     if watched:
-        sentence = f"mostly because you watched {listing(watched)}"
+        sentence = f"{lead} you watched {listing(watched)}"
         if other:
             sentence += f"; {listing(other)} also {'count' if len(other) > 1 else 'counts'}"
         return sentence
     if other:
-        return f"mostly because of {listing(other)}"
+        return f"{lead} of {listing(other)}"
     return "though nothing in your profile stands out: the model's general preference carries it"
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -25,11 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.conversation.intents import apply_change
+from assistant.conversation_service import Asked, ConversationService
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList
 from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
+from assistant.views.chat_panel import ChatPanel
 from assistant.views.sankey_panel import SankeyPanel
+from assistant.voice_output import VoiceOutput
 from engine.api import LENS_TITLES, Engine, Lens
 from engine.catalogue import Catalogue, ModelInfo
 from engine.errors import EngineError
@@ -62,11 +67,19 @@ movie; its thickness is that feature's share of the movie's score (ε-LRP on Rec
 contributions are grouped as “other features”. Hover a band for its exact relevance; click a movie
 band to find it in your profile. If an edit pushes the selected movie out of the top 20, it stays
 shown and a note gives its new rank.</p>
+<p><b>Below:</b> the conversation. Ask why a movie is recommended, why another is not, what would change
+if you had not seen a movie, or tell it your age and job; type <i>help</i> for everything it
+understands. Answers are spoken aloud and the view switches to the movie and lens they are about.</p>
 <table cellspacing="6">
 <tr><td><b>Ctrl+F</b></td><td>find a movie to add</td></tr>
 <tr><td><b>Ctrl+N</b></td><td>new profile</td></tr>
 <tr><td><b>Ctrl+Z</b></td><td>undo the last profile edit</td></tr>
 <tr><td><b>Delete</b></td><td>remove the selected movies from the profile</td></tr>
+<tr><td><b>Ctrl+L</b></td><td>ask a question in the chat panel (“why this movie?”, “why not Fargo?”)</td></tr>
+<tr><td><b>Ctrl+Space</b></td><td>ask by voice (push to talk; it stops by itself after a pause)</td></tr>
+<tr><td><b>Esc</b></td><td>stop talking</td></tr>
+<tr><td><b>Ctrl+M</b></td><td>mute or unmute spoken answers</td></tr>
+<tr><td><b>Ctrl+Shift+S</b></td><td>save the last answer as a WAV file</td></tr>
 <tr><td><b>F1</b></td><td>this help</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
 </table>
@@ -95,7 +108,8 @@ class MainWindow(QMainWindow):
     closing = Signal()
 
     def __init__(self, engine: Engine, store: ProfileStore, settings: QSettings | None = None,
-                 start: tuple[str, int] | None = None, parent: QWidget | None = None):
+                 start: tuple[str, int] | None = None, parent: QWidget | None = None,
+                 voice_factory=None, speech_env: dict | None = None):
         super().__init__(parent)
         self.engine = engine
         self.store = store
@@ -113,8 +127,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} — recommendations that explain themselves")
         self.live = LiveRecommender(engine, self)
         self.live.finished.connect(self._on_result)
+        # Conversation on its own worker (building the voice there too); speech in its own process.
+        self.conversation = ConversationService(engine, voice_factory, self)
+        self.voice = VoiceOutput(speech_env, self)
+        self.last_answer = None
         self._build(self.catalogue)
         self._build_menus()
+        self._connect_conversation()
         self.resize(1400, 900)
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -188,7 +207,16 @@ class MainWindow(QMainWindow):
         splitter.setObjectName("mainSplitter")
         splitter.addWidget(self.panel)
         splitter.addWidget(centre)
-        splitter.addWidget(self.tabs)
+        self.chat = ChatPanel(self)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.setObjectName("explanationSplitter")
+        right.addWidget(self.tabs)
+        right.addWidget(self.chat)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        right.setSizes([600, 260])
+        right.setChildrenCollapsible(False)
+        splitter.addWidget(right)
         splitter.setStretchFactor(2, 1)
         splitter.setSizes([330, 360, 710])
         splitter.setChildrenCollapsible(False)
@@ -211,7 +239,9 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(info.note or "The served RecoNet model")
         self.timing_label = QLabel("explanation: —")
         self.timing_label.setToolTip("Engine time for the last update: 20 recommendations with their explanations")
-        for label in (self.dataset_label, self.model_label, self.timing_label):
+        self.voice_label = QLabel("")  # why answers are silent, when they are: said once, kept in view
+        self.voice_label.hide()
+        for label in (self.voice_label, self.dataset_label, self.model_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
 
     def _placeholder(self, lens: Lens, unavailable: str) -> QWidget:
@@ -248,6 +278,18 @@ class MainWindow(QMainWindow):
         self.undo_action = action(edit_menu, "&Undo profile edit", "Ctrl+Z", self.undo,
                                   "Restore the profile as it was before the last edit")
         self.undo_action.setEnabled(False)
+        talk_menu = self.menuBar().addMenu("&Conversation")
+        action(talk_menu, "&Ask a question", "Ctrl+L", self.chat.focus_input, "Type a question in the chat panel")
+        self.talk_action = action(talk_menu, "&Talk (push to talk)", "Ctrl+Space", self.toggle_listening,
+                                  "Ask by voice: speak after the button lights up; it stops by itself after a pause")
+        action(talk_menu, "&Stop talking", "Esc", self.stop_talking, "Silence the answer being spoken")
+        self.mute_action = action(talk_menu, "&Mute", "Ctrl+M", lambda: self.set_muted(self.mute_action.isChecked()),
+                                  "Show answers without speaking them")
+        self.mute_action.setCheckable(True)
+        talk_menu.addSeparator()
+        action(talk_menu, "Save last answer as &WAV…", "Ctrl+Shift+S", self.save_answer_dialog,
+               "Write the last spoken answer to a WAV file")
+        self.chat.set_shortcuts(talk="Ctrl+Space", mute="Ctrl+M", stop="Esc")
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&CineWhy help", "F1", self.show_help)
 
@@ -524,11 +566,125 @@ class MainWindow(QMainWindow):
         box.setText(HELP_HTML)
         box.exec()
 
+    # ----- conversation -----
+
+    def _connect_conversation(self) -> None:
+        chat, service = self.chat, self.conversation
+        chat.questionAsked.connect(self.ask)
+        chat.suggestionChosen.connect(lambda title: self.ask(f"tell me about {title}"))
+        chat.talkToggled.connect(self.toggle_listening)
+        chat.muteToggled.connect(self.set_muted)
+        chat.stopRequested.connect(self.stop_talking)
+        chat.set_microphone(False, "Preparing speech recognition…")
+        service.answered.connect(self._on_answer)
+        service.heard.connect(lambda text: chat.add_question(text, "voice"))
+        service.failed.connect(self._on_conversation_problem)
+        service.voiceStatus.connect(chat.set_microphone)
+        service.level.connect(chat.set_level)
+        service.listening.connect(self._on_listening)
+        self.voice.speaking.connect(chat.set_speaking)
+        self.voice.silent.connect(self._on_silent)
+        self.voice.saved.connect(lambda path, seconds: self.statusBar().showMessage(
+            f"Saved the answer as {path} ({seconds:.1f} s).", 8000))
+        self.voice.saveFailed.connect(lambda text: QMessageBox.warning(self, APP_TITLE, text))
+        muted = self.store.get_setting("voice/muted", "0") == "1"
+        self.set_muted(muted)
+        self._listening = False
+
+    def ask(self, text: str) -> None:
+        """A typed question: shown at once, answered on the conversation worker."""
+        self.chat.add_question(text)
+        self.chat.set_busy(True)
+        self.conversation.ask(text, self.profile, self.selected)
+
+    def toggle_listening(self) -> None:
+        if self._listening:
+            self.conversation.stop_listening()
+        elif self.chat.talk_button.isEnabled():
+            self.voice.stop()  # do not record our own voice
+            self.conversation.listen(self.profile, self.selected)
+        else:
+            self.statusBar().showMessage(self.chat.talk_button.toolTip(), 8000)
+
+    def _on_listening(self, listening: bool) -> None:
+        self._listening = listening
+        self.chat.set_listening(listening)
+        if not listening:
+            self.chat.set_busy(True)
+
+    def stop_talking(self) -> None:
+        self.voice.stop()
+
+    def set_muted(self, muted: bool) -> None:
+        self.voice.set_muted(muted)
+        self.chat.set_muted(muted)
+        self.mute_action.setChecked(muted)
+        self.store.set_setting("voice/muted", "1" if muted else "0")
+
+    def _on_silent(self, reason: str) -> None:
+        """Said once, in the status bar (a permanent label, so edits' messages do not hide it)."""
+        self.voice_label.setText("🔇 " + reason.split(":")[0])
+        self.voice_label.setToolTip(reason)
+        self.voice_label.show()
+        self.chat.set_silent_reason(reason)
+
+    def _on_conversation_problem(self, text: str) -> None:
+        self.chat.set_busy(False)
+        self.chat.add_error(text)
+
+    def _on_answer(self, asked: Asked) -> None:
+        answer = asked.answer
+        self.chat.set_busy(False)
+        self.chat.add_answer(answer)
+        self.last_answer = answer
+        self._remember_exchange(asked)
+        if answer.change is not None:
+            self._edit(apply_change(self.profile, answer.change), answer.text)
+        if answer.lens is not None:
+            self.show_lens(Lens(answer.lens))
+        if answer.movie_id is not None:
+            self.show_movie(answer.movie_id)
+        if answer.stop_speaking:
+            self.voice.stop()
+        else:
+            self.voice.say(answer.speech)
+
+    def _remember_exchange(self, asked: Asked) -> None:
+        profile_id = self.source[1] if self.source and self.source[0] == "saved" else None
+        try:
+            self.store.add_message(profile_id, "user", asked.text)
+            self.store.add_message(profile_id, "assistant", asked.answer.text)
+        except ProfileStoreError as error:  # the answer is still shown; say the history was not kept
+            self.statusBar().showMessage(f"Could not save the conversation: {error}", 8000)
+
+    def show_lens(self, lens: Lens) -> None:
+        self.tabs.setCurrentIndex(list(Lens).index(lens))
+
+    def show_movie(self, movie_id: int) -> None:
+        """Select a movie the conversation is about: from the list when it is there, else its
+        explanation is computed on the worker and shown with its rank."""
+        if self.last_result is not None and self.last_result.recommendation_for(movie_id) is not None:
+            self.select_recommendation(movie_id)
+            return
+        self.selected = movie_id
+        self.recommendations.select_movie(movie_id)
+        self.live.request(self.profile, movie_id)
+
+    def save_answer_dialog(self) -> None:
+        if self.last_answer is None or not (self.last_answer.speech or self.last_answer.text):
+            self.statusBar().showMessage("Ask a question first: there is no answer to save yet.", 6000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save answer as WAV", "answer.wav", "WAV audio (*.wav)")
+        if path:
+            self.voice.save_wav(self.last_answer.speech or self.last_answer.text, path)
+
     # ----- closing -----
 
     def closeEvent(self, event) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         self.live.stop()
+        self.conversation.stop()
+        self.voice.close()
         self.closing.emit()
         super().closeEvent(event)

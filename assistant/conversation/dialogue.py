@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.conversation import phrasing as say
-from assistant.conversation.intents import Answer, Intent, ProfileChange, Question
+from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
@@ -72,7 +72,7 @@ class Conversation:
             log.exception("conversation failed on %r", question.text)
             answer = _plain(question, f"Sorry, something went wrong while answering ({type(error).__name__}: {error}).")
         if answer.change is not None:
-            self.profile = _apply(self.profile, answer.change)
+            self.profile = apply_change(self.profile, answer.change)
         if answer.movie_id is not None:
             self.focus = answer.movie_id
         if question.intent not in (Intent.REPEAT, Intent.STOP):
@@ -259,7 +259,7 @@ class Conversation:
             return _plain(question, f"{self._written(movie)} is {where} your profile.",
                           f"{say.spoken_title(movie)} is {where} your profile.")
         change = ProfileChange(add=(movie.id,)) if adding else ProfileChange(remove=(movie.id,))
-        top = self._top(_apply(self.profile, change))
+        top = self._top(apply_change(self.profile, change))
         done = "Added" if adding else "Removed"
         where = "to" if adding else "from"
         text = f"{done} {self._written(movie)} {where} your profile. Your top recommendation is now {self._written(top)}."
@@ -284,7 +284,7 @@ class Conversation:
             attributes.append(("occupation", job))
             said.append(f"working as {job}")
         change = ProfileChange(attributes=tuple(attributes))
-        top = self._top(_apply(self.profile, change))
+        top = self._top(apply_change(self.profile, change))
         text = f"Noted: {', '.join(said)}. Your top recommendation is now {self._written(top)}."
         speech = f"Noted: {', '.join(said).replace('-', ' to ')}. Your top recommendation is now {say.spoken_title(top)}."
         return Answer(question, text, speech, change=change)
@@ -321,12 +321,3 @@ def _plain(question: Question, text: str, speech: str | None = None) -> Answer:
 def _either(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
-
-def _apply(profile: Profile, change: ProfileChange) -> Profile:
-    for movie_id in change.add:
-        profile = profile.with_movie(movie_id)
-    for movie_id in change.remove:
-        profile = profile.without_movie(movie_id)
-    if change.attributes:
-        profile = replace(profile, user_id=None, **dict(change.attributes))
-    return profile

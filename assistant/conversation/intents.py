@@ -2,8 +2,10 @@
 by the parser, the dialogue, the speech grammar, the chat panel and the command line. No Qt."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
+
+from engine.profile import Profile
 
 
 class Intent(Enum):
@@ -116,4 +118,15 @@ class Answer:
         }
 
 
-__all__ = ["Answer", "Intent", "ProfileChange", "Question", "REFERENCES", "Share"]
+def apply_change(profile: Profile, change: ProfileChange) -> Profile:
+    """The profile after an answer's edit."""
+    for movie_id in change.add:
+        profile = profile.with_movie(movie_id)
+    for movie_id in change.remove:
+        profile = profile.without_movie(movie_id)
+    if change.attributes:
+        profile = replace(profile, user_id=None, **dict(change.attributes))
+    return profile
+
+
+__all__ = ["apply_change", "Answer", "Intent", "ProfileChange", "Question", "REFERENCES", "Share"]

@@ -1,0 +1,146 @@
+"""The conversation behind the chat panel, off the UI thread: questions (typed, or recorded and then
+recognised) are answered in the order asked on one worker thread; results come back as signals.
+
+The worker also builds the voice (speech grammar for the catalogue, recogniser) once at start, so
+the window opens at once and the talk button lights up when listening is ready.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from assistant.conversation.dialogue import Conversation
+from assistant.conversation.intents import Answer
+from engine.api import Engine
+from engine.profile import Profile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One answered question: what was asked (or heard), how, and the answer."""
+
+    text: str
+    source: str  # "typed" or "voice"
+    answer: Answer
+    seconds: float = 0.0  # recognition + answering, for the status bar
+
+
+class ConversationService(QObject):
+    answered = Signal(object)  # Asked
+    heard = Signal(str)  # the recognised text of a spoken question, before its answer
+    failed = Signal(str)  # a readable problem (recording unreadable, recogniser failed)
+    voiceReady = Signal(object)  # the Voice, or None when listening is unavailable
+    voiceStatus = Signal(bool, str)  # listening available, and why not
+    level = Signal(float)  # microphone input level 0-1 while listening
+    listening = Signal(bool)
+
+    def __init__(self, engine: Engine, voice_factory: Callable[[Engine], object] | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self._engine = engine
+        self._voice_factory = voice_factory
+        self._voice = None
+        self._jobs: queue.Queue = queue.Queue()
+        self._stop_listening = threading.Event()
+        self._conversation: Conversation | None = None
+        self._thread = threading.Thread(target=self._run, name="cinewhy-conversation", daemon=True)
+        self._thread.start()
+
+    # ----- UI thread -----
+
+    def ask(self, text: str, profile: Profile, focus: int | None, source: str = "typed") -> None:
+        self._jobs.put(("ask", text, profile, focus, source))
+
+    def ask_audio(self, audio, profile: Profile, focus: int | None) -> None:
+        """Recognise a recording (speech_recognition AudioData) and answer it."""
+        self._jobs.put(("audio", audio, profile, focus))
+
+    def listen(self, profile: Profile, focus: int | None) -> None:
+        """Capture one question from the microphone (ends by itself after a pause), then answer it."""
+        self._stop_listening.clear()
+        self._jobs.put(("listen", profile, focus))
+
+    def stop_listening(self) -> None:
+        self._stop_listening.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop_listening.set()
+        self._jobs.put(None)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # ----- worker thread -----
+
+    def _run(self) -> None:
+        self._conversation = Conversation(self._engine, aliases=None)
+        self._prepare_voice()
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                getattr(self, f"_do_{job[0]}")(*job[1:])
+            except Exception as error:  # a bug must not kill the worker: report it, keep serving
+                log.exception("conversation job failed")
+                self.failed.emit(f"Something went wrong ({type(error).__name__}: {error}).")
+
+    def _prepare_voice(self) -> None:
+        if self._voice_factory is None:
+            self.voiceStatus.emit(False, "Listening is not set up in this window.")
+            return
+        try:
+            self._voice = self._voice_factory(self._engine)
+        except Exception as error:  # no recogniser: typing still works
+            log.warning("voice unavailable: %s", error)
+            self.voiceStatus.emit(False, f"Listening is unavailable: {error}")
+            self.voiceReady.emit(None)
+            return
+        self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
+        available, reason = self._voice.microphone_status()
+        self.voiceStatus.emit(available, reason)
+        self.voiceReady.emit(self._voice)
+
+    def _answer(self, text: str, profile: Profile, focus: int | None, source: str, seconds: float = 0.0) -> None:
+        start = time.perf_counter()
+        self._conversation.set_profile(profile)
+        self._conversation.set_focus(focus)
+        answer = self._conversation.ask(text)
+        self.answered.emit(Asked(text, source, answer, seconds + time.perf_counter() - start))
+
+    def _do_ask(self, text: str, profile: Profile, focus: int | None, source: str) -> None:
+        self._answer(text, profile, focus, source)
+
+    def _do_audio(self, audio, profile: Profile, focus: int | None) -> None:
+        if self._voice is None:
+            self.failed.emit("Listening is unavailable, so the recording cannot be understood; type the question.")
+            return
+        heard = self._voice.transcribe(audio)
+        if not heard.text:
+            self.failed.emit("I could not make out a question in that recording. Try again, closer to the "
+                             "microphone, or type it.")
+            return
+        self.heard.emit(heard.text)
+        self._answer(heard.text, profile, focus, "voice", heard.seconds)
+
+    def _do_listen(self, profile: Profile, focus: int | None) -> None:
+        if self._voice is None:
+            self.failed.emit("Listening is unavailable; type the question instead.")
+            return
+        self.listening.emit(True)
+        try:
+            audio = self._voice.capture(self.level.emit, self._stop_listening.is_set)
+        except Exception as error:
+            self.failed.emit(str(error))
+            return
+        finally:
+            self.listening.emit(False)
+        if audio is not None and not self._stop_listening.is_set():
+            self._do_audio(audio, profile, focus)

@@ -1,16 +1,30 @@
-"""`python -m assistant`: `bench` times the desktop app (see assistant.bench_app); the headless
-conversation commands (`ask ...`) arrive with a later issue."""
+"""`python -m assistant`: `ask` answers one question without a screen (see assistant.ask_cli);
+`bench` times the desktop app, `bench voice` the spoken questions (see assistant.bench_app and
+assistant.bench_voice). Start the app itself with: python main.py"""
 import sys
+
+USAGE = """usage: python -m assistant ask TEXT --user ID [--json]
+       python -m assistant ask --audio QUESTION.wav --user ID [--reply-audio ANSWER.wav]
+       python -m assistant bench [app|voice] [--dataset ml-100k|ml-1m]
+Start the app with: python main.py"""
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["bench"]:
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "ask":
+        from assistant.ask_cli import main as ask
+
+        return ask(rest)
+    if command == "bench" and rest[:1] == ["voice"]:
+        from assistant.bench_voice import main as bench_voice
+
+        return bench_voice(rest[1:])
+    if command == "bench":
         from assistant.bench_app import main as bench
 
-        return bench(argv[1:])
-    print("cinewhy assistant: `python -m assistant bench` times the app; the conversation commands "
-          "(python -m assistant ask ...) come in a later issue. Start the app with: python main.py", file=sys.stderr)
-    return 0 if not argv else 2
+        return bench(rest[1:] if rest[:1] == ["app"] else rest)
+    print(USAGE, file=sys.stderr)
+    return 0 if command in ("-h", "--help") else 2
 
 
 if __name__ == "__main__":

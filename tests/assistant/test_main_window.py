@@ -352,3 +352,37 @@ def test_screenshot_of_a_user_and_of_a_saved_profile(app_engine, tmp_path, priva
 
     done = run_main("--screenshot", str(shot), "--profile", "Nobody", env_home=private_data_home)
     assert done.returncode == 1 and "No saved ml-100k profile is named “Nobody”" in done.stderr
+
+
+def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    profile = window.profile
+    shown = set(shown_ids(window))
+    movie = next(m for m in app_engine.catalogue.movies
+                 if m.id not in profile.movies and m.id not in shown and m.year and len(m.title) > 6)
+    window.tabs.setCurrentIndex(2)  # another lens: the answer must switch back to feature relevance
+    qtbot.keyClicks(window.chat.input, f"why not {movie.title}?")
+    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=10_000)
+    answer = window.last_answer
+    rank = app_engine.rank_of(profile, movie.id)
+    assert answer.movie_id == movie.id and answer.rank == rank
+    assert answer.text in window.chat.transcript_text() and f"why not {movie.title}?" in window.chat.transcript_text()
+    qtbot.waitUntil(lambda: window.sankey.view.explanation is not None
+                    and window.sankey.view.explanation.item_id == movie.id, timeout=10_000)
+    assert window.selected == movie.id
+    assert window.tabs.currentIndex() == 0
+    assert str(rank) in window.notice.text()
+    assert_sankey_matches_engine(window, app_engine)
+    saved = window.store.messages(None)
+    assert [m.text for m in saved[-2:]] == [f"why not {movie.title}?", answer.text]
+
+
+def test_asking_to_add_a_movie_edits_the_profile_with_undo(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    movie = next(m for m in app_engine.catalogue.movies if m.id not in window.profile.movies and len(m.title) > 8)
+    window.ask(f"add {movie.title} to my profile")
+    qtbot.waitUntil(lambda: movie.id in window.profile.movies, timeout=10_000)
+    assert window.source[0] == "saved"  # a dataset user's edit is saved as a new profile
+    assert window.undo()
+    assert movie.id not in window.profile.movies

@@ -1,0 +1,60 @@
+"""The assistant's voice for one catalogue: its speech grammar and recogniser (listening) and a
+speaker for spoken replies. The app, `python -m assistant ask` and the voice benchmark all listen and
+speak through this, so they measure and exercise one path."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import speech_recognition as sr
+
+from assistant.speech.listening import Listener, audio_from_file, capture_from_microphone, microphone_status
+from assistant.speech.speaker import Speaker
+from assistant.speech.sphinx_recogniser import GrammarRecogniser, Transcript
+from engine.catalogue import Catalogue
+from engine.data.registry import default_cache_dir
+
+
+class Voice:
+    def __init__(self, catalogue: Catalogue, cache_dir: str | os.PathLike | None = None):
+        folder = Path(cache_dir) if cache_dir else default_cache_dir()
+        titles = {m.id: m.title for m in catalogue.movies}
+        self.recogniser = GrammarRecogniser.for_catalogue(titles, catalogue.occupations, folder / "speech")
+        self.grammar = self.recogniser.grammar
+        self.listener = Listener(self.recogniser)
+        self._speaker: Speaker | None = None
+
+    @property
+    def aliases(self) -> dict[str, tuple[int, ...]]:
+        """Spoken forms of titles ("twelve angry men") -> movie ids, for the conversation's title matching."""
+        return dict(self.grammar.titles.forms)
+
+    # ----- listening -----
+
+    def transcribe(self, audio: sr.AudioData) -> Transcript:
+        return self.listener.understand(audio)
+
+    def listen_file(self, path: str | os.PathLike) -> Transcript:
+        return self.listener.understand(audio_from_file(path))
+
+    @staticmethod
+    def microphone_status() -> tuple[bool, str]:
+        return microphone_status()
+
+    @staticmethod
+    def capture(on_level: Callable[[float], None], should_stop: Callable[[], bool]) -> sr.AudioData:
+        return capture_from_microphone(on_level, should_stop)
+
+    # ----- speaking, for the command line (the app speaks through VoiceOutput) -----
+
+    def save_reply(self, text: str, path: str | os.PathLike) -> float:
+        """Writes the spoken answer to a WAV file; returns its length in seconds."""
+        if self._speaker is None:
+            self._speaker = Speaker()
+        return self._speaker.save_wav(text, path)
+
+    def close(self) -> None:
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None

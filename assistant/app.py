@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressD
 
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore, ProfileStoreError
+from assistant.speech.voice import Voice
 from assistant.text_report import info_text, plain_reasons, profile_text
 from assistant.workers import EngineLoader, LoadRequest, LoadResult, load_recommendations
 from engine.errors import DataUnavailableError, EngineError
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", metavar="OUT.png", type=Path,
         help="render the window offscreen with the first recommendation's explanation, save it as PNG and exit",
     )
+    parser.add_argument("--ask", metavar="QUESTION",
+                        help="ask this in the chat panel once the window is up (with --screenshot: shot after the answer)")
     return parser
 
 
@@ -213,13 +216,20 @@ class AppController(QObject):
         if self._screenshot is not None:  # a screenshot must not change the user's remembered window
             self._settings_dir = tempfile.TemporaryDirectory(prefix="cinewhy-settings-")
             settings = QSettings(str(Path(self._settings_dir.name) / "settings.ini"), QSettings.Format.IniFormat)
-        self.window = MainWindow(engine, self._store, settings, start=start)
+        cache_dir = self._args.cache_dir
+        self.window = MainWindow(engine, self._store, settings, start=start,
+                                 voice_factory=lambda served: Voice(served.catalogue, cache_dir))
         self.window.closing.connect(lambda: self._quit(0 if self.exit_code is None else self.exit_code))
         for notice in self._notices:
             self.window.show_banner(notice)
+        if self._args.ask:
+            self.window.resultShown.connect(self._ask_once)
         if self._screenshot is not None:
             self.window.resize(1400, 900)
-            self.window.resultShown.connect(self._screenshot_soon)
+            if self._args.ask:
+                self.window.conversation.answered.connect(lambda _: QTimer.singleShot(400, self._save_screenshot))
+            else:
+                self.window.resultShown.connect(self._screenshot_soon)
         if self._on_window is not None:
             self._on_window(self.window)
         self.window.show()
@@ -272,6 +282,10 @@ class AppController(QObject):
             self._dialog.setLabelText("Cancelling…")
 
     # ----- helpers -----
+
+    def _ask_once(self) -> None:
+        self.window.resultShown.disconnect(self._ask_once)
+        self.window.ask(self._args.ask)
 
     def _screenshot_soon(self) -> None:
         self.window.resultShown.disconnect(self._screenshot_soon)

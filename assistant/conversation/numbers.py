@@ -35,16 +35,20 @@ def parse_number(text: str) -> int | None:
     return current
 
 
-def number_words(value: int) -> str:
-    """0-999 as words, e.g. 25 -> "twenty five" (how the speech grammar says ages and numbers)."""
-    if not 0 <= value < 1000:
-        raise ValueError(f"number_words handles 0-999, got {value}")
+_SCALES = ((1_000_000, "million"), (1000, "thousand"), (100, "hundred"))
+
+
+def number_words(n: int) -> str:
+    """Cardinal number as said: 25 -> "twenty five", 101 -> "one hundred and one" (how the speech
+    grammar says ages, ranks and the numbers in titles)."""
+    if n < 0:
+        raise ValueError(f"no words for the negative number {n}")
     names = {v: k for k, v in _UNITS.items()} | {v: k for k, v in _TENS.items()}
-    hundreds, rest = divmod(value, 100)
-    parts = [f"{names[hundreds]} hundred"] if hundreds else []
-    if rest or not parts:
-        if rest in names:
-            parts.append(names[rest])
-        else:
-            parts.append(f"{names[rest - rest % 10]} {names[rest % 10]}")
-    return " ".join(parts)
+    if n < 20:
+        return names[n]
+    if n < 100:
+        return names[n - n % 10] + ("" if n % 10 == 0 else " " + names[n % 10])
+    size, name = next((size, name) for size, name in _SCALES if n >= size)
+    head, rest = divmod(n, size)
+    tail = "" if rest == 0 else (" and " if rest < 100 else " ") + number_words(rest)
+    return f"{number_words(head)} {name}{tail}"

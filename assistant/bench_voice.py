@@ -2,8 +2,9 @@
 
 Synthesises questions from the phrase templates with espeak-ng (several voices and speeds, some
 with added noise), recognises them with the catalogue's grammar, parses them and prints intent and
-slot accuracy; then times, for spoken questions, the end of the question to the start of the spoken
-answer (recognition + answer + speech synthesis of the first sentence), median and p95. Writes
+slot accuracy; then plays questions into the app's capture in real time and times the end of each
+question to the start of its spoken answer (end-of-speech pause + recognition + answer + synthesis of
+the first sentence), median and p95. Writes
 reports/voice-<dataset>.json.
 """
 from __future__ import annotations
@@ -20,7 +21,8 @@ from assistant.conversation.dialogue import Conversation
 from assistant.conversation.occupations import ML100K_OCCUPATIONS
 from assistant.conversation.parser import parse
 from assistant.conversation.samples import Sample, generate, slots_match
-from assistant.speech.listening import ListeningError
+from assistant.speech.listening import END_OF_SPEECH_S, ListeningError
+from assistant.speech.replay import ReplayedMicrophone
 from assistant.speech.speaker import Speaker
 from assistant.speech.synthetic import SPEAKERS, synthesise
 from assistant.speech.voice import Voice
@@ -65,40 +67,49 @@ def accuracy(voice: Voice, conversation: Conversation, samples: list[Sample], fo
 
 
 def latency(voice: Voice, conversation: Conversation, samples: list[Sample], folder: Path) -> dict:
-    """End of the spoken question (its audio complete) to the first sentence of the answer ready to
-    play: recognition, the answer, and synthesis in the speech process."""
-    from assistant.speech.listening import audio_from_file
-
+    """From the moment a spoken question ends to the moment its answer starts: each question is played
+    into the app's capture in real time (as from a microphone), which waits for the end-of-speech
+    pause, then recognition, the answer, and synthesis of its first sentence in the speech process."""
     speaker = Speaker()
     speaker.wait_ready(STARTED_TIMEOUT_S)
-    timings = []
+    timings, pauses = [], []
     try:
         for index, sample in enumerate(samples):
-            audio = audio_from_file(synthesise(sample.text, folder / f"l{index:03d}.wav", SPEAKERS[0]))
-            end_of_question = time.perf_counter()
-            heard = voice.transcribe(audio)
-            answer = conversation.ask(heard.text)
+            microphone = ReplayedMicrophone(synthesise(sample.text, folder / f"l{index:03d}.wav", SPEAKERS[0]),
+                                            seed=index)
+            audio = voice.capture(lambda _: None, lambda: False, source=microphone)
+            captured = time.perf_counter()
+            answer = conversation.ask(voice.transcribe(audio).text)
             utterance = speaker.say(answer.speech or answer.text)
             deadline = time.monotonic() + STARTED_TIMEOUT_S
             while speaker.last_started_at(utterance) is None and time.monotonic() < deadline:
                 time.sleep(0.001)
             started = speaker.last_started_at(utterance)
-            if started is not None:
-                timings.append(started - end_of_question)
+            if started is not None and microphone.speech_ended_at is not None:
+                timings.append(started - microphone.speech_ended_at)
+                pauses.append(captured - microphone.speech_ended_at)
             speaker.stop()
     finally:
         silent = speaker.silent_reason
         speaker.close()
-    timings.sort()
+    if not timings:
+        raise OSError("no spoken answer started: the speech process did not synthesise anything")
     return {
         "questions": len(timings),
         "median_s": statistics.median(timings),
-        "p95_s": timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))],
-        "max_s": timings[-1],
+        "p95_s": percentile(timings, 0.95),
+        "max_s": max(timings),
+        "end_of_speech_pause_s": END_OF_SPEECH_S,
+        "capture_median_s": statistics.median(pauses),
         "silent_reason": silent,
         "note": "first sentence synthesised and handed to the audio player" if not silent else
                 "no sound device here: the time to the first sentence being synthesised, when playback would start",
     }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main(argv: list[str]) -> int:
@@ -107,7 +118,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", metavar="PATH")
     parser.add_argument("--cache-dir", metavar="DIR")
     parser.add_argument("--per-template", type=int, default=1, help="questions per phrase template (default 1)")
-    parser.add_argument("--latency-questions", type=int, default=30)
+    parser.add_argument("--latency-questions", type=int, default=30,
+                        help="questions played in real time for the latency figures (default 30)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="reports", help="report folder (default reports/)")
     args = parser.parse_args(argv)
@@ -142,6 +154,8 @@ def main(argv: list[str]) -> int:
     print(f"grammar: {titles} of {all_titles} titles; recognition median {1000 * spoken['recognition_s_median']:.0f} ms")
     print(f"end of question -> start of answer over {timed['questions']} questions: median "
           f"{1000 * timed['median_s']:.0f} ms, p95 {1000 * timed['p95_s']:.0f} ms, max {1000 * timed['max_s']:.0f} ms")
+    print(f"  of which waiting for the end-of-speech pause ({1000 * timed['end_of_speech_pause_s']:.0f} ms setting): "
+          f"median {1000 * timed['capture_median_s']:.0f} ms")
     if timed["silent_reason"]:
         print(f"  ({timed['note']})")
     print(f"report: {out / f'voice-{engine.info.dataset}.json'}")

@@ -12,6 +12,11 @@ import speech_recognition as sr
 
 from assistant.speech.sphinx_recogniser import SAMPLE_RATE, Transcript
 
+# A pause this long ends the question. SpeechRecognition's default, 0.8 s, would spend most of the
+# 1 s budget from the end of a question to the start of its answer; pauses between words are shorter.
+# It counts whole 64 ms microphone chunks and stops one chunk past the threshold: 0.44 s rounds up
+# to 7 chunks, so the question ends on the 8th, about half a second after the last word.
+END_OF_SPEECH_S = 0.44
 CALIBRATION_S = 0.3  # ambient noise sampled before listening: short, so that a quick question is not cut
 LEVEL_FLOOR_DB = -60.0  # input level 0 at -60 dBFS, 1 at full scale: speech moves the meter visibly
 NO_PYAUDIO = "Microphone input needs PyAudio: pip install pyaudio (build needs portaudio19-dev)."
@@ -108,6 +113,8 @@ def capture_from_microphone(on_level: Callable[[float], None], should_stop: Call
             raise ListeningError(reason)
         source = sr.Microphone()
     recogniser = sr.Recognizer()
+    recogniser.pause_threshold = END_OF_SPEECH_S
+    recogniser.non_speaking_duration = min(recogniser.non_speaking_duration, END_OF_SPEECH_S)
     source.__enter__()  # not `with`: Microphone swallows a failure to open the device, and its exit then fails
     if source.stream is None:
         on_level(0.0)
@@ -115,6 +122,9 @@ def capture_from_microphone(on_level: Callable[[float], None], should_stop: Call
     try:
         source.stream = _MeteredStream(source.stream, source.SAMPLE_WIDTH, on_level, should_stop)
         recogniser.adjust_for_ambient_noise(source, duration=CALIBRATION_S)
+        # Keep the room's threshold while listening: adapting it to the speech itself (the default)
+        # lifts it above a question's quieter syllables, which then count as the closing pause.
+        recogniser.dynamic_energy_threshold = False
         audio = recogniser.listen(source, timeout=timeout, phrase_time_limit=phrase_time_limit)
     except sr.WaitTimeoutError as error:
         raise ListeningError(f"Heard nothing for {timeout:g} seconds: try again, or type the question.") from error
@@ -139,5 +149,5 @@ class Listener:
         return self.understand(audio_from_file(path))
 
 
-__all__ = ["ListeningError", "Listener", "NO_DEVICE", "NO_PYAUDIO", "Recogniser", "audio_from_file",
+__all__ = ["END_OF_SPEECH_S", "ListeningError", "Listener", "NO_DEVICE", "NO_PYAUDIO", "Recogniser", "audio_from_file",
            "capture_from_microphone", "level", "microphone_status"]

@@ -43,8 +43,10 @@ class Voice:
         return microphone_status()
 
     @staticmethod
-    def capture(on_level: Callable[[float], None], should_stop: Callable[[], bool]) -> sr.AudioData:
-        return capture_from_microphone(on_level, should_stop)
+    def capture(on_level: Callable[[float], None], should_stop: Callable[[], bool],
+                source: sr.AudioSource | None = None) -> sr.AudioData:
+        """One question from the microphone (or from `source`, e.g. a replayed recording)."""
+        return capture_from_microphone(on_level, should_stop, source=source)
 
     # ----- speaking, for the command line (the app speaks through VoiceOutput) -----
 

@@ -218,7 +218,7 @@ class AppController(QObject):
             settings = QSettings(str(Path(self._settings_dir.name) / "settings.ini"), QSettings.Format.IniFormat)
         cache_dir = self._args.cache_dir
         self.window = MainWindow(engine, self._store, settings, start=start,
-                                 voice_factory=lambda served: Voice(served.catalogue, cache_dir))
+                                 voice_factory=lambda served, name, model: Voice(served.catalogue, cache_dir, name, model))
         self.window.closing.connect(lambda: self._quit(0 if self.exit_code is None else self.exit_code))
         for notice in self._notices:
             self.window.show_banner(notice)

@@ -15,6 +15,7 @@ from pathlib import Path
 from assistant.conversation import phrasing
 from assistant.conversation.dialogue import Conversation
 from assistant.speech.listening import ListeningError
+from assistant.speech.recognisers import RECOGNISERS
 from assistant.speech.speaker import SpeechError
 from assistant.speech.voice import Voice
 from engine.api import Engine
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", type=int, metavar="ID", help="a dataset user's profile")
     who.add_argument("--profile", metavar="NAME", help="one of your saved profiles")
+    parser.add_argument("--recogniser", choices=RECOGNISERS, help="for --audio (default pocketsphinx; "
+                        "vosk and faster-whisper need their package and --model-dir)")
+    parser.add_argument("--model-dir", metavar="DIR", help="the vosk or faster-whisper model folder")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--dataset", default="ml-100k", help="ml-100k (default) or ml-1m")
     parser.add_argument("--data", metavar="PATH", help="a folder holding MovieLens files")
@@ -79,7 +83,8 @@ def _profile(engine: Engine, args):
 
 
 def _ask(engine: Engine, profile, args) -> dict:
-    voice = Voice(engine.catalogue, args.cache_dir) if args.audio or args.reply_audio else None
+    voice = Voice(engine.catalogue, args.cache_dir, args.recogniser, args.model_dir) \
+        if args.audio or args.reply_audio else None
     try:
         return _answer(engine, profile, args, voice)
     finally:
@@ -94,6 +99,8 @@ def _answer(engine: Engine, profile, args, voice: Voice | None) -> dict:
         heard = voice.listen_file(Path(args.audio))
         report["heard"] = heard.text
         report["recogniser"] = heard.recogniser
+        if args.recogniser and heard.recogniser != args.recogniser:
+            report["recogniser_note"] = voice.recogniser_note
         report["recognition_seconds"] = round(heard.seconds, 4)
         text = heard.text
     else:
@@ -107,6 +114,8 @@ def _answer(engine: Engine, profile, args, voice: Voice | None) -> dict:
 
 
 def _print_text(report: dict) -> None:
+    if "recogniser_note" in report:
+        print(f"note: {report['recogniser_note']}")
     if "heard" in report:
         print(f"heard: {report['heard'] or '(nothing recognised)'}")
     slots = ", ".join(f"{k}={v}" for k, v in report["slots"].items())

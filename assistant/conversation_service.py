@@ -39,19 +39,26 @@ class ConversationService(QObject):
     failed = Signal(str)  # a readable problem (recording unreadable, recogniser failed)
     voiceReady = Signal(object)  # the Voice, or None when listening is unavailable
     voiceStatus = Signal(bool, str)  # listening available, and why not
+    recogniserChosen = Signal(str, str)  # the recogniser listening, and why (a fallback says what failed)
     level = Signal(float)  # microphone input level 0-1 while listening
     listening = Signal(bool)
 
-    def __init__(self, engine: Engine, voice_factory: Callable[[Engine], object] | None = None,
-                 parent: QObject | None = None):
+    def __init__(self, engine: Engine, voice_factory: Callable[..., object] | None = None,
+                 recogniser: tuple[str | None, str | None] = (None, None), parent: QObject | None = None):
+        """`voice_factory(engine, recogniser_name, model_dir)` builds the voice; `recogniser` is the
+        settings' choice (name, model folder)."""
         super().__init__(parent)
         self._engine = engine
         self._voice_factory = voice_factory
+        self._recogniser = recogniser
         self._voice = None
         self._jobs: queue.Queue = queue.Queue()
         self._stop_listening = threading.Event()
         self._conversation: Conversation | None = None
         self._thread = threading.Thread(target=self._run, name="cinewhy-conversation", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker, once the signals are connected (the voice's status is its first word)."""
         self._thread.start()
 
     # ----- UI thread -----
@@ -68,12 +75,18 @@ class ConversationService(QObject):
         self._stop_listening.clear()
         self._jobs.put(("listen", profile, focus))
 
+    def use_recogniser(self, name: str | None, model_dir: str | None) -> None:
+        """Rebuild the voice with another recogniser, after the questions already asked."""
+        self._jobs.put(("voice", name, model_dir))
+
     def stop_listening(self) -> None:
         self._stop_listening.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_listening.set()
         self._jobs.put(None)
+        if self._voice is not None:
+            self._voice.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -81,7 +94,7 @@ class ConversationService(QObject):
 
     def _run(self) -> None:
         self._conversation = Conversation(self._engine, aliases=None)
-        self._prepare_voice()
+        self._do_voice(*self._recogniser)
         while True:
             job = self._jobs.get()
             if job is None:
@@ -92,18 +105,23 @@ class ConversationService(QObject):
                 log.exception("conversation job failed")
                 self.failed.emit(f"Something went wrong ({type(error).__name__}: {error}).")
 
-    def _prepare_voice(self) -> None:
+    def _do_voice(self, name: str | None, model_dir: str | None) -> None:
         if self._voice_factory is None:
             self.voiceStatus.emit(False, "Listening is not set up in this window.")
             return
+        if self._voice is not None:
+            self._voice.close()
+            self._voice = None
         try:
-            self._voice = self._voice_factory(self._engine)
+            self._voice = self._voice_factory(self._engine, name, model_dir)
         except Exception as error:  # no recogniser: typing still works
             log.warning("voice unavailable: %s", error)
             self.voiceStatus.emit(False, f"Listening is unavailable: {error}")
             self.voiceReady.emit(None)
             return
-        self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
+        if self._conversation.titles.aliases is None:  # spoken titles, the same for every recogniser
+            self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
+        self.recogniserChosen.emit(self._voice.recogniser.name, self._voice.recogniser_note)
         available, reason = self._voice.microphone_status()
         self.voiceStatus.emit(available, reason)
         self.voiceReady.emit(self._voice)

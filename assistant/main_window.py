@@ -8,10 +8,11 @@ sent to the live recommender, whose newest result replaces the list and the Sank
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from html import escape
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QFileDialog,
@@ -31,6 +32,7 @@ from assistant.conversation_service import Asked, ConversationService
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList
+from assistant.speech.recognisers import RECOGNISERS
 from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
 from assistant.views.sankey_panel import SankeyPanel
@@ -43,6 +45,8 @@ from engine.profile import Profile
 
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
+RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
+                                           "faster-whisper (model folder needed)")))
 
 LENS_PLANS = {
     Lens.INFLUENCE: "This tab will show which past ratings — yours, and other people's ratings of the "
@@ -128,7 +132,7 @@ class MainWindow(QMainWindow):
         self.live = LiveRecommender(engine, self)
         self.live.finished.connect(self._on_result)
         # Conversation on its own worker (building the voice there too); speech in its own process.
-        self.conversation = ConversationService(engine, voice_factory, self)
+        self.conversation = ConversationService(engine, voice_factory, self.recogniser_choice(), self)
         self.voice = VoiceOutput(speech_env, self)
         self.last_answer = None
         self._build(self.catalogue)
@@ -287,11 +291,59 @@ class MainWindow(QMainWindow):
                                   "Show answers without speaking them")
         self.mute_action.setCheckable(True)
         talk_menu.addSeparator()
+        self._build_recogniser_menu(talk_menu.addMenu("Speech &recogniser"))
         action(talk_menu, "Save last answer as &WAV…", "Ctrl+Shift+S", self.save_answer_dialog,
                "Write the last spoken answer to a WAV file")
         self.chat.set_shortcuts(talk="Ctrl+Space", mute="Ctrl+M", stop="Esc")
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&CineWhy help", "F1", self.show_help)
+
+    def _build_recogniser_menu(self, menu) -> None:
+        """Settings: which recogniser listens (pocketsphinx always works; the others when installed
+        with a model on disk) and the folder of that model."""
+        group = QActionGroup(self)
+        chosen, _ = self.recogniser_choice()
+        self.recogniser_actions = {}
+        for name, label in RECOGNISER_LABELS.items():
+            act = QAction(label, self, checkable=True)
+            act.setChecked(name == chosen)
+            act.triggered.connect(lambda _=False, name=name: self.choose_recogniser(name))
+            group.addAction(act)
+            menu.addAction(act)
+            self.recogniser_actions[name] = act
+        menu.addSeparator()
+        model = QAction("Model &folder…", self)
+        model.setStatusTip("The folder holding the vosk or faster-whisper model (nothing is downloaded)")
+        model.triggered.connect(self.choose_model_folder)
+        menu.addAction(model)
+
+    def recogniser_choice(self) -> tuple[str, str | None]:
+        name = self.store.get_setting("voice/recogniser", "pocketsphinx") or "pocketsphinx"
+        return (name if name in RECOGNISER_LABELS else "pocketsphinx"), self.store.get_setting("voice/model_dir", None)
+
+    def choose_recogniser(self, name: str, model_dir: str | None = None) -> None:
+        if model_dir is not None:
+            self.store.set_setting("voice/model_dir", model_dir)
+        self.store.set_setting("voice/recogniser", name)
+        self.recogniser_actions[name].setChecked(True)
+        self.chat.set_microphone(False, "Preparing speech recognition…")
+        self.conversation.use_recogniser(*self.recogniser_choice())
+
+    def choose_model_folder(self) -> None:
+        start = self.recogniser_choice()[1] or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Folder of the speech model", start)
+        if folder:
+            self.choose_recogniser(self.recogniser_choice()[0], folder)
+
+    def _on_recogniser(self, name: str, note: str) -> None:
+        """The recogniser now listening; when it is not the one chosen, the reason stays in view."""
+        chosen, _ = self.recogniser_choice()
+        if name != chosen:
+            self.recogniser_actions[name].setChecked(True)
+            self.statusBar().showMessage(note, 15000)
+            self.chat.add_error(note)
+        else:
+            self.statusBar().showMessage(f"Listening with {RECOGNISER_LABELS[name]}.", 5000)
 
     # ----- opening profiles -----
 
@@ -580,6 +632,7 @@ class MainWindow(QMainWindow):
         service.heard.connect(lambda text: chat.add_question(text, "voice"))
         service.failed.connect(self._on_conversation_problem)
         service.voiceStatus.connect(chat.set_microphone)
+        service.recogniserChosen.connect(self._on_recogniser)
         service.level.connect(chat.set_level)
         service.listening.connect(self._on_listening)
         self.voice.speaking.connect(chat.set_speaking)
@@ -590,6 +643,7 @@ class MainWindow(QMainWindow):
         muted = self.store.get_setting("voice/muted", "0") == "1"
         self.set_muted(muted)
         self._listening = False
+        service.start()
 
     def ask(self, text: str) -> None:
         """A typed question: shown at once, answered on the conversation worker."""

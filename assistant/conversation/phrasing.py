@@ -101,8 +101,13 @@ def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoke
 
     watched = [words(s) for s in reasons if s.kind == "movie"]
     other = [words(s) for s in reasons if s.kind != "movie"]
-    # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin.
-    lead = "mostly because" if sum(s.share for s in reasons) >= 0.5 else "above all because"
+    # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin,
+    # and then the answer says so rather than crowning a movie that carries 2%.
+    named = sum(s.share for s in reasons)
+    lead = "mostly because" if named >= 0.5 else "above all because" if named >= 0.25 else \
+        "because of many movies together, the largest parts being that"
+    if watched and named < 0.25:
+        return f"{lead} you watched {listing(watched)}" + (f", and {listing(other)}" if other else "")
     if watched:
         sentence = f"{lead} you watched {listing(watched)}"
         if other:

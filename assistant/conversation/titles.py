@@ -28,6 +28,7 @@ class TitleResolver:
     def __init__(self, movies: Iterable[Movie], aliases: Mapping[str, Iterable[int]] | None = None):
         self._movies = {m.id: m for m in movies}
         self._index = TitleIndex(self._movies.values())
+        self.aliases = aliases
         self._aliases = {normalise(text): tuple(ids) for text, ids in (aliases or {}).items()}
         self._labels = [m.label for m in self._movies.values()]
         self._by_label = list(self._movies.values())

@@ -15,7 +15,7 @@ import numpy as np
 import speech_recognition as sr
 
 from assistant.conversation.phrases import Phrases, load_phrases
-from assistant.speech.grammar import Grammar, build_grammar, phrase_for, slot_values
+from assistant.speech.grammar import Grammar, phrase_for, slot_values
 from assistant.speech.listening import Recogniser
 from assistant.speech.sphinx_recogniser import (
     SAMPLE_RATE,
@@ -112,13 +112,12 @@ def whisper_prompt(phrases: Phrases, example_title: str) -> str:
 RECOGNISERS = ("pocketsphinx", "vosk", "faster-whisper")
 
 
-def choose_recogniser(name: str | None, titles: dict[int, str], occupations: Iterable[str], cache_dir: Path,
+def choose_recogniser(name: str | None, grammar: Grammar, occupations: Iterable[str],
                       model_dir: Path | None = None) -> tuple[Recogniser, str]:
     """(the recogniser to use, why): `name` ("pocketsphinx", "vosk", "faster-whisper" or "whisper";
-    None for pocketsphinx) when it can run here, else pocketsphinx with the reason. `titles` maps
-    movie ids to catalogue titles; `model_dir` holds the vosk or faster-whisper model."""
+    None for pocketsphinx) when it can run here, else pocketsphinx with the reason. `grammar` is the
+    catalogue's (see `build_grammar`); `model_dir` holds the vosk or faster-whisper model."""
     occupations = list(occupations)
-    grammar = build_grammar(titles, occupations, cache_dir)
     wanted = (name or "pocketsphinx").lower()
     wanted = "faster-whisper" if wanted == "whisper" else wanted
     if wanted == "pocketsphinx":

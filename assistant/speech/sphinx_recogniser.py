@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pocketsphinx
 import speech_recognition as sr
 
-from assistant.speech.grammar import Grammar, build_grammar
+from assistant.speech.grammar import Grammar
 
 ACOUSTIC_MODEL = Path(pocketsphinx.get_model_path()) / "en-us" / "en-us"
 SAMPLE_RATE = 16000  # the US English model's rate; audio is converted to 16 kHz, 16-bit mono
@@ -66,10 +65,6 @@ class GrammarRecogniser:
         self.grammar = grammar
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()  # one decoder, one utterance at a time
-
-    @classmethod
-    def for_catalogue(cls, titles: dict[int, str], occupations: Iterable[str], cache_dir: Path) -> GrammarRecogniser:
-        return cls(build_grammar(titles, occupations, cache_dir))
 
     @staticmethod
     def available() -> tuple[bool, str]:

@@ -11,17 +11,25 @@ import speech_recognition as sr
 
 from assistant.speech.listening import Listener, audio_from_file, capture_from_microphone, microphone_status
 from assistant.speech.speaker import Speaker
-from assistant.speech.sphinx_recogniser import GrammarRecogniser, Transcript
+from assistant.speech.grammar import build_grammar
+from assistant.speech.recognisers import choose_recogniser
+from assistant.speech.sphinx_recogniser import Transcript
 from engine.catalogue import Catalogue
 from engine.data.registry import default_cache_dir
 
 
 class Voice:
-    def __init__(self, catalogue: Catalogue, cache_dir: str | os.PathLike | None = None):
+    """`recogniser` names the one chosen in settings ("pocketsphinx", "vosk", "faster-whisper"; None
+    for pocketsphinx) and `model_dir` its model; when it cannot run, pocketsphinx listens and
+    `recogniser_note` says why."""
+
+    def __init__(self, catalogue: Catalogue, cache_dir: str | os.PathLike | None = None,
+                 recogniser: str | None = None, model_dir: str | os.PathLike | None = None):
         folder = Path(cache_dir) if cache_dir else default_cache_dir()
         titles = {m.id: m.title for m in catalogue.movies}
-        self.recogniser = GrammarRecogniser.for_catalogue(titles, catalogue.occupations, folder / "speech")
-        self.grammar = self.recogniser.grammar
+        self.grammar = build_grammar(titles, catalogue.occupations, folder / "speech")
+        self.recogniser, self.recogniser_note = choose_recogniser(
+            recogniser, self.grammar, catalogue.occupations, Path(model_dir) if model_dir else None)
         self.listener = Listener(self.recogniser)
         self._speaker: Speaker | None = None
 

@@ -386,3 +386,40 @@ def test_asking_to_add_a_movie_edits_the_profile_with_undo(qtbot, open_window, a
     assert window.source[0] == "saved"  # a dataset user's edit is saved as a new profile
     assert window.undo()
     assert movie.id not in window.profile.movies
+
+
+def test_the_recogniser_setting_and_a_recorded_question(qtbot, app_engine, store_path, settings, tmp_path):
+    import os
+
+    from assistant.speech.listening import audio_from_file, microphone_status
+    from assistant.speech.synthetic import synthesise
+    from assistant.speech.voice import Voice
+
+    cache = os.environ["CINEWHY_CACHE"]
+    store = ProfileStore(store_path)
+    window = MainWindow(app_engine, store, settings, start=("user", 1),
+                        voice_factory=lambda engine, name, model: Voice(engine.catalogue, cache, name, model))
+    qtbot.addWidget(window)
+    window.show()
+    wait_fresh(qtbot, window)
+    qtbot.waitUntil(lambda: "Preparing" not in window.chat.talk_button.toolTip(), timeout=30_000)
+    available, reason = microphone_status()
+    assert window.chat.talk_button.isEnabled() == available
+    if not available:  # no PyAudio or no microphone: the button says why, typing still works
+        assert reason in window.chat.talk_button.toolTip()
+    assert window.recogniser_actions["pocketsphinx"].isChecked()
+
+    # vosk chosen with an empty model folder: pocketsphinx keeps listening and the reason is shown
+    window.choose_recogniser("vosk", str(tmp_path))
+    qtbot.waitUntil(lambda: "Using pocketsphinx instead" in window.chat.transcript_text(), timeout=30_000)
+    assert store.get_setting("voice/recogniser") == "vosk" and store.get_setting("voice/model_dir") == str(tmp_path)
+    assert window.recogniser_actions["pocketsphinx"].isChecked()
+
+    question = synthesise("why do you recommend this movie", tmp_path / "question.wav")
+    window.conversation.ask_audio(audio_from_file(question), window.profile, window.selected)
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=30_000)
+    transcript = window.chat.transcript_text()
+    assert "why do you recommend this movie" in transcript and window.last_answer.text in transcript
+    assert window.last_answer.movie_id == window.selected
+    window.close()
+    store.close()

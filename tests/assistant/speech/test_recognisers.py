@@ -65,7 +65,7 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def recogniser(catalogue, espeak, cache) -> GrammarRecogniser:
     titles, occupations = catalogue
-    return GrammarRecogniser.for_catalogue(titles, occupations, cache)
+    return GrammarRecogniser(build_grammar(titles, occupations, cache))
 
 
 def synthesise(espeak: str, text: str, voice: str, wpm: int, path: Path) -> Path:
@@ -169,7 +169,7 @@ def test_optional_recognisers_need_a_local_model(everything_installed, tmp_path)
 def test_choose_falls_back_to_pocketsphinx_with_the_reason(nothing_installed, catalogue, recogniser, cache, name,
                                                           reason):
     titles, occupations = catalogue
-    chosen, why = choose_recogniser(name, titles, occupations, cache)
+    chosen, why = choose_recogniser(name, build_grammar(titles, occupations, cache), occupations)
     assert isinstance(chosen, GrammarRecogniser) and why == reason
 
 
@@ -180,7 +180,7 @@ def test_a_model_that_will_not_load_falls_back_to_pocketsphinx(everything_instal
     (tmp_path / "am" / "final.mdl").write_bytes(b"not a model")
     (tmp_path / "model.bin").write_bytes(b"not a model")
     titles, occupations = catalogue
-    chosen, why = choose_recogniser(name, titles, occupations, cache, model_dir=tmp_path)
+    chosen, why = choose_recogniser(name, build_grammar(titles, occupations, cache), occupations, model_dir=tmp_path)
     assert isinstance(chosen, GrammarRecogniser)
     assert why.startswith(f"{name} could not load the model in {tmp_path}") and why.endswith("Using pocketsphinx instead.")
 

@@ -68,30 +68,35 @@ def accuracy(voice: Voice, conversation: Conversation, samples: list[Sample], fo
 
 def latency(voice: Voice, conversation: Conversation, samples: list[Sample], folder: Path) -> dict:
     """From the moment a spoken question ends to the moment its answer starts: each question is played
-    into the app's capture in real time (as from a microphone), which waits for the end-of-speech
-    pause, then recognition, the answer, and synthesis of its first sentence in the speech process."""
+    into the app's listening in real time (as from a microphone), which decodes while it listens and
+    waits for the end-of-speech pause; then the rest of recognition, the answer, and synthesis of
+    its first sentence in the speech process."""
     speaker = Speaker()
     speaker.wait_ready(STARTED_TIMEOUT_S)
-    timings, pauses = [], []
+    rows = []
     try:
         for index, sample in enumerate(samples):
             microphone = ReplayedMicrophone(synthesise(sample.text, folder / f"l{index:03d}.wav", SPEAKERS[0]),
                                             seed=index)
-            audio = voice.capture(lambda _: None, lambda: False, source=microphone)
-            captured = time.perf_counter()
-            answer = conversation.ask(voice.transcribe(audio).text)
+            heard = voice.listen(lambda _: None, lambda: False, source=microphone)
+            recognised = time.perf_counter()
+            captured = recognised - heard.seconds  # what recognition had left once the pause ended it
+            answer = conversation.ask(heard.text)
+            answered = time.perf_counter()
             utterance = speaker.say(answer.speech or answer.text)
             deadline = time.monotonic() + STARTED_TIMEOUT_S
             while speaker.last_started_at(utterance) is None and time.monotonic() < deadline:
                 time.sleep(0.001)
             started = speaker.last_started_at(utterance)
             if started is not None and microphone.speech_ended_at is not None:
-                timings.append(started - microphone.speech_ended_at)
-                pauses.append(captured - microphone.speech_ended_at)
+                rows.append({"intent": sample.intent.value, "total_s": started - microphone.speech_ended_at,
+                             "pause_s": captured - microphone.speech_ended_at, "recognition_s": recognised - captured,
+                             "answer_s": answered - recognised, "speech_s": started - answered})
             speaker.stop()
     finally:
         silent = speaker.silent_reason
         speaker.close()
+    timings = [r["total_s"] for r in rows]
     if not timings:
         raise OSError("no spoken answer started: the speech process did not synthesise anything")
     return {
@@ -100,7 +105,9 @@ def latency(voice: Voice, conversation: Conversation, samples: list[Sample], fol
         "p95_s": percentile(timings, 0.95),
         "max_s": max(timings),
         "end_of_speech_pause_s": END_OF_SPEECH_S,
-        "capture_median_s": statistics.median(pauses),
+        "median_parts_s": {part: statistics.median(r[part] for r in rows)
+                           for part in ("pause_s", "recognition_s", "answer_s", "speech_s")},
+        "rows": rows,
         "silent_reason": silent,
         "note": "first sentence synthesised and handed to the audio player" if not silent else
                 "no sound device here: the time to the first sentence being synthesised, when playback would start",
@@ -154,8 +161,10 @@ def main(argv: list[str]) -> int:
     print(f"grammar: {titles} of {all_titles} titles; recognition median {1000 * spoken['recognition_s_median']:.0f} ms")
     print(f"end of question -> start of answer over {timed['questions']} questions: median "
           f"{1000 * timed['median_s']:.0f} ms, p95 {1000 * timed['p95_s']:.0f} ms, max {1000 * timed['max_s']:.0f} ms")
-    print(f"  of which waiting for the end-of-speech pause ({1000 * timed['end_of_speech_pause_s']:.0f} ms setting): "
-          f"median {1000 * timed['capture_median_s']:.0f} ms")
+    parts = timed["median_parts_s"]
+    print(f"  medians: end-of-speech pause {1000 * parts['pause_s']:.0f} ms ({1000 * END_OF_SPEECH_S:.0f} ms setting), "
+          f"rest of recognition {1000 * parts['recognition_s']:.0f} ms, answer {1000 * parts['answer_s']:.0f} ms, "
+          f"first sentence synthesised {1000 * parts['speech_s']:.0f} ms")
     if timed["silent_reason"]:
         print(f"  ({timed['note']})")
     print(f"report: {out / f'voice-{engine.info.dataset}.json'}")

@@ -140,13 +140,7 @@ class ConversationService(QObject):
         if self._voice is None:
             self.failed.emit("Listening is unavailable, so the recording cannot be understood; type the question.")
             return
-        heard = self._voice.transcribe(audio)
-        if not heard.text:
-            self.failed.emit("I could not make out a question in that recording. Try again, closer to the "
-                             "microphone, or type it.")
-            return
-        self.heard.emit(heard.text)
-        self._answer(heard.text, profile, focus, "voice", heard.seconds)
+        self._understood(self._voice.transcribe(audio), profile, focus)
 
     def _do_listen(self, profile: Profile, focus: int | None) -> None:
         if self._voice is None:
@@ -154,11 +148,19 @@ class ConversationService(QObject):
             return
         self.listening.emit(True)
         try:
-            audio = self._voice.capture(self.level.emit, self._stop_listening.is_set)
+            heard = self._voice.listen(self.level.emit, self._stop_listening.is_set)
         except Exception as error:
             self.failed.emit(str(error))
             return
         finally:
             self.listening.emit(False)
-        if audio is not None and not self._stop_listening.is_set():
-            self._do_audio(audio, profile, focus)
+        if not self._stop_listening.is_set():
+            self._understood(heard, profile, focus)
+
+    def _understood(self, heard, profile: Profile, focus: int | None) -> None:
+        if not heard.text:
+            self.failed.emit("I could not make out a question in that recording. Try again, closer to the "
+                             "microphone, or type it.")
+            return
+        self.heard.emit(heard.text)
+        self._answer(heard.text, profile, focus, "voice", heard.seconds)

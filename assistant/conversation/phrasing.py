@@ -95,7 +95,7 @@ def percent(value: float) -> str:
 
 
 def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoken: bool) -> str:
-    """"mostly because you watched Alien (34%) and Aliens (21%); being 25-34 also counts (8%)"."""
+    """"mostly because you watched Alien (1979, 34%) and Aliens (1986, 21%); being 25-34 (8%) also counts"."""
     def words(share: Share) -> str:
         return feature_with_share(share, movies, spoken)
 

@@ -102,16 +102,18 @@ class _MeteredStream:
 
 def capture_from_microphone(on_level: Callable[[float], None], should_stop: Callable[[], bool],
                             timeout: float | None = 8.0, phrase_time_limit: float | None = 15.0,
-                            source: sr.AudioSource | None = None) -> sr.AudioData:
+                            source: sr.AudioSource | None = None,
+                            on_audio: Callable[[bytes], None] | None = None) -> sr.AudioData:
     """One spoken question: calibrates to the room briefly, waits up to `timeout` seconds for speech,
     and ends after a pause (SpeechRecognition's pause detection) or `phrase_time_limit` seconds.
     `source` defaults to the default microphone; any entered-on-use AudioSource works (the tests
-    pass an AudioFile). Returns 16 kHz, 16-bit mono audio."""
+    pass an AudioFile). `on_audio` receives the question as it is heard, in 16 kHz, 16-bit mono
+    pieces (a source at another rate hands it over whole at the end). Returns the whole question."""
     if source is None:
         available, reason = microphone_status()
         if not available:
             raise ListeningError(reason)
-        source = sr.Microphone()
+        source = sr.Microphone(sample_rate=SAMPLE_RATE)  # the recogniser's rate: the sound server converts
     recogniser = sr.Recognizer()
     recogniser.pause_threshold = END_OF_SPEECH_S
     recogniser.non_speaking_duration = min(recogniser.non_speaking_duration, END_OF_SPEECH_S)
@@ -119,13 +121,18 @@ def capture_from_microphone(on_level: Callable[[float], None], should_stop: Call
     if source.stream is None:
         on_level(0.0)
         raise ListeningError(NO_DEVICE)
+    as_heard = source.SAMPLE_RATE == SAMPLE_RATE and source.SAMPLE_WIDTH == 2
+    pieces: list[bytes] = []
     try:
         source.stream = _MeteredStream(source.stream, source.SAMPLE_WIDTH, on_level, should_stop)
         recogniser.adjust_for_ambient_noise(source, duration=CALIBRATION_S)
         # Keep the room's threshold while listening: adapting it to the speech itself (the default)
         # lifts it above a question's quieter syllables, which then count as the closing pause.
         recogniser.dynamic_energy_threshold = False
-        audio = recogniser.listen(source, timeout=timeout, phrase_time_limit=phrase_time_limit)
+        for piece in recogniser.listen(source, timeout=timeout, phrase_time_limit=phrase_time_limit, stream=True):
+            pieces.append(piece.get_raw_data())
+            if on_audio is not None and as_heard:
+                on_audio(pieces[-1])
     except sr.WaitTimeoutError as error:
         raise ListeningError(f"Heard nothing for {timeout:g} seconds: try again, or type the question.") from error
     except OSError as error:
@@ -133,7 +140,11 @@ def capture_from_microphone(on_level: Callable[[float], None], should_stop: Call
     finally:
         source.__exit__(None, None, None)
         on_level(0.0)
-    return sr.AudioData(audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2), SAMPLE_RATE, 2)
+    audio = sr.AudioData(b"".join(pieces), source.SAMPLE_RATE, source.SAMPLE_WIDTH)
+    question = sr.AudioData(audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2), SAMPLE_RATE, 2)
+    if on_audio is not None and not as_heard:
+        on_audio(question.get_raw_data())
+    return question
 
 
 class Listener:

@@ -50,11 +50,20 @@ class Voice:
     def microphone_status() -> tuple[bool, str]:
         return microphone_status()
 
-    @staticmethod
-    def capture(on_level: Callable[[float], None], should_stop: Callable[[], bool],
-                source: sr.AudioSource | None = None) -> sr.AudioData:
-        """One question from the microphone (or from `source`, e.g. a replayed recording)."""
-        return capture_from_microphone(on_level, should_stop, source=source)
+    def listen(self, on_level: Callable[[float], None], should_stop: Callable[[], bool],
+               source: sr.AudioSource | None = None) -> Transcript:
+        """One question from the microphone (or from `source`, e.g. a replayed recording), decoded
+        while it is spoken when the recogniser can (pocketsphinx), so that little is left to do once
+        the pause ends it."""
+        if not hasattr(self.recogniser, "utterance"):
+            return self.transcribe(capture_from_microphone(on_level, should_stop, source=source))
+        utterance = self.recogniser.utterance()
+        try:
+            capture_from_microphone(on_level, should_stop, source=source, on_audio=utterance.feed)
+        except BaseException:
+            utterance.close()
+            raise
+        return utterance.finish()
 
     # ----- speaking, for the command line (the app speaks through VoiceOutput) -----
 

@@ -14,6 +14,8 @@ from assistant.conversation import phrasing
 from assistant.conversation.dialogue import Conversation
 from assistant.conversation.parser import parse
 from assistant.conversation.samples import slots_match
+from assistant.speech.listening import ListeningError
+from assistant.speech.replay import ReplayedMicrophone
 from assistant.speech.synthetic import SPEAKERS, espeak_missing, synthesise
 from assistant.speech.voice import Voice
 
@@ -43,6 +45,28 @@ def test_spoken_questions_in_several_voices_get_their_intent_and_slots(voice, ap
     assert len(results) >= 20 and {r[4] for r in results} == {s.label for s in SPEAKERS}
     assert intent_accuracy >= 0.9, [r for r in results if not r[0]]
     assert slot_accuracy >= 0.8, [r for r in results if not r[1]]
+
+
+def test_listening_decodes_the_question_while_it_is_spoken(voice, tmp_path):
+    question = synthesise("why not fargo", tmp_path / "question.wav")
+    levels: list[float] = []
+    heard = voice.listen(levels.append, lambda: False, source=ReplayedMicrophone(question))
+    assert heard.text == "why not fargo" == voice.listen_file(question).text
+    assert max(levels) > 0.3 and levels[-1] == 0.0
+
+
+def test_a_cancelled_or_failed_listen_frees_the_recogniser(voice, tmp_path):
+    question = synthesise("why not fargo", tmp_path / "question.wav")
+    reads: list[float] = []
+    voice.listen(reads.append, lambda: len(reads) >= 12, source=ReplayedMicrophone(question))  # cut short
+
+    class Unopenable(ReplayedMicrophone):
+        def __enter__(self):
+            return self  # stream stays None: no device
+
+    with pytest.raises(ListeningError, match="No microphone found"):
+        voice.listen(lambda _: None, lambda: False, source=Unopenable(question))
+    assert voice.listen_file(question).text == "why not fargo"  # the decoder is free again
 
 
 def test_ask_with_a_recorded_question_names_the_explanations_top_movies(app_engine, tmp_path):

@@ -7,9 +7,10 @@ sent to the live recommender, whose newest result replaces the list and the Sank
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from pathlib import Path
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -677,7 +678,7 @@ class MainWindow(QMainWindow):
 
     def _on_silent(self, reason: str) -> None:
         """Said once, in the status bar (a permanent label, so edits' messages do not hide it)."""
-        self.voice_label.setText("🔇 " + reason.split(":")[0])
+        self.voice_label.setText("Silent: " + re.split(r"[:(]", reason)[0].strip().rstrip("."))
         self.voice_label.setToolTip(reason)
         self.voice_label.show()
         self.chat.set_silent_reason(reason)

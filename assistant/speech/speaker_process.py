@@ -36,10 +36,8 @@ from collections import deque
 from pathlib import Path
 
 NO_ENGINE = "No text-to-speech engine: install espeak-ng (apt install espeak-ng)."
-NO_DEVICE = ("No sound device: answers are shown but not spoken "
-             "(no /dev/snd and no PulseAudio/PipeWire server).")
-NO_PLAYER = ("No audio player: answers are shown but not spoken "
-             "(install alsa-utils for aplay, or pulseaudio-utils for paplay).")
+NO_DEVICE = "No sound device (no /dev/snd and no PulseAudio/PipeWire server)."
+NO_PLAYER = "No audio player: install alsa-utils for aplay, or pulseaudio-utils for paplay."
 
 # First one found on PATH plays the sentences.
 PLAYERS = (["aplay", "-q"], ["paplay"], ["pw-play"], ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"])
@@ -284,7 +282,7 @@ class SpeakerProcess:
             # A player that cannot open the device fails every time: go silent and say why, once.
             self._player_command = None
             detail = problem.splitlines()[-1] if problem else f"exit code {player.returncode}"
-            self.emit("error", id=None, message=f"Audio player failed ({detail}): answers are shown but not spoken.")
+            self.emit("error", id=None, message=f"The audio player failed ({detail}).")
             return False
         return True
 

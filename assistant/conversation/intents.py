@@ -92,11 +92,6 @@ class Answer:
     stop_speaking: bool = False  # "stop": silence the voice, say nothing new
     suggestions: tuple[str, ...] = ()  # "did you mean ..." titles
 
-    @property
-    def named_movies(self) -> tuple[str, ...]:
-        """The movies the answer names as reasons, in order."""
-        return tuple(s.name for s in self.shares if s.kind == "movie" and s.share > 0)
-
     def to_dict(self) -> dict:
         return {
             "question": self.question.text,

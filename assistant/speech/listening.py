@@ -147,18 +147,5 @@ def capture_from_microphone(on_level: Callable[[float], None], should_stop: Call
     return question
 
 
-class Listener:
-    """Audio in, transcript out, through one recogniser."""
-
-    def __init__(self, recogniser: Recogniser):
-        self.recogniser = recogniser
-
-    def understand(self, audio: sr.AudioData) -> Transcript:
-        return self.recogniser.transcribe(audio)
-
-    def understand_file(self, path: str | Path) -> Transcript:
-        return self.understand(audio_from_file(path))
-
-
-__all__ = ["END_OF_SPEECH_S", "ListeningError", "Listener", "NO_DEVICE", "NO_PYAUDIO", "Recogniser", "audio_from_file",
+__all__ = ["END_OF_SPEECH_S", "ListeningError", "NO_DEVICE", "NO_PYAUDIO", "Recogniser", "audio_from_file",
            "capture_from_microphone", "level", "microphone_status"]

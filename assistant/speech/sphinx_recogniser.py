@@ -99,7 +99,6 @@ class GrammarRecogniser:
     name = "pocketsphinx"
 
     def __init__(self, grammar: Grammar):
-        started = time.perf_counter()
         if not grammar.fsg_path.is_file() or not grammar.dict_path.is_file():  # pocketsphinx would crash
             raise FileNotFoundError(f"The speech grammar in {grammar.folder} is incomplete; delete that folder.")
         # bestpath=False: the lattice rescoring pass doubled the time and did not help on the grammar
@@ -108,7 +107,6 @@ class GrammarRecogniser:
             samprate=SAMPLE_RATE, logfn=os.devnull, **BEAMS,
         )
         self.grammar = grammar
-        self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
 
     @staticmethod

@@ -9,10 +9,10 @@ from typing import Callable
 
 import speech_recognition as sr
 
-from assistant.speech.listening import Listener, audio_from_file, capture_from_microphone, microphone_status
-from assistant.speech.speaker import Speaker
 from assistant.speech.grammar import build_grammar
+from assistant.speech.listening import audio_from_file, capture_from_microphone, microphone_status
 from assistant.speech.recognisers import choose_recogniser
+from assistant.speech.speaker import Speaker
 from assistant.speech.sphinx_recogniser import Transcript
 from engine.catalogue import Catalogue
 from engine.data.registry import default_cache_dir
@@ -30,7 +30,6 @@ class Voice:
         self.grammar = build_grammar(titles, catalogue.occupations, folder / "speech")
         self.recogniser, self.recogniser_note = choose_recogniser(
             recogniser, self.grammar, catalogue.occupations, Path(model_dir) if model_dir else None)
-        self.listener = Listener(self.recogniser)
         self._speaker: Speaker | None = None
 
     @property
@@ -41,10 +40,10 @@ class Voice:
     # ----- listening -----
 
     def transcribe(self, audio: sr.AudioData) -> Transcript:
-        return self.listener.understand(audio)
+        return self.recogniser.transcribe(audio)
 
     def listen_file(self, path: str | os.PathLike) -> Transcript:
-        return self.listener.understand(audio_from_file(path))
+        return self.transcribe(audio_from_file(path))
 
     @staticmethod
     def microphone_status() -> tuple[bool, str]:

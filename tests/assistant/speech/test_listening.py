@@ -17,14 +17,12 @@ import speech_recognition as sr
 from assistant.speech.listening import (
     NO_DEVICE,
     NO_PYAUDIO,
-    Listener,
     ListeningError,
     audio_from_file,
     capture_from_microphone,
     level,
     microphone_status,
 )
-from assistant.speech.sphinx_recogniser import Transcript
 
 RATE = 22050  # espeak-ng's rate
 LEAD_S, TAIL_S = 0.6, 3.0  # quiet before and after the question
@@ -172,16 +170,3 @@ def test_level_is_a_decibel_scale_from_silence_to_full_scale():
     assert level(bytes(2048), 2) == 0.0
     assert level(full, 2) == pytest.approx(1.0, abs=1e-3)
     assert level(tenth, 2) == pytest.approx(2 / 3, abs=0.01)
-
-
-def test_the_listener_hands_audio_to_its_recogniser(spoken_then_quiet):
-    class Echo:
-        name = "echo"
-
-        def transcribe(self, audio: sr.AudioData) -> Transcript:
-            return Transcript(f"{seconds(audio):.1f} s", 0.001, self.name)
-
-    listener = Listener(Echo())
-    assert listener.understand_file(spoken_then_quiet).recogniser == "echo"
-    heard = listener.understand(audio_from_file(spoken_then_quiet))
-    assert heard.text == listener.understand_file(spoken_then_quiet).text

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import subprocess
 import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from assistant.conversation.phrases import load_phrases
 from assistant.speech.grammar import build_grammar, phrase_for
-from assistant.speech.listening import Listener, audio_from_file
+from assistant.speech.listening import audio_from_file
 from assistant.speech.recognisers import (
     VoskRecogniser,
     WhisperRecogniser,
@@ -24,6 +21,7 @@ from assistant.speech.recognisers import (
     whisper_prompt,
 )
 from assistant.speech.sphinx_recogniser import GrammarRecogniser
+from assistant.speech.synthetic import SyntheticSpeaker, espeak_missing, synthesise
 from engine.data.registry import load_dataset
 
 # (template, slots, espeak-ng voice, words per minute). The spoken title may come back as another
@@ -41,11 +39,9 @@ NOISE_SNR_DB = 20.0
 
 
 @pytest.fixture(scope="module")
-def espeak() -> str:
-    path = shutil.which("espeak-ng")
-    if path is None:
-        pytest.fail("These tests synthesise questions with espeak-ng: install it (apt install espeak-ng)")
-    return path
+def espeak() -> None:
+    if espeak_missing():
+        pytest.fail(f"These tests synthesise questions with espeak-ng: {espeak_missing()}")
 
 
 @pytest.fixture(scope="module")
@@ -68,24 +64,6 @@ def recogniser(catalogue, espeak, cache) -> GrammarRecogniser:
     return GrammarRecogniser(build_grammar(titles, occupations, cache))
 
 
-def synthesise(espeak: str, text: str, voice: str, wpm: int, path: Path) -> Path:
-    subprocess.run([espeak, "-w", str(path), "-v", voice, "-s", str(wpm), text], check=True, capture_output=True)
-    return path
-
-
-def with_noise(path: Path, snr_db: float) -> Path:
-    with wave.open(str(path), "rb") as clean:
-        params = clean.getparams()
-        samples = np.frombuffer(clean.readframes(params.nframes), dtype="<i2").astype(np.float64)
-    rms = np.sqrt(np.mean(samples ** 2))
-    noisy = samples + np.random.default_rng(1).normal(0.0, rms / 10 ** (snr_db / 20), samples.size)
-    out = path.with_name(path.stem + "-noisy.wav")
-    with wave.open(str(out), "wb") as target:
-        target.setparams(params)
-        target.writeframes(np.clip(noisy, -32768, 32767).astype("<i2").tobytes())
-    return out
-
-
 def understood_as(recogniser: GrammarRecogniser, titles: dict[int, str], template: str, slots: dict) -> set[str]:
     """The sentence, and the same sentence with any other spoken form of its movie."""
     sentences = {phrase_for(template, **slots)}
@@ -99,8 +77,8 @@ def understood_as(recogniser: GrammarRecogniser, titles: dict[int, str], templat
 @pytest.mark.parametrize("index", range(len(QUESTIONS)))
 def test_a_synthesised_question_is_understood(recogniser, catalogue, espeak, tmp_path, index):
     template, slots, voice, wpm = QUESTIONS[index]
-    wav = synthesise(espeak, phrase_for(template, **slots), voice, wpm, tmp_path / "question.wav")
-    transcript = Listener(recogniser).understand(audio_from_file(wav))
+    wav = synthesise(phrase_for(template, **slots), tmp_path / "question.wav", SyntheticSpeaker(voice, wpm))
+    transcript = recogniser.transcribe(audio_from_file(wav))
     assert transcript.text in understood_as(recogniser, catalogue[0], template, slots)
     assert transcript.recogniser == "pocketsphinx" and transcript.seconds > 0
 
@@ -108,13 +86,13 @@ def test_a_synthesised_question_is_understood(recogniser, catalogue, espeak, tmp
 @pytest.mark.parametrize("index", NOISY)
 def test_a_question_in_noise_is_understood(recogniser, catalogue, espeak, tmp_path, index):
     template, slots, voice, wpm = QUESTIONS[index]
-    wav = with_noise(synthesise(espeak, phrase_for(template, **slots), voice, wpm, tmp_path / "q.wav"), NOISE_SNR_DB)
-    assert Listener(recogniser).understand_file(wav).text in understood_as(recogniser, catalogue[0], template, slots)
+    wav = synthesise(phrase_for(template, **slots), tmp_path / "q.wav", SyntheticSpeaker(voice, wpm, NOISE_SNR_DB))
+    assert recogniser.transcribe(audio_from_file(wav)).text in understood_as(recogniser, catalogue[0], template, slots)
 
 
 def test_the_decoder_serves_question_after_question(recogniser, espeak, tmp_path):
     """SpeechRecognition's own grammar path fails on its second call with pocketsphinx 5; ours does not."""
-    wav = synthesise(espeak, "why not fargo", "en-us", 140, tmp_path / "again.wav")
+    wav = synthesise("why not fargo", tmp_path / "again.wav", SyntheticSpeaker("en-us", 140))
     heard = [recogniser.transcribe(audio_from_file(wav)).text for _ in range(3)]
     assert heard == ["why not fargo"] * 3
 

@@ -423,3 +423,47 @@ def test_the_recogniser_setting_and_a_recorded_question(qtbot, app_engine, store
     assert window.last_answer.movie_id == window.selected
     window.close()
     store.close()
+
+
+def test_push_to_talk_listens_shows_the_level_and_answers(qtbot, app_engine, store_path, settings, tmp_path):
+    """Ctrl+Space with a recording standing in for the microphone: the level moves, listening ends by
+    itself after the question, and the spoken question is answered like a typed one."""
+    import os
+
+    from PySide6.QtGui import QKeySequence
+
+    from assistant.speech.replay import ReplayedMicrophone
+    from assistant.speech.synthetic import synthesise
+    from assistant.speech.voice import Voice
+
+    question = synthesise("why do you recommend this movie", tmp_path / "question.wav")
+
+    class ReplayedVoice(Voice):
+        @staticmethod
+        def microphone_status():
+            return True, "Microphone: a replayed recording"
+
+        def listen(self, on_level, should_stop, source=None):
+            return super().listen(on_level, should_stop, source=ReplayedMicrophone(question))
+
+    cache = os.environ["CINEWHY_CACHE"]
+    store = ProfileStore(store_path)
+    window = MainWindow(app_engine, store, settings, start=("user", 1),
+                        voice_factory=lambda engine, name, model: ReplayedVoice(engine.catalogue, cache, name, model))
+    qtbot.addWidget(window)
+    window.show()
+    wait_fresh(qtbot, window)
+    qtbot.waitUntil(window.chat.talk_button.isEnabled, timeout=30_000)
+    levels, listening = [], []
+    window.conversation.level.connect(levels.append)
+    window.conversation.listening.connect(listening.append)
+    assert window.talk_action.shortcut() == QKeySequence("Ctrl+Space")
+    window.talk_action.trigger()
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=30_000)
+    assert listening == [True, False]
+    assert max(levels) > 0.3 and levels[-1] == 0.0
+    assert "why do you recommend this movie" in window.chat.transcript_text()
+    top = app_engine.recommend(window.profile, 1)[0].movie
+    assert window.last_answer.movie_id == top.id and window.last_answer.text in window.chat.transcript_text()
+    window.close()
+    store.close()

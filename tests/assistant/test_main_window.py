@@ -2,6 +2,7 @@
 undo, saved profiles across restarts, a damaged database, and no engine call on the UI thread."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -18,10 +19,16 @@ def open_window(qtbot, app_engine, store_path, settings, monkeypatch):
     monkeypatch.setattr(LiveRecommender, "check_threads", True)
     stores = []
 
-    def make(start=None, path=store_path):
+    def make(start=None, path=store_path, voice=None):
+        """`voice`: a Voice class to listen with (built on the conversation worker), or None."""
         store = ProfileStore(path)
         stores.append(store)
-        window = MainWindow(app_engine, store, settings, start=start)
+
+        def voice_factory(engine, name, model):
+            return voice(engine.catalogue, os.environ["CINEWHY_CACHE"], name, model)
+
+        window = MainWindow(app_engine, store, settings, start=start,
+                            voice_factory=voice_factory if voice is not None else None)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -322,7 +329,6 @@ def test_menus_and_shortcuts(open_window):
 
 
 def run_main(*args, env_home):
-    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -388,20 +394,13 @@ def test_asking_to_add_a_movie_edits_the_profile_with_undo(qtbot, open_window, a
     assert movie.id not in window.profile.movies
 
 
-def test_the_recogniser_setting_and_a_recorded_question(qtbot, app_engine, store_path, settings, tmp_path):
-    import os
-
+def test_the_recogniser_setting_and_a_recorded_question(qtbot, open_window, tmp_path):
     from assistant.speech.listening import audio_from_file, microphone_status
     from assistant.speech.synthetic import synthesise
     from assistant.speech.voice import Voice
 
-    cache = os.environ["CINEWHY_CACHE"]
-    store = ProfileStore(store_path)
-    window = MainWindow(app_engine, store, settings, start=("user", 1),
-                        voice_factory=lambda engine, name, model: Voice(engine.catalogue, cache, name, model))
-    qtbot.addWidget(window)
-    window.show()
-    wait_fresh(qtbot, window)
+    window = open_window(("user", 1), voice=Voice)
+    store = window.store
     qtbot.waitUntil(lambda: "Preparing" not in window.chat.talk_button.toolTip(), timeout=30_000)
     available, reason = microphone_status()
     assert window.chat.talk_button.isEnabled() == available
@@ -421,15 +420,11 @@ def test_the_recogniser_setting_and_a_recorded_question(qtbot, app_engine, store
     transcript = window.chat.transcript_text()
     assert "why do you recommend this movie" in transcript and window.last_answer.text in transcript
     assert window.last_answer.movie_id == window.selected
-    window.close()
-    store.close()
 
 
-def test_push_to_talk_listens_shows_the_level_and_answers(qtbot, app_engine, store_path, settings, tmp_path):
+def test_push_to_talk_listens_shows_the_level_and_answers(qtbot, open_window, app_engine, tmp_path):
     """Ctrl+Space with a recording standing in for the microphone: the level moves, listening ends by
     itself after the question, and the spoken question is answered like a typed one."""
-    import os
-
     from PySide6.QtGui import QKeySequence
 
     from assistant.speech.replay import ReplayedMicrophone
@@ -446,13 +441,7 @@ def test_push_to_talk_listens_shows_the_level_and_answers(qtbot, app_engine, sto
         def listen(self, on_level, should_stop, source=None):
             return super().listen(on_level, should_stop, source=ReplayedMicrophone(question))
 
-    cache = os.environ["CINEWHY_CACHE"]
-    store = ProfileStore(store_path)
-    window = MainWindow(app_engine, store, settings, start=("user", 1),
-                        voice_factory=lambda engine, name, model: ReplayedVoice(engine.catalogue, cache, name, model))
-    qtbot.addWidget(window)
-    window.show()
-    wait_fresh(qtbot, window)
+    window = open_window(("user", 1), voice=ReplayedVoice)
     qtbot.waitUntil(window.chat.talk_button.isEnabled, timeout=30_000)
     levels, listening = [], []
     window.conversation.level.connect(levels.append)
@@ -465,5 +454,3 @@ def test_push_to_talk_listens_shows_the_level_and_answers(qtbot, app_engine, sto
     assert "why do you recommend this movie" in window.chat.transcript_text()
     top = app_engine.recommend(window.profile, 1)[0].movie
     assert window.last_answer.movie_id == top.id and window.last_answer.text in window.chat.transcript_text()
-    window.close()
-    store.close()

@@ -3,9 +3,7 @@ small dictionary, built once per catalogue and then loaded from the cache."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pocketsphinx
@@ -22,25 +20,8 @@ from assistant.speech.grammar import (
     slot_values,
     token,
 )
-from engine.data.registry import load_dataset
 
 SAMPLE_TITLES = ("The Usual Suspects", "Fargo", "Star Wars", "12 Angry Men", "The Godfather: Part II", "Seven (Se7en)")
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> tuple[dict[int, str], list[str]]:
-    root = os.environ.get("CINEWHY_DATA")
-    if not root or not (Path(root) / "ml-100k").is_dir():
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is needed for words outside the dictionary: install it (apt install espeak-ng)")
-    dataset = load_dataset("ml-100k", offline=True)
-    return {m.id: m.title for m in dataset.movies.values()}, sorted({u.occupation for u in dataset.users.values()})
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("speech-cache")
 
 
 @pytest.fixture(scope="module")

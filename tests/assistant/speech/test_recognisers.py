@@ -4,9 +4,7 @@ when vosk or faster-whisper is asked for (neither is installed here: only their 
 from __future__ import annotations
 
 import importlib.util
-import os
 import wave
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +20,6 @@ from assistant.speech.recognisers import (
 )
 from assistant.speech.sphinx_recogniser import GrammarRecogniser
 from assistant.speech.synthetic import SyntheticSpeaker, espeak_missing, synthesise
-from engine.data.registry import load_dataset
 
 # (template, slots, espeak-ng voice, words per minute). The spoken title may come back as another
 # spoken form of the same movie ("usual suspects"): that counts as understood.
@@ -42,20 +39,6 @@ NOISE_SNR_DB = 20.0
 def espeak() -> None:
     if espeak_missing():
         pytest.fail(f"These tests synthesise questions with espeak-ng: {espeak_missing()}")
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> tuple[dict[int, str], list[str]]:
-    root = os.environ.get("CINEWHY_DATA")
-    if not root or not (Path(root) / "ml-100k").is_dir():
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    dataset = load_dataset("ml-100k", offline=True)
-    return {m.id: m.title for m in dataset.movies.values()}, sorted({u.occupation for u in dataset.users.values()})
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("speech-cache")
 
 
 @pytest.fixture(scope="module")

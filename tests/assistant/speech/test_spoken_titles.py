@@ -1,9 +1,7 @@
 """Catalogue titles as people say them, their pronunciations, and the map back to movie ids."""
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +12,6 @@ from assistant.speech.pronunciation import (
     ipa_to_arpabet,
 )
 from assistant.speech.spoken_titles import SpokenTitles, spoken_forms
-from engine.data.registry import load_dataset
 
 # Measured: 1682 of 1682 with espeak-ng, 1548 from the CMU dictionary alone (a naive
 # normalisation reached 1398). The floors leave room for another espeak-ng version.
@@ -23,11 +20,8 @@ DICTIONARY_ONLY_FLOOR = 1530
 
 
 @pytest.fixture(scope="module")
-def titles() -> dict[int, str]:
-    root = os.environ.get("CINEWHY_DATA")
-    if not root or not (Path(root) / "ml-100k").is_dir():
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    return {m.id: m.title for m in load_dataset("ml-100k", offline=True).movies.values()}
+def titles(catalogue) -> dict[int, str]:
+    return catalogue[0]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +31,6 @@ def lexicon() -> Lexicon:
 
 @pytest.fixture(scope="module")
 def spoken(titles, lexicon) -> SpokenTitles:
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is needed for titles outside the dictionary: install it (apt install espeak-ng)")
     return SpokenTitles.build(titles, lexicon)
 
 

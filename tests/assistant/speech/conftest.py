@@ -1,0 +1,27 @@
+"""The ml-100k catalogue as the speech grammar takes it, and a grammar cache per test module."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.data.registry import load_dataset
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> tuple[dict[int, str], list[str]]:
+    """(movie id -> title, occupations) of MovieLens 100k."""
+    root = os.environ.get("CINEWHY_DATA")
+    if not root or not (Path(root) / "ml-100k").is_dir():
+        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is needed for words outside the dictionary: install it (apt install espeak-ng)")
+    dataset = load_dataset("ml-100k", offline=True)
+    return {m.id: m.title for m in dataset.movies.values()}, sorted({u.occupation for u in dataset.users.values()})
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("speech-cache")

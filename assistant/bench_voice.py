@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from assistant.conversation.dialogue import Conversation
 from assistant.conversation.occupations import ML100K_OCCUPATIONS
 from assistant.conversation.parser import parse
@@ -102,7 +104,7 @@ def latency(voice: Voice, conversation: Conversation, samples: list[Sample], fol
     return {
         "questions": len(timings),
         "median_s": statistics.median(timings),
-        "p95_s": percentile(timings, 0.95),
+        "p95_s": float(np.percentile(timings, 95)),  # as the app benchmark computes it
         "max_s": max(timings),
         "end_of_speech_pause_s": END_OF_SPEECH_S,
         "median_parts_s": {part: statistics.median(r[part] for r in rows)
@@ -112,11 +114,6 @@ def latency(voice: Voice, conversation: Conversation, samples: list[Sample], fol
         "note": "first sentence synthesised and handed to the audio player" if not silent else
                 "no sound device here: the time to the first sentence being synthesised, when playback would start",
     }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main(argv: list[str]) -> int:

@@ -85,8 +85,6 @@ class ConversationService(QObject):
     def stop(self, timeout: float = 5.0) -> None:
         self._stop_listening.set()
         self._jobs.put(None)
-        if self._voice is not None:
-            self._voice.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -97,7 +95,9 @@ class ConversationService(QObject):
         self._do_voice(*self._recogniser)
         while True:
             job = self._jobs.get()
-            if job is None:
+            if job is None:  # the voice is closed here, on the thread that uses it
+                if self._voice is not None:
+                    self._voice.close()
                 return
             try:
                 getattr(self, f"_do_{job[0]}")(*job[1:])

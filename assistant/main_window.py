@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         relevance_layout.setContentsMargins(6, 6, 6, 6)
         relevance_layout.addWidget(self.notice)
         relevance_layout.addWidget(self.sankey, 1)
-        for lens, unavailable in Engine.lenses().items():
+        for lens, unavailable in self.engine.lenses().items():
             if unavailable is None and lens is Lens.RELEVANCE:
                 self.tabs.addTab(relevance, LENS_TITLES[lens])
             else:

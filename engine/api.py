@@ -1,52 +1,39 @@
 """The engine's one facade: load a dataset and its models, recommend, and explain with each lens.
 
-The app and the command line use only this module and the plain data objects it returns.
+The app and the command line use only this module and the plain data objects it returns. Lenses are
+reached through the registry in engine.lenses: nothing here knows which lenses exist.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from engine.catalogue import Catalogue, ModelInfo
 from engine.data.registry import default_cache_dir, load_dataset
-from engine.data.splits import positives_matrix
+from engine.data.splits import positives_matrix, ratings_matrix
 from engine.data.types import Dataset, Movie
 from engine.data.vocabulary import Vocabulary
 from engine.errors import InvalidInputError, LensUnavailableError
 from engine.evaluation.ranking import top_k
-from engine.explain.lrp import feature_relevances
-from engine.explain.relevance import RelevanceExplanation
+from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
+from engine.explain.relevance_explainer import RelevanceExplainer, softmax
+from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
 from engine.models.builder import ServedModel, default_config, obtain_model
 from engine.models.profiles import dataset_user_attributes
 from engine.models.reconet import RecoNetConfig
-from engine.profile import Profile, normalise_age, normalise_gender, normalise_occupation
+from engine.profile import DEFAULT_STARS, STARS, Profile, normalise_age, normalise_gender, normalise_occupation
 from engine.progress import SILENT, TaskState
 
-
-class Lens(Enum):
-    RELEVANCE = "relevance"  # RecoNet + epsilon-LRP: which profile features drove the score
-    INFLUENCE = "influence"  # FIA on MF/NCF: which past ratings moved a prediction
-    EXPERTS = "experts"  # interpretable mixture of experts: which input subset decided
-    PIXELS = "pixels"  # LRP on a CNN relation model: which pixels drove a match
-
-
-LENS_TITLES = {
-    Lens.RELEVANCE: "Feature relevance",
-    Lens.INFLUENCE: "Training-data influence",
-    Lens.EXPERTS: "Expert attribution",
-    Lens.PIXELS: "Pixel relevance",
-}
-
-_NOT_BUILT = {
-    Lens.INFLUENCE: "The influence lens (which past ratings moved a prediction) is not available yet.",
-    Lens.EXPERTS: "The expert lens (which input subset decided a prediction) is not available yet.",
-    Lens.PIXELS: "The pixel lens (image heatmaps of a match) is not available yet.",
-}
+# The plain data types the app may use, re-exported so that it needs no other engine module.
+__all__ = [
+    "DEFAULT_STARS", "Engine", "Explanation", "FeatureRelevance", "LENS_TITLES", "Lens", "ModelInfo", "Movie",
+    "Profile", "Recommendation", "RelevanceExplanation", "STARS",
+]
 
 
 @dataclass(frozen=True)
@@ -55,14 +42,17 @@ class Recommendation:
     movie: Movie
     probability: float
     logit: float
-    explanation: RelevanceExplanation | None = None
+    explanation: Explanation | None = None  # the recommender's own lens (feature relevance)
 
 
 class Engine:
-    """A loaded dataset with its served RecoNet. Thread-safe for reads: every call is a pure function
-    of the frozen weights."""
+    """A loaded dataset with its served RecoNet and its lenses. Thread-safe for reads: every call is a
+    pure function of frozen weights; a lens's model is trained or loaded once, under a lock."""
 
-    def __init__(self, dataset: Dataset, served: ServedModel, vocabulary: Vocabulary, user_ids, positives, attributes):
+    def __init__(
+        self, dataset: Dataset, served: ServedModel, vocabulary: Vocabulary, user_ids, positives, attributes,
+        cache_dir: Path | None = None, retrain: bool = False,
+    ):
         # Serving multiplies a few thousand by a hundred numbers: BLAS threads gain nothing there,
         # and when another process holds a core they made one explanation 20x slower (0.7 ms ->
         # 13.8 ms median measured at ML-1M size). Training uses torch's own threads, unaffected.
@@ -71,17 +61,19 @@ class Engine:
         self._served = served
         self._weights = served.weights
         self._vocabulary = vocabulary
-        self._attributes = attributes
         self._popularity = np.asarray(positives.sum(axis=0)).ravel()
         self._occupations = vocabulary.attribute_keys("occupation")
         user_row = {int(u): r for r, u in enumerate(user_ids)}
         self.catalogue = Catalogue(
             dataset, _model_info(dataset, served, len(user_row)), vocabulary.item_ids, positives, user_row,
-            tuple(sorted(self._occupations)),
+            tuple(sorted(self._occupations)), ratings_matrix(dataset, vocabulary, np.asarray(user_ids)),
         )
-        self._feature_columns = tuple(
-            np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
+        self._context = LensContext(
+            dataset, self.catalogue, Path(cache_dir) if cache_dir else default_cache_dir(), served, vocabulary, retrain
         )
+        self._relevance = RelevanceExplainer(self._context)  # ranks every recommendation, so always at hand
+        self._explainers: dict[Lens, Explainer] = {Lens.RELEVANCE: self._relevance}
+        self._lock = threading.Lock()
 
     @classmethod
     def load(
@@ -96,7 +88,8 @@ class Engine:
         state: TaskState = SILENT,
         on_first_use: Callable[[str], None] | None = None,
     ) -> "Engine":
-        """Find the data (see engine.data.registry), then load or train the model with progress."""
+        """Find the data (see engine.data.registry), then load or train the recommender with progress.
+        Lens models are trained or loaded on first use (`prepare`)."""
         cache = Path(cache_dir) if cache_dir else default_cache_dir()
         data = load_dataset(
             dataset, data_path, state=state.sub(0.0, 0.1), offline=offline, cache_dir=cache, on_first_use=on_first_use
@@ -108,7 +101,7 @@ class Engine:
         served = obtain_model(
             data, vocabulary, user_ids, positives, attributes, config, cache, state.sub(0.1, 1.0), retrain
         )
-        return cls(data, served, vocabulary, user_ids, positives, attributes)
+        return cls(data, served, vocabulary, user_ids, positives, attributes, cache, retrain)
 
     # ----- catalogue and profiles -----
 
@@ -130,35 +123,45 @@ class Engine:
         return list(self.catalogue.user_ids)
 
     def user_profile(self, user_id: int) -> Profile:
-        """A dataset user's profile: the movies they rated positively, and their attributes."""
+        """A dataset user's profile: the movies they rated, with their stars, and their attributes."""
         return self.catalogue.user_profile(user_id)
 
     def make_profile(
-        self, movies=(), gender: str | None = None, age: str | int | None = None, occupation: str | None = None
+        self, movies=(), gender: str | None = None, age: str | int | None = None, occupation: str | None = None,
+        ratings: Sequence[int | None] | None = None,
     ) -> Profile:
-        """An ad-hoc profile, validated: a new user needs no retraining."""
-        ids = tuple(dict.fromkeys(int(self.movie(m).id) for m in movies))
+        """An ad-hoc profile, validated: a new user needs no retraining. `ratings` are stars per movie."""
+        movies = list(movies)
+        stars = list(ratings) if ratings is not None else [None] * len(movies)
+        if len(stars) != len(movies):
+            raise InvalidInputError(f"Give one rating per movie: {len(movies)} movies, {len(stars)} ratings.")
+        chosen: dict[int, int | None] = {}
+        for movie, rating in zip(movies, stars):
+            chosen[int(self.movie(movie).id)] = rating  # a repeated movie keeps its last rating
         return Profile(
-            movies=ids,
+            movies=tuple(chosen),
+            ratings=tuple(chosen.values()),
             gender=normalise_gender(gender),
             age=normalise_age(age),
             occupation=normalise_occupation(occupation, self._occupations),
         )
 
-    # ----- recommendations and explanations -----
+    # ----- recommendations -----
 
     def recommend(self, profile: Profile, k: int = 10, explain: bool = False) -> list[Recommendation]:
-        """The k best movies the profile has not watched, best first, optionally with explanations."""
+        """The k best movies the profile does not hold, best first, optionally with their feature relevance."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
             raise InvalidInputError(f"The number of recommendations must be a positive whole number, got {k!r}.")
-        rows, watched = self._rows(profile)
+        rows, held = self._relevance.rows(profile)
         logits = self._weights.logits(rows)
         if len(rows) == 0:
-            order = top_k(self._popularity.astype(np.float64), int(k))
+            order = top_k(self._popularity.astype(np.float64), int(k), exclude=held)
         else:
-            order = top_k(logits, int(k), exclude=watched)
-        probabilities = _softmax(logits)
-        explanations = self._explain_items(profile, rows, logits, probabilities, order) if explain else [None] * len(order)
+            order = top_k(logits, int(k), exclude=held)
+        probabilities = softmax(logits)
+        explanations = (
+            self._relevance.explain_rows(rows, logits, probabilities, order) if explain else [None] * len(order)
+        )
         return [
             Recommendation(
                 rank=r + 1,
@@ -170,90 +173,56 @@ class Engine:
             for r, item in enumerate(order)
         ]
 
-    def explain(self, profile: Profile, movie_id: int, lens: Lens = Lens.RELEVANCE) -> RelevanceExplanation:
-        """Why `movie_id` scores as it does for `profile`, through one lens."""
-        if lens is not Lens.RELEVANCE:
-            raise LensUnavailableError(_NOT_BUILT[lens])
-        item = self._vocabulary.item_index[int(self.movie(movie_id).id)]
-        rows, _ = self._rows(profile)
-        logits = self._weights.logits(rows)
-        return self._explain_items(profile, rows, logits, _softmax(logits), np.array([item]))[0]
-
     def rank_of(self, profile: Profile, movie_id: int) -> int | None:
-        """1-based rank among unwatched movies, or None when the profile already has it."""
+        """1-based rank among the movies the profile does not hold, or None when it holds this one."""
         item = self._vocabulary.item_index[int(self.movie(movie_id).id)]
-        rows, watched = self._rows(profile)
-        if item in set(watched.tolist()):
+        rows, held = self._relevance.rows(profile)
+        if item in set(held.tolist()):
             return None
         scores = self._popularity.astype(np.float64) if len(rows) == 0 else self._weights.logits(rows)
         eligible = np.ones(len(scores), dtype=bool)
-        eligible[watched] = False
+        eligible[held] = False
         better = (scores > scores[item]) | ((scores == scores[item]) & (np.arange(len(scores)) < item))
         return int(np.count_nonzero(better & eligible)) + 1
 
-    @staticmethod
-    def lenses() -> dict[Lens, str | None]:
-        """Each lens with None when it is available, else why not."""
-        return {lens: _NOT_BUILT.get(lens) for lens in Lens}
+    # ----- lenses -----
 
-    # ----- internals -----
+    def lenses(self) -> dict[Lens, str | None]:
+        """Each lens with None when it can explain on this dataset, else why not."""
+        return {lens: unavailable_reason(lens, self.dataset) for lens in Lens}
 
-    def _rows(self, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
-        """The profile's embedding rows and its watched item rows."""
-        if not isinstance(profile, Profile):
-            raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
-        index = self._vocabulary.item_index
-        try:
-            watched = np.array([index[int(m)] for m in profile.movies], dtype=np.int64)
-        except KeyError as error:
-            raise InvalidInputError(f"Unknown movie id {error.args[0]} in the profile.") from None
-        config = self._served.config
-        attributes = self._vocabulary.user_attributes(profile.gender, profile.age, profile.occupation)
-        rows = self._vocabulary.profile_rows(
-            watched, attributes, config.use_user_attributes, config.use_item_attributes
-        )
-        return rows, watched
+    def is_prepared(self, lens: Lens) -> bool:
+        explainer = self._explainers.get(lens)
+        return explainer is not None and explainer.prepared
 
-    def _explain_items(self, profile, rows, logits, probabilities, items) -> list[RelevanceExplanation]:
-        if len(rows) == 0:
-            return [self._popular_explanation(item, logits, probabilities) for item in items]
-        relevance, bias_share, absorbed = feature_relevances(self._weights, rows, np.asarray(items))
-        # Sort every column at once and gather names with numpy: this is the top-50 hot path.
-        order = np.argsort(-relevance, axis=0, kind="stable")
-        sorted_rows = rows[order].T
-        kinds, keys, names = (column[sorted_rows].tolist() for column in self._feature_columns)
-        values = np.take_along_axis(relevance, order, axis=0).T.tolist()
-        explanations = []
-        for column, item in enumerate(items):
-            movie = self.dataset.movies[int(self._vocabulary.item_ids[item])]
-            explanations.append(
-                RelevanceExplanation(
-                    item_id=movie.id,
-                    title=movie.label,
-                    probability=float(probabilities[item]),
-                    logit=float(logits[item]),
-                    bias_share=float(bias_share[column]),
-                    absorbed=float(absorbed[column]),
-                    kinds=tuple(kinds[column]),
-                    keys=tuple(keys[column]),
-                    names=tuple(names[column]),
-                    relevances=tuple(values[column]),
-                )
-            )
-        return explanations
+    def prepare(self, lens: Lens, state: TaskState = SILENT) -> str:
+        """Train or load `lens`'s model (progress and cancel through `state`); returns a note for the
+        user, e.g. that a damaged cached model was replaced, or ''. Raises LensUnavailableError."""
+        return self._explainer(lens, state).model_note()
 
-    def _popular_explanation(self, item, logits, probabilities) -> RelevanceExplanation:
-        movie = self.dataset.movies[int(self._vocabulary.item_ids[item])]
-        fans = int(self._popularity[item])
-        return RelevanceExplanation(
-            item_id=movie.id,
-            title=movie.label,
-            probability=float(probabilities[item]),
-            logit=float(logits[item]),
-            bias_share=float(logits[item]),
-            absorbed=0.0,
-            note=f"Your profile is empty, so this is one of the most popular movies: {fans} people liked it.",
-        )
+    def explain(self, profile: Profile, movie_id: int, lens: Lens = Lens.RELEVANCE) -> Explanation:
+        """Why `movie_id` scores as it does for `profile`, through one lens."""
+        return self.explain_many(profile, [movie_id], lens)[0]
+
+    def explain_many(self, profile: Profile, movie_ids: Sequence[int], lens: Lens = Lens.RELEVANCE) -> list[Explanation]:
+        ids = [int(self.movie(m).id) for m in movie_ids]
+        return self._explainer(lens).explain(profile, ids)
+
+    def _explainer(self, lens: Lens, state: TaskState = SILENT) -> Explainer:
+        lens = Lens(lens)
+        explainer = self._explainers.get(lens)
+        if explainer is not None and explainer.prepared:
+            return explainer
+        with self._lock:  # two threads asking at once train the model once
+            explainer = self._explainers.get(lens)
+            if explainer is None:
+                reason = unavailable_reason(lens, self.dataset)
+                if reason is not None:
+                    raise LensUnavailableError(reason)
+                explainer = explainer_class(lens)(self._context)
+            explainer.prepare(state)
+            self._explainers[lens] = explainer
+            return explainer
 
 
 def _model_info(dataset: Dataset, served: ServedModel, n_users: int) -> ModelInfo:
@@ -270,8 +239,3 @@ def _model_info(dataset: Dataset, served: ServedModel, n_users: int) -> ModelInf
         trained_now=served.trained_now,
         note=served.note,
     )
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()

@@ -34,6 +34,7 @@ class Catalogue:
     liked: sp.csr_matrix  # users x item rows, positives
     user_row: dict[int, int]
     occupations: tuple[str, ...]
+    ratings: sp.csr_matrix | None = None  # users x item rows, stars; None: only `liked` is known
 
     @cached_property
     def movies(self) -> list[Movie]:
@@ -56,15 +57,23 @@ class Catalogue:
             ) from None
 
     def user_profile(self, user_id) -> Profile:
-        """A dataset user's profile: the movies they rated positively, and their attributes."""
+        """A dataset user's profile: every movie they rated, with its stars, and their attributes."""
         row = self.user_row.get(int(user_id)) if str(user_id).lstrip("-").isdigit() else None
         if row is None:
             ids = self.user_ids
             raise InvalidInputError(f"Unknown user {user_id!r}: {self.dataset.name} has users {ids[0]} to {ids[-1]}.")
-        items = self.liked.indices[self.liked.indptr[row] : self.liked.indptr[row + 1]]
         user = self.user(user_id)
+        if self.ratings is None:
+            items = self.liked.indices[self.liked.indptr[row] : self.liked.indptr[row + 1]]
+            stars = [None] * len(items)
+        else:
+            span = slice(self.ratings.indptr[row], self.ratings.indptr[row + 1])
+            items, stars = self.ratings.indices[span], [min(5, max(1, int(round(s)))) for s in self.ratings.data[span]]
+        ids = self.item_ids[items]
+        order = np.argsort(ids, kind="stable")
         return Profile(
-            movies=tuple(int(m) for m in np.sort(self.item_ids[items])),
+            movies=tuple(int(ids[i]) for i in order),
+            ratings=tuple(stars[i] for i in order),
             gender=user.gender if user else None,
             age=user.age if user else None,
             occupation=user.occupation if user else None,

@@ -291,7 +291,7 @@ class Conversation:
 
     def _lens(self, question: Question) -> Answer:
         lens = Lens(question.lens)
-        unavailable = Engine.lenses()[lens]
+        unavailable = self.engine.lenses()[lens]
         if unavailable:
             return Answer(question, unavailable, unavailable, lens=lens.value)
         text = f"Here is the {LENS_TITLES[lens].lower()} view."

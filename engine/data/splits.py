@@ -56,6 +56,20 @@ def positives_matrix(dataset: Dataset, vocabulary: Vocabulary, threshold: float 
     return user_ids, matrix
 
 
+def ratings_matrix(dataset: Dataset, vocabulary: Vocabulary, user_ids: np.ndarray) -> sp.csr_matrix:
+    """Stars per (user row, item row) for the users in `user_ids` (sorted); other users are left out."""
+    interactions = dataset.interactions
+    rows = np.searchsorted(user_ids, interactions.users)
+    known = (rows < len(user_ids)) & (user_ids[np.minimum(rows, len(user_ids) - 1)] == interactions.users)
+    item_lookup = vocabulary.item_index
+    cols = np.fromiter((item_lookup[int(i)] for i in interactions.items[known]), dtype=np.int64, count=int(known.sum()))
+    matrix = sp.csr_matrix(
+        (interactions.ratings[known].astype(np.float32), (rows[known], cols)), shape=(len(user_ids), vocabulary.n_items)
+    )
+    matrix.sort_indices()
+    return matrix
+
+
 def random_split(
     user_ids: np.ndarray,
     matrix: sp.csr_matrix,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from engine.lenses import Lens
+
 
 @dataclass(frozen=True)
 class FeatureRelevance:
@@ -29,6 +31,24 @@ class RelevanceExplanation:
     relevances: tuple[float, ...] = ()
     note: str = ""  # e.g. why a fallback was used
 
+    lens = Lens.RELEVANCE
+
+    @property
+    def subject(self) -> int:
+        return self.item_id
+
+    @property
+    def explained(self) -> float:
+        return self.logit
+
+    @property
+    def parts(self) -> tuple[float, ...]:
+        return self.relevances
+
+    @property
+    def remainder(self) -> float:
+        return self.bias_share + self.absorbed
+
     @cached_property
     def features(self) -> tuple[FeatureRelevance, ...]:
         return tuple(map(FeatureRelevance, self.kinds, self.keys, self.names, self.relevances))
@@ -47,6 +67,7 @@ class RelevanceExplanation:
 
     def to_dict(self) -> dict:
         return {
+            "lens": self.lens.value,
             "item": {"id": self.item_id, "title": self.title},
             "probability": self.probability,
             "logit": self.logit,

@@ -9,7 +9,6 @@ import scipy.sparse as sp
 from engine.data.splits import random_split
 from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
-from engine.errors import ModelFileError
 from engine.models import store
 from engine.models.reconet import RecoNetConfig, RecoNetWeights
 from engine.models.training import train_reconet, validation_recall
@@ -47,29 +46,29 @@ def obtain_model(
     retrain: bool = False,
 ) -> ServedModel:
     """The model trained on 80% of each user's positives, early-stopped on the other 20%."""
+    keys = [f"{f.kind}:{f.key}" for f in vocabulary.features]
     manifest = store.expected_manifest(
-        dataset.name, dataset.fingerprint, [f"{f.kind}:{f.key}" for f in vocabulary.features], config.to_dict()
+        dataset.name, dataset.fingerprint, "relevance", "reconet", config.to_dict(),
+        vocabulary=store.vocabulary_hash(keys), n_features=len(keys),
     )
-    folder = store.model_dir(cache_dir, manifest)
-    note = ""
-    if not retrain:
-        try:
-            cached = store.load(folder, manifest)
-        except ModelFileError as error:
-            moved = store.move_aside(folder)
-            note = f"The cached model was unusable ({error}); it was moved to {moved} and the model retrained."
-            cached = None
-        if cached is not None:
-            weights, stored = cached
-            return ServedModel(weights, config, stored, trained_now=False)
 
-    split = random_split(user_ids, positives, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)
-    validate = validation_recall(vocabulary, split.train, split.validation, user_attributes, config)
-    result = train_reconet(vocabulary, split.train, user_attributes, config, validate, state)
-    training = {
-        "best_epoch": result.best_epoch,
-        "validation_recall_at_50": result.validation_recall,
-        "seconds": round(result.seconds, 2),
-    }
-    store.save(folder, manifest, result.weights, training)
-    return ServedModel(result.weights, config, dict(manifest, training=training), trained_now=True, note=note)
+    def train(state: TaskState):
+        split = random_split(user_ids, positives, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)
+        validate = validation_recall(vocabulary, split.train, split.validation, user_attributes, config)
+        result = train_reconet(vocabulary, split.train, user_attributes, config, validate, state)
+        training = {
+            "best_epoch": result.best_epoch,
+            "validation_recall_at_50": result.validation_recall,
+            "seconds": round(result.seconds, 2),
+        }
+        return result.weights.to_arrays(), training
+
+    def check(arrays) -> None:
+        weights = RecoNetWeights.from_arrays(arrays)
+        if weights.embedding.shape[0] != len(keys) or weights.n_items != vocabulary.n_items:
+            raise ValueError("its shapes differ from the data's features and movies")
+
+    cached = store.obtain(cache_dir, manifest, train, state, retrain, check)
+    return ServedModel(
+        RecoNetWeights.from_arrays(cached.arrays), config, cached.manifest, cached.trained_now, cached.note
+    )

@@ -117,20 +117,15 @@ class RecoNetWeights:
         pooled = np.asarray(profiles @ self.embedding, dtype=np.float32)
         return self.hidden_activations(pooled) @ self.output_weight.T + self.output_bias
 
-    def to_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {
-            "embedding": self.embedding,
-            "output_weight": self.output_weight,
-            "output_bias": self.output_bias,
-        }
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"embedding": self.embedding, "output_weight": self.output_weight, "output_bias": self.output_bias}
         if self.hidden_weight is not None:
-            tensors["hidden_weight"] = self.hidden_weight
-            tensors["hidden_bias"] = self.hidden_bias
-        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tensors.items()}
+            arrays.update(hidden_weight=self.hidden_weight, hidden_bias=self.hidden_bias)
+        return arrays
 
     @classmethod
-    def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> "RecoNetWeights":
-        arrays = {k: v.numpy().astype(np.float32) for k, v in tensors.items()}
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "RecoNetWeights":
+        arrays = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
         return cls(
             embedding=arrays["embedding"],
             output_weight=arrays["output_weight"],

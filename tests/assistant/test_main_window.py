@@ -139,7 +139,7 @@ def attribute_edit(window, engine, keep: bool):
     """An attribute edit, found with the engine, and a top-20 movie it keeps (or pushes out)."""
     top = shown_ids(window)
     for gender, age, occupation in EDITS:
-        edited = engine.make_profile(window.profile.movies, gender, age, occupation)
+        edited = engine.make_profile(window.profile.movies, gender, age, occupation, ratings=window.profile.ratings)
         after = {r.movie.id for r in engine.recommend(edited, 20)}
         movie = next((m for m in top if (m in after) == keep), None)
         if movie is not None:

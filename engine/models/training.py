@@ -29,10 +29,11 @@ def train_reconet(
     train: sp.csr_matrix,
     user_attributes: sp.csr_matrix | None,
     config: RecoNetConfig,
-    validate: Callable[[RecoNetWeights], float],
+    validate: Callable[[RecoNetWeights], float] | None,
     state: TaskState = SILENT,
 ) -> TrainingResult:
-    """Train until `validate` (recall@50 on validation) has not improved for `config.patience` checks."""
+    """Train until `validate` (recall@50 on validation) has not improved for `config.patience` checks;
+    with no `validate`, train `config.max_epochs` and keep the last weights."""
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     module = RecoNetModule(vocabulary.n_features, vocabulary.n_items, config)
@@ -74,6 +75,9 @@ def train_reconet(
                 continue
             check += 1
             weights = module.to_weights()
+            if validate is None:
+                best_weights, best_check = weights, check
+                continue
             recall = float(validate(weights))
             history.append(recall)
             if recall > best_recall:
@@ -84,7 +88,8 @@ def train_reconet(
         if stop:
             break
     best_epoch = -(-best_check // config.checks_per_epoch)
-    state.progress(1.0, f"Trained {config.variant}: validation recall@50 {best_recall:.4f}")
+    done = f"validation recall@50 {best_recall:.4f}" if validate is not None else f"{config.max_epochs} epochs"
+    state.progress(1.0, f"Trained {config.variant}: {done}")
     return TrainingResult(best_weights, best_epoch, history, time.perf_counter() - started)
 
 

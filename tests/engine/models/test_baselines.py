@@ -11,6 +11,10 @@ import scipy.sparse as sp
 from engine.errors import Cancelled
 from engine.evaluation.metrics import mean_recall_at_k
 from engine.models.baselines import EASE, ItemKNN, Popularity
+from engine.data.types import Dataset, Interactions, Movie
+from engine.data.vocabulary import Vocabulary
+from engine.models.reconet import RecoNetConfig
+from engine.models.reconet_recommender import RecoNetRecommender
 from engine.models.recommender import Recommender, as_binary_csr
 from engine.progress import TaskState
 
@@ -168,12 +172,21 @@ def test_ease_tuned_default_grid_returns_a_grid_value():
 
 # ---------------------------------------------------------------- the contract, for every model
 
+def six_movie_reconet() -> RecoNetRecommender:
+    """RecoNet over six genre-less movies, small and long-trained enough to learn the two blocks."""
+    movies = {i: Movie(i, f"Movie {i}") for i in range(1, 7)}
+    empty = Interactions(np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([], dtype=np.float32))
+    vocabulary = Vocabulary(Dataset("six", movies, {}, empty))
+    return RecoNetRecommender(vocabulary, RecoNetConfig(dim=8, batch_size=4, max_epochs=60, learning_rate=0.05))
+
+
 FACTORIES: dict[str, tuple[Callable[[], Recommender], bool]] = {
     # name: (factory, personalised)
     "popularity": (Popularity, False),
     "itemknn": (ItemKNN, True),
     "itemknn-2": (lambda: ItemKNN(neighbours=2), True),
     "ease": (lambda: EASE(l2=1.0), True),
+    "reconet": (six_movie_reconet, True),
 }
 
 # Items 0-2 (block A) are co-consumed by users 0-3, items 3-5 (block B) by users 4-5;
@@ -202,6 +215,8 @@ def assert_same_state(before: dict, after: dict) -> None:
     for key, value in before.items():
         if isinstance(value, np.ndarray):
             np.testing.assert_array_equal(after[key], value)
+        elif hasattr(value, "__dict__") and not isinstance(value, type):  # e.g. frozen weights: compare their parts
+            assert_same_state(vars(value), vars(after[key]))
         else:
             assert after[key] == value
 

@@ -64,7 +64,8 @@ class ProfileNameError(ProfileStoreError, ValueError):
 
 
 class ProfileDataError(ProfileStoreError, ValueError):
-    """Profile content the engine would not accept (unknown gender or age group, a non-integer movie id)."""
+    """Profile content the engine would not accept (unknown gender or age group, a non-integer movie
+    id, a rating that is not 1 to 5 whole stars)."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,20 @@ class StoredProfile:
     occupation: str | None
     created: float  # seconds since the epoch
     updated: float
+    # Stars per movie, parallel to `movies`; None for a movie without a rating (every movie saved
+    # before ratings existed). Left out, no movie has one.
+    ratings: tuple[int | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.ratings and self.movies:
+            object.__setattr__(self, "ratings", (None,) * len(self.movies))
+
+    def rating(self, movie_id: int) -> int | None:
+        return dict(zip(self.movies, self.ratings)).get(movie_id)
 
     def to_profile(self) -> Profile:
-        return Profile(movies=self.movies, gender=self.gender, age=self.age, occupation=self.occupation)
+        return Profile(movies=self.movies, ratings=self.ratings, gender=self.gender, age=self.age,
+                       occupation=self.occupation)
 
 
 @dataclass(frozen=True)
@@ -274,13 +286,13 @@ class ProfileStore:
         """The dataset's saved profiles, sorted by name regardless of case and accents."""
         with self._transaction(write=False) as conn:
             rows = conn.execute(f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE dataset = ?", (dataset,)).fetchall()
-            movies: dict[int, list[int]] = {row[0]: [] for row in rows}
-            for profile_id, movie_id in conn.execute(
-                "SELECT m.profile_id, m.movie_id FROM profile_movies m JOIN profiles p ON p.id = m.profile_id "
+            movies: dict[int, list[tuple[int, int | None]]] = {row[0]: [] for row in rows}
+            for profile_id, movie_id, stars in conn.execute(
+                "SELECT m.profile_id, m.movie_id, m.stars FROM profile_movies m JOIN profiles p ON p.id = m.profile_id "
                 "WHERE p.dataset = ? ORDER BY m.profile_id, m.position",
                 (dataset,),
             ):
-                movies[profile_id].append(movie_id)
+                movies[profile_id].append((movie_id, stars))
         profiles = [_stored(row, movies[row[0]]) for row in rows]
         return sorted(profiles, key=lambda p: (_sort_key(p.name), _name_key(p.name), p.name, p.id))
 
@@ -305,11 +317,14 @@ class ProfileStore:
         gender: str | None = None,
         age: str | None = None,
         occupation: str | None = None,
+        ratings: Iterable[int | None] | None = None,
     ) -> StoredProfile:
+        """A new profile. `ratings`: stars (1-5, or None for unrated) parallel to `movies`; left out,
+        no movie has a rating."""
         if not isinstance(dataset, str) or not dataset.strip():
             raise ProfileDataError("A profile needs the name of its dataset, e.g. 'ml-100k'.")
         name = clean_name(name)
-        movie_ids, gender, age, occupation = _content(movies, gender, age, occupation)
+        rated, gender, age, occupation = _content(movies, gender, age, occupation, ratings)
         now = time.time()
         with self._transaction() as conn:
             self._check_name_free(conn, dataset, name)
@@ -319,11 +334,12 @@ class ProfileStore:
                 (name, dataset, gender, age, occupation, now, now),
             )
             profile_id = int(cursor.lastrowid)
-            self._write_movies(conn, profile_id, movie_ids)
+            self._write_movies(conn, profile_id, rated)
             return self._get(conn, profile_id)
 
     def create_from(self, dataset: str, name: str, profile: Profile) -> StoredProfile:
-        return self.create(dataset, name, profile.movies, profile.gender, profile.age, profile.occupation)
+        return self.create(dataset, name, profile.movies, profile.gender, profile.age, profile.occupation,
+                           profile.ratings)
 
     def save(
         self,
@@ -332,10 +348,12 @@ class ProfileStore:
         gender: str | None = None,
         age: str | None = None,
         occupation: str | None = None,
+        ratings: Iterable[int | None] | None = None,
     ) -> StoredProfile:
-        """Replace the profile's whole content (movie order is kept). Duplicate movie ids keep their
-        first place. One transaction: after a crash the profile is either all old or all new."""
-        movie_ids, *fields = _content(movies, gender, age, occupation)
+        """Replace the profile's whole content (movie order is kept; `ratings` as in create()).
+        Duplicate movie ids keep their first place and rating. One transaction: after a crash the
+        profile is either all old or all new."""
+        rated, *fields = _content(movies, gender, age, occupation, ratings)
         with self._transaction() as conn:
             cursor = conn.execute(
                 "UPDATE profiles SET gender = ?, age = ?, occupation = ?, updated = ? WHERE id = ?",
@@ -344,11 +362,11 @@ class ProfileStore:
             if cursor.rowcount == 0:
                 raise ProfileNotFound(profile_id)
             conn.execute("DELETE FROM profile_movies WHERE profile_id = ?", (profile_id,))
-            self._write_movies(conn, profile_id, movie_ids)
+            self._write_movies(conn, profile_id, rated)
             return self._get(conn, profile_id)
 
     def save_profile(self, profile_id: int, profile: Profile) -> StoredProfile:
-        return self.save(profile_id, profile.movies, profile.gender, profile.age, profile.occupation)
+        return self.save(profile_id, profile.movies, profile.gender, profile.age, profile.occupation, profile.ratings)
 
     def rename(self, profile_id: int, new_name: str) -> StoredProfile:
         new_name = clean_name(new_name)
@@ -374,7 +392,7 @@ class ProfileStore:
                 (name, source.dataset, source.gender, source.age, source.occupation, now, now),
             )
             copy_id = int(cursor.lastrowid)
-            self._write_movies(conn, copy_id, source.movies)
+            self._write_movies(conn, copy_id, tuple(zip(source.movies, source.ratings)))
             return self._get(conn, copy_id)
 
     def delete(self, profile_id: int) -> None:
@@ -444,16 +462,16 @@ class ProfileStore:
         row = conn.execute(f"SELECT {_PROFILE_COLUMNS} FROM profiles WHERE id = ?", (profile_id,)).fetchone()
         if row is None:
             raise ProfileNotFound(profile_id)
-        movies = [m for (m,) in conn.execute(
-            "SELECT movie_id FROM profile_movies WHERE profile_id = ? ORDER BY position", (profile_id,)
-        )]
+        movies = conn.execute(
+            "SELECT movie_id, stars FROM profile_movies WHERE profile_id = ? ORDER BY position", (profile_id,)
+        ).fetchall()
         return _stored(row, movies)
 
     @staticmethod
-    def _write_movies(conn: sqlite3.Connection, profile_id: int, movies: tuple[int, ...]) -> None:
+    def _write_movies(conn: sqlite3.Connection, profile_id: int, rated: tuple[tuple[int, int | None], ...]) -> None:
         conn.executemany(
-            "INSERT INTO profile_movies (profile_id, position, movie_id) VALUES (?, ?, ?)",
-            [(profile_id, position, movie_id) for position, movie_id in enumerate(movies)],
+            "INSERT INTO profile_movies (profile_id, position, movie_id, stars) VALUES (?, ?, ?, ?)",
+            [(profile_id, position, movie_id, stars) for position, (movie_id, stars) in enumerate(rated)],
         )
 
     @staticmethod
@@ -477,30 +495,59 @@ class ProfileStore:
 _PROFILE_COLUMNS = "id, name, dataset, gender, age, occupation, created, updated"
 
 
-def _stored(row: tuple, movies: list[int]) -> StoredProfile:
+def _stored(row: tuple, movies: list[tuple[int, int | None]]) -> StoredProfile:
     profile_id, name, dataset, gender, age, occupation, created, updated = row
-    return StoredProfile(profile_id, name, dataset, tuple(movies), gender, age, occupation, created, updated)
+    return StoredProfile(profile_id, name, dataset, tuple(m for m, _ in movies), gender, age, occupation,
+                         created, updated, ratings=tuple(s for _, s in movies))
 
 
-def _content(movies: Iterable[int], gender, age, occupation) -> tuple[tuple[int, ...], str | None, str | None, str | None]:
-    """Checked profile content: movie ids as plain ints (numpy integers too), duplicates dropped."""
+def _content(
+    movies: Iterable[int], gender, age, occupation, ratings: Iterable[int | None] | None = None
+) -> tuple[tuple[tuple[int, int | None], ...], str | None, str | None, str | None]:
+    """Checked profile content: (movie id, stars) pairs with ids as plain ints (numpy integers too)
+    and duplicates dropped, then the attributes."""
     if isinstance(movies, (str, bytes)):
         raise ProfileDataError("Movies must be a sequence of movie ids, not text.")
-    ids: dict[int, None] = {}
-    for movie in movies:
+    movies = list(movies)
+    if ratings is None:
+        stars_list: list = [None] * len(movies)
+    elif isinstance(ratings, (str, bytes)):
+        raise ProfileDataError("Ratings must be a sequence of stars (1 to 5, or None), not text.")
+    else:
+        stars_list = list(ratings)
+        if len(stars_list) != len(movies):
+            raise ProfileDataError(
+                f"Give one rating (or None) per movie: {len(movies)} movies, {len(stars_list)} ratings."
+            )
+    ids: dict[int, int | None] = {}
+    for movie, stars in zip(movies, stars_list):
         if isinstance(movie, bool):
             raise ProfileDataError(f"Movie ids are integers, not {movie!r}.")
         try:
-            ids.setdefault(operator.index(movie), None)
+            movie_id = operator.index(movie)
         except TypeError:
             raise ProfileDataError(f"Movie ids are integers, not {movie!r}.") from None
+        ids.setdefault(movie_id, _checked_stars(stars, movie_id))
     if gender is not None and gender not in GENDERS:
         raise ProfileDataError(f"Unknown gender {gender!r}: use 'F', 'M' or None.")
     if age is not None and age not in AGE_BUCKETS:
         raise ProfileDataError(f"Unknown age group {age!r}: use one of {', '.join(AGE_BUCKETS)}, or None.")
     if occupation is not None and not isinstance(occupation, str):
         raise ProfileDataError(f"An occupation is text, not {type(occupation).__name__}.")
-    return tuple(ids), gender, age, (occupation or None)
+    return tuple(ids.items()), gender, age, (occupation or None)
+
+
+def _checked_stars(stars, movie_id: int) -> int | None:
+    """1 to 5 whole stars as a plain int (numpy integers too), or None for "not rated"."""
+    if stars is None:
+        return None
+    try:
+        value = None if isinstance(stars, bool) else operator.index(stars)
+    except TypeError:
+        value = None
+    if value is None or not 1 <= value <= 5:
+        raise ProfileDataError(f"A rating is 1 to 5 whole stars or none, not {stars!r} (movie {movie_id}).")
+    return value
 
 
 def _strip_copy_suffix(name: str) -> str:

@@ -62,7 +62,18 @@ _V2 = (
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+_V3 = (
+    # A star rating per profile movie, NULL for "watched, not rated": what every movie of a file
+    # written before ratings existed becomes. ADD COLUMN rewrites no row, so movies, their positions
+    # and everything else stay exactly as they were. The CHECK also refuses text and reals, which
+    # SQLite's type affinity would otherwise let in.
+    """
+    ALTER TABLE profile_movies ADD COLUMN stars INTEGER
+        CHECK (stars IS NULL OR (typeof(stars) = 'integer' AND stars BETWEEN 1 AND 5))
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

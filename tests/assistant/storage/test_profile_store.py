@@ -73,7 +73,7 @@ def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.Complet
 
 def test_a_fresh_database_runs_every_migration_in_wal_mode(store, db_path):
     conn = store._conn
-    assert schema.user_version(conn) == LATEST_VERSION == 2
+    assert schema.user_version(conn) == LATEST_VERSION == 3
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -172,6 +172,65 @@ def test_save_accepts_numpy_ids_and_drops_repeated_movies(store):
     saved = store.save(profile.id, movies=np.array([4, 2, 4, 9], dtype=np.int64))
     assert saved.movies == (4, 2, 9)
     assert all(type(m) is int for m in saved.movies)
+
+
+def test_ratings_round_trip_through_create_save_duplicate_and_reopen(db_path):
+    with ProfileStore(db_path) as opened:
+        created = opened.create(DS, "Rated", movies=[50, 181, 1], ratings=[5, None, 2], gender="F")
+        assert created.movies == (50, 181, 1) and created.ratings == (5, None, 2)
+        assert created.rating(50) == 5 and created.rating(181) is None and created.rating(999) is None
+        assert created.to_profile() == Profile(movies=(50, 181, 1), ratings=(5, None, 2), gender="F")
+        saved = opened.save_profile(created.id, created.to_profile().with_rating(181, 1).with_movie(7, 4))
+        assert (saved.movies, saved.ratings) == ((50, 181, 1, 7), (5, 1, 2, 4))
+        copy = opened.duplicate(created.id)
+        assert copy.to_profile() == saved.to_profile()
+        from_engine = opened.create_from(DS, "From engine", Profile(movies=(3, 2), ratings=(1, 3), user_id=4))
+        assert from_engine.ratings == (1, 3)
+        listed = {p.name: p for p in opened.list_profiles(DS)}
+        assert listed["Rated"].ratings == (5, 1, 2, 4) and listed["From engine"].ratings == (1, 3)
+    with ProfileStore(db_path) as reopened:
+        assert reopened.get(created.id).ratings == (5, 1, 2, 4)
+        assert reopened.get(copy.id).ratings == (5, 1, 2, 4)
+
+
+def test_ratings_left_out_mean_unrated_and_numpy_stars_are_accepted(store):
+    unrated = store.create(DS, "Unrated", movies=[4, 2])
+    assert unrated.ratings == (None, None) and unrated.to_profile().positives == (4, 2)
+    saved = store.save(unrated.id, movies=np.array([4, 2, 4]), ratings=np.array([3, 5, 1]))
+    assert (saved.movies, saved.ratings) == ((4, 2), (3, 5))  # a repeated movie keeps its first rating
+    assert all(type(r) is int for r in saved.ratings)
+    assert store.save(unrated.id, movies=[4, 2]).ratings == (None, None)  # save replaces everything
+
+
+@pytest.mark.parametrize(
+    "ratings, message",
+    [
+        ([6, None], r"1 to 5 whole stars or none, not 6 \(movie 1\)"),
+        ([None, 0], r"not 0 \(movie 2\)"),
+        ([4.5, 1], "not 4.5"),
+        (["4", 1], "not '4'"),
+        ([True, 1], "not True"),
+        ([4], "one rating \\(or None\\) per movie: 2 movies, 1 ratings"),
+        ("45", "not text"),
+    ],
+)
+def test_a_bad_rating_is_refused_and_the_profile_is_unchanged(store, ratings, message):
+    profile = store.create(DS, "Keep", movies=[1, 2], ratings=[3, None])
+    with pytest.raises(ProfileDataError, match=message):
+        store.save(profile.id, movies=[1, 2], ratings=ratings)
+    assert store.get(profile.id) == profile
+    with pytest.raises(ProfileDataError, match=message):
+        store.create(DS, "Other", movies=[1, 2], ratings=ratings)
+    assert [p.name for p in store.list_profiles(DS)] == ["Keep"]
+
+
+def test_the_database_itself_refuses_a_rating_out_of_range(store):
+    """The CHECK constraint guards the file against writers that skip the store's own checks."""
+    profile = store.create(DS, "Guarded", movies=[1])
+    for bad in (0, 6, "four", 3.5):  # ("4" would be stored as the integer 4: INTEGER affinity)
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            store._conn.execute("UPDATE profile_movies SET stars = ? WHERE profile_id = ?", (bad, profile.id))
+    assert store.get(profile.id).ratings == (None,)
 
 
 @pytest.mark.parametrize(
@@ -408,20 +467,159 @@ def build_v1_database(path: Path) -> None:
         conn.close()
 
 
-def test_a_version_1_database_is_migrated_to_version_2_keeping_its_profiles(db_path):
+def test_a_version_1_database_is_migrated_to_the_latest_keeping_its_profiles(db_path):
     build_v1_database(db_path)
     assert "conversation" not in tables(db_path)
     with ProfileStore(db_path) as opened:
         assert opened.recovery_message is None
-        assert schema.user_version(opened._conn) == 2
+        assert schema.user_version(opened._conn) == LATEST_VERSION
         old = opened.get(1)
         assert (old.name, old.movies, old.gender, old.age, old.occupation) == ("Old one", (50, 7, 181), "F", "25-34", "writer")
         assert (old.created, old.updated) == (100.0, 200.0)
+        assert old.ratings == (None, None, None)
         assert [p.name for p in opened.list_profiles(DS)] == ["Élan", "Old one"]
         opened.add_message(1, "user", "still here?")  # the version 2 tables work
         opened.set_setting("k", "v")
     assert not list(db_path.parent.glob("*.corrupt-*")) and not list(db_path.parent.glob("*.newer-schema-*"))
     assert integrity(db_path) == "ok"
+
+
+# The version 2 schema exactly as it shipped (assistant/storage/schema.py before ratings): the file a
+# user of that release has on disk. Written out here, not built with schema.migrate, so that a later
+# edit of the migrations cannot change what "a version 2 file" means in this test.
+V2_FILE = (
+    f"PRAGMA application_id = {schema.APPLICATION_ID}",
+    """
+    CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        gender TEXT CHECK (gender IN ('F', 'M')),
+        age TEXT,
+        occupation TEXT,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        UNIQUE (dataset, name)
+    )
+    """,
+    """
+    CREATE TABLE profile_movies (
+        profile_id INTEGER NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        movie_id INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, movie_id),
+        UNIQUE (profile_id, position)
+    )
+    """,
+    """
+    CREATE TABLE conversation (
+        id INTEGER PRIMARY KEY,
+        profile_id INTEGER REFERENCES profiles (id) ON DELETE SET NULL,
+        at REAL NOT NULL,
+        speaker TEXT NOT NULL CHECK (speaker IN ('user', 'assistant')),
+        text TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX conversation_by_profile ON conversation (profile_id, id)",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "PRAGMA user_version = 2",
+)
+
+V2_PROFILES = {  # id: (name, dataset, gender, age, occupation, created, updated, movies in their order)
+    1: ("Sci-fi night", "ml-100k", "F", "25-34", "writer", 100.0, 150.0, (181, 50, 7, 1)),
+    2: ("Élan", "ml-100k", None, None, None, 200.0, 200.0, ()),
+    3: ("Weekend", "ml-1m", "M", "56+", "retired", 300.0, 320.0, (2858, 260)),
+}
+V2_MESSAGES = [  # (id, profile_id, at, speaker, text)
+    (1, 1, 110.0, "user", "why Fargo?"),
+    (2, 1, 111.0, "assistant", "Because of Alien (44% of the evidence)."),
+    (3, None, 112.0, "user", "recommend something"),
+    (4, 3, 321.0, "user", "add Heat"),
+]
+
+
+def build_v2_database(path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for statement in V2_FILE:
+            conn.execute(statement)
+        for profile_id, (name, dataset, gender, age, occupation, created, updated, movies) in V2_PROFILES.items():
+            conn.execute(
+                "INSERT INTO profiles (id, name, dataset, gender, age, occupation, created, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (profile_id, name, dataset, gender, age, occupation, created, updated),
+            )
+            conn.executemany(
+                "INSERT INTO profile_movies (profile_id, position, movie_id) VALUES (?, ?, ?)",
+                [(profile_id, position, movie) for position, movie in enumerate(movies)],
+            )
+        conn.executemany("INSERT INTO conversation (id, profile_id, at, speaker, text) VALUES (?, ?, ?, ?, ?)",
+                         V2_MESSAGES)
+        conn.execute("INSERT INTO settings (key, value) VALUES ('voice/muted', '1')")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def rows(path: Path, query: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_version_2_database_opens_under_version_3_unchanged_with_no_ratings(db_path):
+    build_v2_database(db_path)
+    profiles_before = rows(db_path, "SELECT * FROM profiles ORDER BY id")
+    movies_before = rows(db_path, "SELECT profile_id, position, movie_id FROM profile_movies ORDER BY profile_id, position")
+    with ProfileStore(db_path) as opened:
+        assert opened.recovery_message is None and opened.moved_to is None
+        assert schema.user_version(opened._conn) == LATEST_VERSION == 3
+        for profile_id, (name, dataset, gender, age, occupation, created, updated, movies) in V2_PROFILES.items():
+            stored = opened.get(profile_id)
+            assert (stored.name, stored.dataset, stored.movies) == (name, dataset, movies)
+            assert (stored.gender, stored.age, stored.occupation) == (gender, age, occupation)
+            assert (stored.created, stored.updated) == (created, updated)
+            assert stored.ratings == (None,) * len(movies)
+            assert stored.to_profile() == Profile(movies=movies, gender=gender, age=age, occupation=occupation)
+            assert stored.to_profile().positives == movies  # unrated movies still count as liked
+        assert [p.name for p in opened.list_profiles("ml-100k")] == ["Élan", "Sci-fi night"]
+        assert [(m.id, m.profile_id, m.at, m.speaker, m.text) for m in opened.messages(1)] == V2_MESSAGES[:2]
+        assert [(m.id, m.text) for m in opened.messages(None)] == [(3, "recommend something")]
+        assert [(m.id, m.text) for m in opened.messages(3)] == [(4, "add Heat")]
+        assert opened.get_setting("voice/muted") == "1"
+    # Byte for byte the same rows; the only change is the new column, NULL everywhere.
+    assert rows(db_path, "SELECT * FROM profiles ORDER BY id") == profiles_before
+    assert rows(db_path, "SELECT profile_id, position, movie_id FROM profile_movies ORDER BY profile_id, position") == movies_before
+    assert rows(db_path, "SELECT count(*) FROM profile_movies WHERE stars IS NOT NULL") == [(0,)]
+    assert not list(db_path.parent.glob("*.corrupt-*")) and not list(db_path.parent.glob("*.newer-schema-*"))
+    assert integrity(db_path) == "ok"
+
+
+def test_a_migrated_version_2_profile_takes_ratings_and_keeps_them(db_path):
+    build_v2_database(db_path)
+    with ProfileStore(db_path) as opened:
+        rated = opened.get(1).to_profile().with_rating(50, 2).with_movie(96, 5)
+        opened.save_profile(1, rated)
+    with ProfileStore(db_path) as reopened:
+        stored = reopened.get(1)
+        assert stored.movies == (181, 50, 7, 1, 96) and stored.ratings == (None, 2, None, None, 5)
+        assert stored.to_profile().positives == (181, 7, 1, 96)
+
+
+def test_a_failing_step_3_leaves_a_version_2_file_as_it_was(db_path, monkeypatch):
+    build_v2_database(db_path)
+    broken = (*schema.MIGRATIONS[2], "CREATE TABLE this is not sql")
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS[:2], broken))
+    with pytest.raises(ProfileStoreError):
+        ProfileStore(db_path)
+    assert rows(db_path, "PRAGMA user_version") == [(2,)]
+    assert "stars" not in [col[1] for col in rows(db_path, "PRAGMA table_info(profile_movies)")]  # rolled back
+    monkeypatch.undo()
+    with ProfileStore(db_path) as opened:
+        assert opened.get(1).movies == (181, 50, 7, 1) and opened.get(1).ratings == (None,) * 4
 
 
 def test_a_failing_migration_step_leaves_the_database_at_its_old_version(db_path, monkeypatch):
@@ -434,7 +632,7 @@ def test_a_failing_migration_step_leaves_the_database_at_its_old_version(db_path
     monkeypatch.undo()
     with ProfileStore(db_path) as opened:  # and the real migration still works afterwards
         assert opened.get(1).movies == (50, 7, 181)
-        assert schema.user_version(opened._conn) == 2
+        assert schema.user_version(opened._conn) == LATEST_VERSION
 
 
 def test_migrate_refuses_an_unknown_target(db_path):
@@ -519,11 +717,11 @@ def test_a_newer_schema_is_moved_aside_with_its_wal_files(db_path):
         """
         import os, sqlite3, sys
         conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-        conn.execute("PRAGMA user_version = 3")
+        conn.execute(f"PRAGMA user_version = {int(sys.argv[2])}")
         conn.execute("INSERT INTO settings (key, value) VALUES ('only-in-wal', 'yes')")
         os._exit(0)  # no close: no checkpoint, the -wal file stays
         """,
-        str(db_path),
+        str(db_path), str(LATEST_VERSION + 1),
     )
     assert result.returncode == 0, result.stderr
     assert Path(f"{db_path}-wal").exists()
@@ -531,11 +729,11 @@ def test_a_newer_schema_is_moved_aside_with_its_wal_files(db_path):
     with ProfileStore(db_path) as opened:
         moved = assert_moved_aside(opened, db_path, "newer-schema", original)
         assert "newer version of CineWhy" in opened.recovery_message
-        assert "schema version 3" in opened.recovery_message
+        assert f"schema version {LATEST_VERSION + 1}" in opened.recovery_message
     assert Path(f"{moved}-wal").exists()
     old = sqlite3.connect(moved)
     try:
-        assert old.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert old.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION + 1
         assert old.execute("SELECT value FROM settings WHERE key = 'only-in-wal'").fetchone() == ("yes",)
         assert old.execute("SELECT count(*) FROM profiles").fetchone()[0] == 3
     finally:

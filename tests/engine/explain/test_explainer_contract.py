@@ -1,0 +1,83 @@
+"""The contract every lens's explainer keeps, run for each lens in the registry on real ml-100k:
+explanations know their lens and subject, come sorted the way the explainer declares, serialise to
+JSON, are deterministic, and add up exactly where the explainer says it is exact."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from engine.api import Engine
+from engine.lenses import EXPLAINERS, Explanation, Lens, explainer_class
+
+LENSES = sorted(EXPLAINERS, key=lambda lens: lens.value)
+
+
+@pytest.fixture(scope="module")
+def cases(ml100k_engine: Engine):
+    """(profile, movie ids) pairs: a dataset user, and an ad-hoc profile with stars and attributes."""
+    user = ml100k_engine.user_profile(1)
+    ad_hoc = ml100k_engine.make_profile([50, 172, 181, 1], "F", 28, "writer", ratings=[5, 4, 2, 3])
+    picks = []
+    for profile in (user, ad_hoc):
+        top = [r.movie.id for r in ml100k_engine.recommend(profile, 3)]
+        picks.append((profile, top + [profile.movies[0]]))  # a held movie too
+    return picks
+
+
+@pytest.fixture(scope="module", params=LENSES, ids=[lens.value for lens in LENSES])
+def explained(request, ml100k_engine: Engine, cases):
+    lens = request.param
+    ml100k_engine.prepare(lens)
+    return lens, [(ids, ml100k_engine.explain_many(profile, ids, lens)) for profile, ids in cases]
+
+
+def test_each_explanation_knows_its_lens_and_subject(explained):
+    lens, runs = explained
+    for ids, explanations in runs:
+        assert [e.subject for e in explanations] == ids
+        for explanation in explanations:
+            assert isinstance(explanation, Explanation)
+            assert explanation.lens is lens
+
+
+def test_parts_come_sorted_as_declared(explained):
+    lens, runs = explained
+    order = explainer_class(lens).order
+    key = (lambda v: -v) if order == "value" else (lambda v: -abs(v))
+    for _, explanations in runs:
+        for explanation in explanations:
+            parts = list(explanation.parts)
+            assert parts == sorted(parts, key=key), f"{lens.value} parts are not sorted by {order}"
+
+
+def test_to_dict_is_json_and_names_the_lens(explained):
+    lens, runs = explained
+    for _, explanations in runs:
+        for explanation in explanations:
+            data = json.loads(json.dumps(explanation.to_dict(), allow_nan=False))
+            assert data["lens"] == lens.value
+
+
+def test_explanations_are_deterministic(explained, ml100k_engine: Engine, cases):
+    lens, runs = explained
+    for (profile, ids), (_, first) in zip(cases, runs):
+        again = ml100k_engine.explain_many(profile, ids, lens)
+        assert [e.to_dict() for e in again] == [e.to_dict() for e in first]
+
+
+def test_exact_explainers_add_up(explained):
+    lens, runs = explained
+    if not explainer_class(lens).exact:
+        pytest.skip(f"the {lens.value} explainer declares itself an estimate")
+    for _, explanations in runs:
+        for explanation in explanations:
+            total = math.fsum(explanation.parts) + explanation.remainder
+            assert total == pytest.approx(explanation.explained, rel=1e-4, abs=1e-5)
+
+
+def test_the_registry_has_every_built_lens_and_only_those():
+    for lens in Lens:
+        if lens in EXPLAINERS:
+            assert explainer_class(lens).lens is lens

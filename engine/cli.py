@@ -176,8 +176,8 @@ def _movie_json(movie) -> dict:
 
 
 def _profile_json(profile: Profile) -> dict:
-    return {"user": profile.user_id, "movies": list(profile.movies), "gender": profile.gender,
-            "age": profile.age, "occupation": profile.occupation}
+    return {"user": profile.user_id, "movies": list(profile.movies), "ratings": list(profile.ratings),
+            "gender": profile.gender, "age": profile.age, "occupation": profile.occupation}
 
 
 def _bench(args, state: TaskState) -> int:

@@ -16,10 +16,14 @@ from threadpoolctl import threadpool_limits
 from engine.catalogue import Catalogue, ModelInfo
 from engine.data.registry import default_cache_dir, load_dataset
 from engine.data.splits import positives_matrix, ratings_matrix
-from engine.data.types import Dataset, Movie
+from engine.data.types import AGE_BUCKETS, GENDERS, ML1M_OCCUPATIONS, Dataset, Movie, User
 from engine.data.vocabulary import Vocabulary
-from engine.errors import InvalidInputError, LensUnavailableError
+from engine.errors import (
+    Cancelled, DataFormatError, DataUnavailableError, EngineError, InvalidInputError, LensUnavailableError,
+    ModelFileError,
+)
 from engine.evaluation.ranking import top_k
+from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
 from engine.explain.relevance_explainer import RelevanceExplainer, softmax
 from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
@@ -33,6 +37,11 @@ from engine.progress import SILENT, TaskState
 __all__ = [
     "DEFAULT_STARS", "Engine", "Explanation", "FeatureRelevance", "LENS_TITLES", "Lens", "ModelInfo", "Movie",
     "Profile", "Recommendation", "RelevanceExplanation", "STARS",
+    # app-facing plain data, helpers and errors (the app imports nothing else from the engine)
+    "AGE_BUCKETS", "Catalogue", "GENDERS", "ML1M_OCCUPATIONS", "User", "normalise_age", "SILENT", "TaskState",
+    "default_cache_dir", "InfluenceExplanation", "RatingInfluence",
+    "Cancelled", "DataFormatError", "DataUnavailableError", "EngineError", "InvalidInputError",
+    "LensUnavailableError", "ModelFileError",
 ]
 
 

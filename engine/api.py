@@ -30,7 +30,9 @@ from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext
 from engine.models.builder import ServedModel, default_config, obtain_model
 from engine.models.profiles import dataset_user_attributes
 from engine.models.reconet import RecoNetConfig
-from engine.profile import DEFAULT_STARS, STARS, Profile, normalise_age, normalise_gender, normalise_occupation
+from engine.profile import (
+    DEFAULT_STARS, POSITIVE_STARS, STARS, Profile, normalise_age, normalise_gender, normalise_occupation,
+)
 from engine.progress import SILENT, TaskState
 
 # The plain data types the app may use, re-exported so that it needs no other engine module.
@@ -38,7 +40,8 @@ __all__ = [
     "DEFAULT_STARS", "Engine", "Explanation", "FeatureRelevance", "LENS_TITLES", "Lens", "ModelInfo", "Movie",
     "Profile", "Recommendation", "RelevanceExplanation", "STARS",
     # app-facing plain data, helpers and errors (the app imports nothing else from the engine)
-    "AGE_BUCKETS", "Catalogue", "GENDERS", "ML1M_OCCUPATIONS", "User", "normalise_age", "SILENT", "TaskState",
+    "AGE_BUCKETS", "Catalogue", "GENDERS", "ML1M_OCCUPATIONS", "POSITIVE_STARS", "User", "normalise_age", "SILENT",
+    "TaskState",
     "default_cache_dir", "InfluenceExplanation", "RatingInfluence",
     "Cancelled", "DataFormatError", "DataUnavailableError", "EngineError", "InvalidInputError",
     "LensUnavailableError", "ModelFileError",

@@ -17,8 +17,7 @@ from assistant.storage import ProfileStore, ProfileStoreError
 from assistant.speech.voice import Voice
 from assistant.text_report import info_text, plain_reasons, profile_text
 from assistant.workers import EngineLoader, LoadRequest, LoadResult, load_recommendations
-from engine.errors import DataUnavailableError, EngineError
-from engine.progress import TaskState
+from engine.api import DataUnavailableError, EngineError, TaskState
 from resources import read_text
 
 APP_NAME = "CineWhy"

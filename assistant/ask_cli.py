@@ -18,8 +18,7 @@ from assistant.speech.listening import ListeningError
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.speech.speaker import SpeechError
 from assistant.speech.voice import Voice
-from engine.api import Engine
-from engine.errors import EngineError, InvalidInputError
+from engine.api import Engine, EngineError, InvalidInputError
 
 
 def build_parser() -> argparse.ArgumentParser:

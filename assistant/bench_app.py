@@ -92,7 +92,7 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
 
     from assistant.main_window import MainWindow
     from assistant.storage import ProfileStore
-    from engine.data.types import AGE_BUCKETS, GENDERS
+    from engine.api import AGE_BUCKETS, GENDERS
     from resources import read_text
 
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -28,8 +28,7 @@ from assistant.speech.replay import ReplayedMicrophone
 from assistant.speech.speaker import Speaker
 from assistant.speech.synthetic import SPEAKERS, synthesise
 from assistant.speech.voice import Voice
-from engine.api import Engine
-from engine.errors import EngineError
+from engine.api import Engine, EngineError
 
 STARTED_TIMEOUT_S = 10.0
 

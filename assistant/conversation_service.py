@@ -17,8 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from assistant.conversation.dialogue import Conversation
 from assistant.conversation.intents import Answer
-from engine.api import Engine
-from engine.profile import Profile
+from engine.api import Engine, Profile
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 
 from assistant.storage import StoredProfile
 from assistant.title_search import TitleIndex
-from engine.data.types import AGE_BUCKETS, GENDERS, Movie
-from engine.profile import Profile
+from engine.api import AGE_BUCKETS, GENDERS, Movie, Profile
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NOT_SET = "not set"

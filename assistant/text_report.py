@@ -2,8 +2,7 @@
 recommendation's main reasons (the first few positive features of its explanation)."""
 from __future__ import annotations
 
-from engine.api import ModelInfo, Recommendation
-from engine.profile import Profile
+from engine.api import ModelInfo, Profile, Recommendation
 
 TOP_REASONS = 3
 

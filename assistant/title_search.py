@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from engine.data.types import Movie
+from engine.api import Movie
 
 ARTICLES = ("the", "a", "an", "les", "la", "le", "l", "il", "el", "das", "der", "die")
 _YEAR = re.compile(r"\(?\b(1[89]\d\d|20\d\d)\b\)?")

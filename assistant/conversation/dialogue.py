@@ -14,10 +14,7 @@ from assistant.conversation.intents import Answer, Intent, ProfileChange, Questi
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
-from engine.api import Engine, Lens, LENS_TITLES
-from engine.data.types import GENDERS, Movie
-from engine.errors import EngineError
-from engine.profile import Profile, normalise_age
+from engine.api import Engine, EngineError, GENDERS, LENS_TITLES, Lens, Movie, Profile, normalise_age
 
 LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
 log = logging.getLogger(__name__)

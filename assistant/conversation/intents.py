@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from engine.profile import Profile
+if TYPE_CHECKING:  # engine.api loads the models' code: the speech process imports this module without it
+    from engine.api import Profile
 
 
 class Intent(Enum):

@@ -6,7 +6,7 @@ from typing import Iterable
 
 from rapidfuzz import fuzz, process
 
-from engine.data.types import ML1M_OCCUPATIONS
+from engine.api import ML1M_OCCUPATIONS
 
 ML100K_OCCUPATIONS = (
     "administrator", "artist", "doctor", "educator", "engineer", "entertainment", "executive", "healthcare",

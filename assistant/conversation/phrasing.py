@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from engine.data.types import AGE_BUCKETS, GENDERS, Movie
-from engine.explain.relevance import RelevanceExplanation
+from engine.api import AGE_BUCKETS, GENDERS, Movie, RelevanceExplanation
 
 from assistant.conversation.intents import Share
 

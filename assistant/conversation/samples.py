@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from assistant.conversation.intents import Intent, Question
 from assistant.conversation.numbers import number_words
 from assistant.conversation.phrases import load_phrases
-from engine.data.types import Movie
+from engine.api import Movie
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Iterable, Mapping
 from rapidfuzz import fuzz, process
 
 from assistant.title_search import TitleIndex, normalise
-from engine.data.types import Movie
+from engine.api import Movie
 
 ACCEPT_SCORE = 80.0  # TitleIndex score from which a match is taken as meant
 SUGGEST_SCORE = 50.0

@@ -14,8 +14,7 @@ from assistant.speech.listening import audio_from_file, capture_from_microphone,
 from assistant.speech.recognisers import choose_recogniser
 from assistant.speech.speaker import Speaker
 from assistant.speech.sphinx_recogniser import Transcript
-from engine.catalogue import Catalogue
-from engine.data.registry import default_cache_dir
+from engine.api import Catalogue, default_cache_dir
 
 
 class Voice:

@@ -30,8 +30,7 @@ from pathlib import Path
 import platformdirs
 
 from assistant.storage import schema
-from engine.data.types import AGE_BUCKETS, GENDERS
-from engine.profile import Profile
+from engine.api import AGE_BUCKETS, GENDERS, Profile
 
 DATA_HOME_ENV = "CINEWHY_DATA_HOME"
 FILE_NAME = "profiles.sqlite3"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 if TYPE_CHECKING:  # only the shape of the explanation is used
-    from engine.explain.relevance import RelevanceExplanation
+    from engine.api import RelevanceExplanation
 
 TextWidth = Callable[[str], float]
 

@@ -61,7 +61,8 @@ LENS_PLANS = {
 HELP_HTML = """
 <h3>CineWhy: recommendations that explain themselves</h3>
 <p><b>Left:</b> pick a dataset user, or one of your own saved profiles, and edit it: add movies
-(type any part of a title; case, punctuation and small typos do not matter), remove them, change
+(type any part of a title; case, punctuation and small typos do not matter) with the stars shown
+next to the search box, remove them, rate them (click a star, or press 1–5; 0 clears), change
 gender, age group and occupation. Every edit updates the recommendations at once. Editing a
 dataset user's profile saves your changes as a new profile, “User N (edited)”.</p>
 <p><b>Centre:</b> the 20 movies the model recommends, best first. The bar shows each movie's
@@ -80,6 +81,8 @@ understands. Answers are spoken aloud and the view switches to the movie and len
 <tr><td><b>Ctrl+N</b></td><td>new profile</td></tr>
 <tr><td><b>Ctrl+Z</b></td><td>undo the last profile edit</td></tr>
 <tr><td><b>Delete</b></td><td>remove the selected movies from the profile</td></tr>
+<tr><td><b>1–5, 0</b></td><td>rate the selected movies in the profile (0 clears the rating)</td></tr>
+<tr><td><b>Ctrl+1–5</b></td><td>in the search box: the stars the movie will be added with</td></tr>
 <tr><td><b>Ctrl+L</b></td><td>ask a question in the chat panel (“why this movie?”, “why not Fargo?”)</td></tr>
 <tr><td><b>Ctrl+Space</b></td><td>ask by voice (push to talk; it stops by itself after a pause)</td></tr>
 <tr><td><b>Esc</b></td><td>stop talking</td></tr>
@@ -162,6 +165,7 @@ class MainWindow(QMainWindow):
         self.panel.deleteRequested.connect(lambda pid: self.delete_profile(pid))
         self.panel.movieAdded.connect(self.add_movie)
         self.panel.movieRemoved.connect(self.remove_movie)
+        self.panel.ratingChanged.connect(self.set_rating)
         self.panel.attributeChanged.connect(self.set_attribute)
 
         centre = QWidget(self)
@@ -397,12 +401,30 @@ class MainWindow(QMainWindow):
 
     # ----- editing -----
 
-    def add_movie(self, movie_id: int) -> None:
+    def add_movie(self, movie_id: int, stars: int | None = None) -> None:
+        """Add a movie rated `stars` (1-5; None: watched, not rated)."""
         movie = self._movies.get(movie_id)
         if movie is None or movie_id in self.profile.movies:
             return
-        self._edit(self.profile.with_movie(movie_id), f"Added {movie.label}.")
+        try:
+            profile = self.profile.with_movie(movie_id, stars)
+        except EngineError as error:
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self._edit(profile, f"Added {movie.label}" + (f" {stars}★." if stars is not None else "."))
         self.panel.select_movie(movie_id)
+
+    def set_rating(self, movie_id: int, stars: int | None) -> None:
+        """Rate a movie of the profile in place (None clears its rating); saved and undoable like every edit."""
+        if movie_id not in self.profile.movies or self.profile.rating(movie_id) == stars:
+            return
+        try:
+            profile = self.profile.with_rating(movie_id, stars)
+        except EngineError as error:
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        label = self._movies[movie_id].label if movie_id in self._movies else f"movie {movie_id}"
+        self._edit(profile, f"Rated {label} {stars}★." if stars is not None else f"Cleared the rating of {label}.")
 
     def remove_movie(self, movie_id: int) -> None:
         if movie_id not in self.profile.movies:

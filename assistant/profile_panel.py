@@ -1,5 +1,5 @@
 """The left-hand panel: pick a dataset user or one of your saved profiles, and edit the profile
-shown (its movies, gender, age group and occupation).
+shown (its movies and their stars, gender, age group and occupation).
 
 The panel holds no profile state of its own: it shows what the window gives it and turns every
 user action into a signal; the window applies the edit, saves it and shows the result.
@@ -24,11 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.star_rating import StarPicker, StarRatingDelegate, stars_text
 from assistant.storage import StoredProfile
 from assistant.title_search import TitleIndex
-from engine.api import AGE_BUCKETS, GENDERS, Movie, Profile
+from engine.api import AGE_BUCKETS, DEFAULT_STARS, GENDERS, Movie, POSITIVE_STARS, Profile
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+STARS_ROLE = Qt.ItemDataRole.UserRole + 2  # a profile movie's rating: 1-5, or None
+RATING_KEYS = {getattr(Qt.Key, f"Key_{n}"): (n or None) for n in range(6)}  # 1-5 rate, 0 clears
 NOT_SET = "not set"
 SEARCH_RESULTS = 8
 
@@ -40,8 +43,9 @@ class ProfilePanel(QWidget):
     renameRequested = Signal(int)
     duplicateRequested = Signal(int)
     deleteRequested = Signal(int)
-    movieAdded = Signal(int)
+    movieAdded = Signal(int, int)  # movie id, the stars it is added with
     movieRemoved = Signal(int)
+    ratingChanged = Signal(int, object)  # movie id, its new stars (1-5) or None to clear the rating
     attributeChanged = Signal(str, object)  # "gender" | "age" | "occupation", the new value or None
 
     def __init__(self, movies: list[Movie], occupations: list[str], parent: QWidget | None = None):
@@ -50,6 +54,7 @@ class ProfilePanel(QWidget):
         self._movies = {m.id: m for m in movies}
         self._index = TitleIndex(movies)
         self._in_profile: set[int] = set()
+        self._shown_movies: tuple[int, ...] | None = None  # the movie list's ids, in order
 
         self.sources = QTabWidget(self)
         self.sources.addTab(self._build_users_tab(), "Dataset &users")
@@ -72,7 +77,13 @@ class ProfilePanel(QWidget):
         self.movie_list.installEventFilter(self)
         self.movie_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.movie_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.movies_label = QLabel("Movies liked", editor)
+        self.movie_list.setMouseTracking(True)  # the star under the mouse is previewed
+        self.movie_list.viewport().installEventFilter(self)
+        self.star_delegate = StarRatingDelegate(STARS_ROLE, self.movie_list)
+        self.star_delegate.starClicked.connect(self._on_star_clicked)
+        self.movie_list.setItemDelegate(self.star_delegate)
+        self.movie_list.setToolTip("Click a star to rate a movie, or press 1-5 (0 clears the rating)")
+        self.movies_label = QLabel("Movies", editor)
         self.remove_button = QPushButton("&Remove", editor)
         self.remove_button.setToolTip("Remove the selected movies from the profile (Delete)")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -87,6 +98,11 @@ class ProfilePanel(QWidget):
         self.search_edit.textChanged.connect(self._search)
         self.search_edit.returnPressed.connect(self.add_current_result)
         self.search_edit.installEventFilter(self)
+        self.add_stars = StarPicker(DEFAULT_STARS, editor)
+        self.add_stars.activated.connect(self.add_current_result)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.add_stars)
         self.results = QListWidget(editor)
         self.results.setAccessibleName("Matching movies")
         self.results.itemActivated.connect(lambda item: self._add(item.data(ID_ROLE)))
@@ -98,7 +114,7 @@ class ProfilePanel(QWidget):
         layout.addLayout(form)
         layout.addLayout(movies_header)
         layout.addWidget(self.movie_list, 1)
-        layout.addWidget(self.search_edit)
+        layout.addLayout(search_row)
         layout.addWidget(self.results)
 
         outer = QVBoxLayout(self)
@@ -200,16 +216,22 @@ class ProfilePanel(QWidget):
         ):
             row = combo.findData(value)
             combo.setCurrentIndex(row if row >= 0 else 0)
-        self.movie_list.clear()
-        for movie_id in profile.movies:
-            movie = self._movies.get(movie_id)
-            item = QListWidgetItem(movie.label if movie else f"Movie {movie_id}")
-            item.setData(ID_ROLE, movie_id)
-            if movie is not None:
-                item.setToolTip(f"{movie.label}\n{', '.join(movie.genres)}")
-            self.movie_list.addItem(item)
-        count = len(profile.movies)
-        self.movies_label.setText(f"Movies liked ({count})")
+        if profile.movies == self._shown_movies:
+            # The same movies (a rating changed, or an attribute): update the stars in place, so
+            # that the selection, the focus and the scroll position stay where the user left them.
+            for row, stars in enumerate(profile.ratings):
+                self._set_stars(self.movie_list.item(row), stars)
+        else:
+            self.movie_list.clear()
+            for movie_id, stars in zip(profile.movies, profile.ratings):
+                item = QListWidgetItem(self._label(movie_id))
+                item.setData(ID_ROLE, movie_id)
+                self._set_stars(item, stars)
+                self.movie_list.addItem(item)
+            self._shown_movies = profile.movies
+        count, liked = len(profile.movies), len(profile.positives)
+        self.movies_label.setText(f"Movies ({count})")
+        self.movies_label.setToolTip(f"{liked} of {count} count as liked: rated {POSITIVE_STARS}★ or more, or not rated")
         self._in_profile = set(profile.movies)
         self._search(self.search_edit.text())
 
@@ -226,6 +248,13 @@ class ProfilePanel(QWidget):
     def selected_movies(self) -> list[int]:
         return [item.data(ID_ROLE) for item in self.movie_list.selectedItems()]
 
+    def shown_rating(self, movie_id: int) -> int | None:
+        """The stars the list shows for a movie of the profile (None: not rated, or not in the list)."""
+        for row in range(self.movie_list.count()):
+            if self.movie_list.item(row).data(ID_ROLE) == movie_id:
+                return self.movie_list.item(row).data(STARS_ROLE)
+        return None
+
     def focus_search(self) -> None:
         self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_edit.selectAll()
@@ -236,6 +265,17 @@ class ProfilePanel(QWidget):
         for movie_id in self.selected_movies():
             self.movieRemoved.emit(movie_id)
 
+    def rate_selected(self, stars: int | None) -> None:
+        """Give every selected movie `stars` (None clears their ratings)."""
+        for movie_id in self.selected_movies():
+            self.ratingChanged.emit(movie_id, stars)
+
+    def _on_star_clicked(self, index, stars: int) -> None:
+        """A click on a movie's stars rates it; a click on the star it already has clears the rating."""
+        item = self.movie_list.item(index.row())
+        if item is not None:
+            self.ratingChanged.emit(item.data(ID_ROLE), None if item.data(STARS_ROLE) == stars else stars)
+
     def add_current_result(self) -> None:
         item = self.results.currentItem() or (self.results.item(0) if self.results.count() else None)
         if item is not None:
@@ -244,8 +284,25 @@ class ProfilePanel(QWidget):
     def _add(self, movie_id: int) -> None:
         if movie_id in self._in_profile:
             return
+        stars = self.add_stars.value()
         self.search_edit.clear()
-        self.movieAdded.emit(movie_id)
+        self.add_stars.set_value(DEFAULT_STARS)  # each movie is asked for afresh
+        self.movieAdded.emit(movie_id, stars)
+
+    def _label(self, movie_id: int) -> str:
+        movie = self._movies.get(movie_id)
+        return movie.label if movie else f"Movie {movie_id}"
+
+    def _set_stars(self, item: QListWidgetItem, stars: int | None) -> None:
+        item.setData(STARS_ROLE, stars)
+        movie = self._movies.get(item.data(ID_ROLE))
+        label = self._label(item.data(ID_ROLE))
+        rated = f"rated {stars} of 5 stars" if stars is not None else "not rated"
+        lines = [label, ", ".join(movie.genres) if movie else "", f"{stars_text(stars)}  ({rated})"]
+        if stars is not None and stars < POSITIVE_STARS:
+            lines.append(f"Below {POSITIVE_STARS}★: the relevance lens does not count it as liked.")
+        item.setToolTip("\n".join(line for line in lines if line))
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{label}, {rated}")
 
     def _search(self, text: str) -> None:
         self.results.clear()
@@ -288,7 +345,18 @@ class ProfilePanel(QWidget):
             if watched is self.search_edit and event.key() == Qt.Key.Key_Escape:
                 self.search_edit.clear()
                 return True
+            if (watched is self.search_edit and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+                    and RATING_KEYS.get(event.key())):
+                self.add_stars.set_value(RATING_KEYS[event.key()])  # Ctrl+1..5: stars without leaving the box
+                return True
             if watched is self.movie_list and event.matches(QKeySequence.StandardKey.Delete):
                 self.remove_selected()
                 return True
+            plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier
+            if watched is self.movie_list and plain and event.key() in RATING_KEYS:
+                self.rate_selected(RATING_KEYS[event.key()])
+                return True  # not the list's type-ahead search
+        elif event.type() == QEvent.Type.Leave and watched is self.movie_list.viewport():
+            if self.star_delegate.clear_hover():
+                self.movie_list.viewport().update()
         return super().eventFilter(watched, event)

@@ -212,6 +212,64 @@ def test_undo_restores_the_previous_profile(qtbot, open_window, app_engine):
     assert not window.undo() and not window.undo_action.isEnabled()
 
 
+def test_rating_in_place_and_adding_with_stars_are_saved_and_undoable(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    original = window.profile
+    panel = window.panel
+    # A dataset user shows their real stars.
+    assert original.ratings == app_engine.catalogue.user_profile(1).ratings and None not in original.ratings
+    assert [panel.shown_rating(m) for m in original.movies] == list(original.ratings)
+
+    alien = next(m for m in app_engine.catalogue.movies if m.label == "Alien (1979)")
+    assert alien.id in original.movies and original.rating(alien.id) != 2
+    panel.select_movie(alien.id)
+    panel.movie_list.setFocus()
+    qtbot.keyClick(panel.movie_list, Qt.Key.Key_2)
+    wait_fresh(qtbot, window)
+    assert window.profile.movies == original.movies and window.profile.rating(alien.id) == 2
+    assert alien.id not in window.profile.positives  # 2 stars: no longer liked for the relevance lens
+    assert window.statusBar().currentMessage().startswith("Rated Alien (1979) 2★.")
+    assert "User 1 (edited)" in window.statusBar().currentMessage()
+    assert window.source[0] == "saved"
+    edited = window.source[1]
+    assert window.store.get(edited).name == "User 1 (edited)"
+    assert window.store.get(edited).to_profile() == window.profile
+    assert panel.shown_rating(alien.id) == 2 and panel.selected_movies() == [alien.id]
+    assert shown_ids(window) == [r.movie.id for r in app_engine.recommend(window.profile, 20)]
+
+    # A click on a star of another movie.
+    other = next(m for m, r in original.rated if r == 3)
+    item = panel.movie_list.item(next(r for r in range(panel.movie_list.count())
+                                      if panel.movie_list.item(r).data(Qt.ItemDataRole.UserRole + 1) == other))
+    panel.movie_list.scrollToItem(item)
+    strip = panel.star_delegate.strip_rect(panel.movie_list.visualItemRect(item))
+    star5 = QPoint(round(strip.right() - 7), round(strip.center().y()))
+    qtbot.mouseClick(panel.movie_list.viewport(), Qt.MouseButton.LeftButton, pos=star5)
+    wait_fresh(qtbot, window)
+    assert window.profile.rating(other) == 5 and window.store.get(edited).rating(other) == 5
+    assert window.source == ("saved", edited)  # the same saved profile, not a second copy
+
+    # Adding a movie with the stars of the picker.
+    new = app_engine.recommend(window.profile, 20)[0].movie
+    panel.search_edit.setText(new.title)
+    panel.add_stars.set_value(5)
+    panel.add_current_result()
+    wait_fresh(qtbot, window)
+    assert window.profile.movies[-1] == new.id and window.profile.rating(new.id) == 5
+    assert window.store.get(edited).rating(new.id) == 5
+    assert window.statusBar().currentMessage().startswith(f"Added {new.label} 5★.")
+
+    window.undo_action.trigger()  # the add
+    window.undo_action.trigger()  # the click
+    wait_fresh(qtbot, window)
+    assert window.profile.rating(other) == 3 and window.store.get(edited).rating(other) == 3
+    assert new.id not in window.profile.movies and panel.shown_rating(other) == 3
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the key: back to user 1
+    wait_fresh(qtbot, window)
+    assert window.source == ("user", 1) and window.profile == original
+    assert [panel.shown_rating(m) for m in original.movies] == list(original.ratings)
+
+
 def test_sankey_click_selects_the_movie_in_the_profile(qtbot, open_window):
     window = open_window(("user", 1))
     band = next(b for b in window.sankey.view.sankey_layout().bands if b.movie_id is not None)

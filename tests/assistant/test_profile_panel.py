@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 from assistant.profile_panel import ID_ROLE, ProfilePanel
-from assistant.star_rating import FILLED, STAR_SIZE, STRIP_WIDTH, StarPicker, star_boxes, stars_text
+from assistant.star_rating import FILLED, PREVIEW, STAR_SIZE, STRIP_WIDTH, StarPicker, star_boxes, stars_text
 from engine.api import DEFAULT_STARS, Profile
 
 
@@ -176,3 +176,19 @@ def test_the_picker_is_compact_and_keeps_to_whole_stars(qtbot):
     picker.setFocus()
     qtbot.keyClick(picker, Qt.Key.Key_Right)
     assert picker.value() == 5 and picker.accessibleDescription() == "5 of 5 stars"
+
+
+def test_the_star_under_the_mouse_is_previewed(qtbot, panel, user1):
+    panel.show_profile("User 1", user1)
+    movie_id = next(m for m, r in user1.rated if r == 1)
+    third = star_centre(panel, movie_id, 3)
+    viewport = panel.movie_list.viewport()
+
+    def colour(point):
+        return viewport.grab().toImage().pixelColor(point)
+
+    assert not is_amber(colour(third))
+    qtbot.mouseMove(viewport, third)
+    qtbot.waitUntil(lambda: colour(third).name() == PREVIEW.name(), timeout=2_000)
+    qtbot.mouseMove(viewport, QPoint(10, third.y()))  # onto the title: no preview
+    qtbot.waitUntil(lambda: not is_amber(colour(third)), timeout=2_000)

@@ -323,6 +323,17 @@ class ProfilePanel(QWidget):
             self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self.results.setVisible(bool(text.strip()))
 
+    def _rating_key(self, watched: QObject, event) -> tuple[str, int | None] | None:
+        """("rate", stars) for 0-5 in the movie list (0: clear), ("add", stars) for Ctrl+1..5 in the
+        search box (the stars of the movie to add, without leaving the box), else None."""
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        key = event.key()
+        if watched is self.movie_list and modifiers == Qt.KeyboardModifier.NoModifier and key in RATING_KEYS:
+            return "rate", RATING_KEYS[key]
+        if watched is self.search_edit and modifiers == Qt.KeyboardModifier.ControlModifier and RATING_KEYS.get(key):
+            return "add", RATING_KEYS[key]
+        return None
+
     def _filter_users(self, text: str) -> None:
         words = text.casefold().split()
         for row in range(self.user_list.count()):
@@ -336,6 +347,9 @@ class ProfilePanel(QWidget):
             signal.emit(item.data(ID_ROLE))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self._rating_key(watched, event) is not None:
+            event.accept()  # a rating key is ours even if a window shortcut uses the same keys
+            return True
         if event.type() == QEvent.Type.KeyPress:
             if watched is self.search_edit and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.results.count():
                 step = 1 if event.key() == Qt.Key.Key_Down else -1
@@ -345,17 +359,17 @@ class ProfilePanel(QWidget):
             if watched is self.search_edit and event.key() == Qt.Key.Key_Escape:
                 self.search_edit.clear()
                 return True
-            if (watched is self.search_edit and event.modifiers() == Qt.KeyboardModifier.ControlModifier
-                    and RATING_KEYS.get(event.key())):
-                self.add_stars.set_value(RATING_KEYS[event.key()])  # Ctrl+1..5: stars without leaving the box
-                return True
             if watched is self.movie_list and event.matches(QKeySequence.StandardKey.Delete):
                 self.remove_selected()
                 return True
-            plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier
-            if watched is self.movie_list and plain and event.key() in RATING_KEYS:
-                self.rate_selected(RATING_KEYS[event.key()])
-                return True  # not the list's type-ahead search
+            rating_key = self._rating_key(watched, event)
+            if rating_key is not None:
+                target, stars = rating_key
+                if target == "add":
+                    self.add_stars.set_value(stars)
+                else:
+                    self.rate_selected(stars)
+                return True  # in the movie list, not its type-ahead search
         elif event.type() == QEvent.Type.Leave and watched is self.movie_list.viewport():
             if self.star_delegate.clear_hover():
                 self.movie_list.viewport().update()

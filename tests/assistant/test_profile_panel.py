@@ -192,3 +192,23 @@ def test_the_star_under_the_mouse_is_previewed(qtbot, panel, user1):
     qtbot.waitUntil(lambda: colour(third).name() == PREVIEW.name(), timeout=2_000)
     qtbot.mouseMove(viewport, QPoint(10, third.y()))  # onto the title: no preview
     qtbot.waitUntil(lambda: not is_amber(colour(third)), timeout=2_000)
+
+
+def test_rating_keys_win_over_a_window_shortcut_on_the_same_keys(qtbot, panel, user1):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    fired = []
+    for keys in ("3", "Ctrl+2"):
+        action = QAction(keys, panel)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(lambda _=False, keys=keys: fired.append(keys))
+        panel.addAction(action)
+    panel.show_profile("User 1", user1)
+    panel.select_movie(user1.movies[0])
+    panel.movie_list.setFocus()
+    with qtbot.waitSignal(panel.ratingChanged) as caught:
+        qtbot.keyClick(panel.movie_list, Qt.Key.Key_3)
+    assert caught.args == [user1.movies[0], 3]
+    panel.focus_search()
+    qtbot.keyClick(panel.search_edit, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert panel.add_stars.value() == 2 and fired == []

@@ -183,7 +183,7 @@ def graph_positions(graph: nx.DiGraph) -> dict[str, tuple[float, int]]:
         x, y = raw[key]
         # networkx counts rows upwards from the first node inserted; the screen's y grows downwards,
         # so the first node (the most positive influence) ends up at the top.
-        positions[key] = (round((x - cx) / unit), (y - cy) / unit)
+        positions[key] = (round((x - cx) / unit), float((y - cy) / unit))
     return positions
 
 
@@ -503,16 +503,24 @@ def compute_layout(
     _, legend_top = _flow_legend(legend_items_text + [("width", 4.0, _width_legend_text(0.0005))],
                                  width, bottom, text_width, line_height)
     caption_texts = [explanation.note] if explanation.note else []
+    if not explanation.ratings:
+        caption_texts.append("No ratings are related to this prediction.")
     caption_room = width - 2 * MARGIN
-    # room for the note and for one line saying that the view was too small for every row
-    caption_lines_estimate = sum(len(wrap(t, caption_room, text_width, 2)) for t in caption_texts) + 1
     graph_top = MARGIN + line_height + 8
-    graph_bottom = legend_top - 10 - caption_lines_estimate * line_height
-
     left_all = explanation.own
     right_all = explanation.others
     min_pitch = line_height + ROW_GAP
-    graph_height = graph_bottom - graph_top
+
+    def caption_height(texts: list[str]) -> float:
+        lines = sum(len(wrap(t, caption_room, text_width, 2)) for t in texts)
+        return lines * line_height + (6 if lines else 0)
+
+    graph_height = legend_top - 10 - caption_height(caption_texts) - graph_top
+    rows_wanted = max(min(top_n, len(left_all)), min(top_n, len(right_all)))
+    shown_fewer = graph_height >= min_pitch and int(graph_height // min_pitch) < rows_wanted
+    if shown_fewer:  # say so under the graph, which leaves it a little less room
+        caption_texts.append(f"Showing fewer than the top {top_n} per side: make the view taller to see more.")
+        graph_height = legend_top - 10 - caption_height(caption_texts) - graph_top
     if graph_height < max(min_pitch, box_h) or width < 240:
         return _message_layout(width, height, "Too small to draw",
                                "Make this view larger to see which ratings moved the prediction.",
@@ -722,12 +730,7 @@ def compute_layout(
     legend, legend_top = _flow_legend(legend_items, width, bottom, text_width, line_height)
 
     caption = []
-    texts = list(caption_texts)
-    shown_fewer = (len(left.shown) < min(top_n, left.total)) or (len(right.shown) < min(top_n, right.total))
-    if shown_fewer:
-        texts.append(f"Showing fewer than the top {top_n} per side: make the view taller to see more.")
-    if not explanation.ratings:
-        texts.append("No ratings are related to this prediction.")
+    texts = caption_texts
     lines = [line for t in texts for line in wrap(t, caption_room, text_width, 2)]
     y = legend_top - 6 - len(lines) * line_height
     for i, line in enumerate(lines):

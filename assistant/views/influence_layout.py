@@ -486,6 +486,11 @@ def compute_layout(
                                "Select a recommendation to see which ratings moved its predicted rating.",
                                text_width, line_height)
 
+    def too_small() -> InfluenceLayout:
+        return _message_layout(width, height, "Too small to draw",
+                               "Make this view larger to see which ratings moved the prediction.",
+                               text_width, line_height)
+
     # ---- the centre box: the movie's title, the prediction, the model
     title_room = max(90.0, min(220.0, width * 0.24))
     title_lines = wrap(explanation.title, title_room, title_text_width, 2)
@@ -522,9 +527,7 @@ def compute_layout(
         caption_texts.append(f"Showing fewer than the top {top_n} per side: make the view taller to see more.")
         graph_height = legend_top - 10 - caption_height(caption_texts) - graph_top
     if graph_height < max(min_pitch, box_h) or width < 240:
-        return _message_layout(width, height, "Too small to draw",
-                               "Make this view larger to see which ratings moved the prediction.",
-                               text_width, line_height)
+        return too_small()
 
     # ---- rows: one line per node, or two (name above value) when the labels need the width
     wide_rows = int(graph_height // min_pitch)
@@ -559,19 +562,29 @@ def compute_layout(
             want_l = 0.0
         if not right.shown and not right.hidden:
             want_r = 0.0
-        share_l = min(want_l, max(label_room / 2, label_room - want_r))
-        share_r = min(want_r, label_room - share_l)
-        return (share_l, lv, want_l), (share_r, rv, want_r)
+        # every side keeps its values; what is left goes to the names, half each unless one needs less
+        need_l = lv if want_l else 0.0
+        need_r = rv if want_r else 0.0
+        extra = label_room - need_l - need_r
+        if extra < 0:
+            return None
+        more_l = min(want_l - need_l, max(extra / 2, extra - (want_r - need_r)))
+        more_r = min(want_r - need_r, extra - more_l)
+        return (need_l + more_l, lv, want_l), (need_r + more_r, rv, want_r)
 
     left, right = choose(wide_rows)
-    (wl, lv, want_l), (wr, rv, want_r) = label_widths(left, right, False)
+    widths = label_widths(left, right, False)
+    if widths is None:
+        return too_small()
+    (wl, lv, want_l), (wr, rv, want_r) = widths
     stacked = False
     if (wl < want_l - 0.5 or wr < want_r - 0.5) and stacked_rows >= 2:
         # Names would be cut: put them above their values when the rows have the height for it.
         s_left, s_right = choose(stacked_rows)
-        (swl, slv, swant_l), (swr, srv, swant_r) = label_widths(s_left, s_right, True)
+        stacked_widths = label_widths(s_left, s_right, True)
         lost_rows = (len(left.shown) + len(right.shown)) - (len(s_left.shown) + len(s_right.shown))
-        if lost_rows == 0:
+        if lost_rows == 0 and stacked_widths is not None:
+            (swl, slv, _), (swr, srv, _) = stacked_widths
             stacked = True
             left, right = s_left, s_right
             wl, lv, wr, rv = swl, slv, swr, srv

@@ -40,10 +40,10 @@ LENS_TITLES = {
 # never opens a lens does not pay for its model code.
 EXPLAINERS: dict[Lens, str] = {
     Lens.RELEVANCE: "engine.explain.relevance_explainer:RelevanceExplainer",
+    Lens.INFLUENCE: "engine.explain.influence_explainer:InfluenceExplainer",
 }
 
 NOT_BUILT = {
-    Lens.INFLUENCE: "The influence lens (which past ratings moved a prediction) is not available yet.",
     Lens.EXPERTS: "The expert lens (which input subset decided a prediction) is not available yet.",
     Lens.PIXELS: "The pixel lens (image heatmaps of a match) is not available yet.",
 }

@@ -1,7 +1,10 @@
 """A conversation about one profile's recommendations: keeps the context ("it" is the selected or last
-mentioned movie, "next" walks the list, "repeat" the last answer) and answers each question from the
-engine's explanation objects. Runs wherever the engine may run (the app calls it on a worker thread).
-`ask` never raises: every failure becomes an answer that says what went wrong."""
+mentioned movie, "next" walks the list, "repeat" the last answer, "why" is asked through the lens on
+screen) and answers each question from the engine's explanation objects, phrased by the lens's
+phrasing (assistant/conversation/phrasings): nothing here knows which lenses exist, except that the
+influence questions ("who influenced this?") name the influence lens. Runs wherever the engine may
+run (the app calls it on a worker thread). `ask` never raises: every failure becomes an answer that
+says what went wrong."""
 from __future__ import annotations
 
 import logging
@@ -11,10 +14,14 @@ import numpy as np
 
 from assistant.conversation import phrasing as say
 from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change
+from assistant.conversation.phrasings import LensPhrasing, phrasing_for
+from assistant.conversation.phrasings.influence import InfluencePhrasing, RatingChange
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
-from engine.api import Engine, EngineError, GENDERS, LENS_TITLES, Lens, Movie, Profile, normalise_age
+from engine.api import (
+    STARS, Engine, EngineError, GENDERS, LENS_TITLES, Lens, LensUnavailableError, Movie, Profile, normalise_age,
+)
 
 LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
 log = logging.getLogger(__name__)
@@ -22,11 +29,12 @@ log = logging.getLogger(__name__)
 HELP_TEXT = (
     "You can ask: why this movie? · why not <title>? · what if I hadn't seen <title>? · what if I add <title>? · "
     "recommend something · next · tell me about <title> · add <title> · remove <title> · "
-    "I am a 30 year old woman · I work as a teacher · show the influence graph · repeat · stop."
+    "I am a 30 year old woman · I work as a teacher · who influenced this? · which of my ratings mattered most? · "
+    "what if I rated <title> 2 stars? · show the influence graph · repeat · stop."
 )
 HELP_SPEECH = (
-    "You can ask why this movie, why not a title, what if I hadn't seen a title, recommend something, next, "
-    "tell me about a title, add or remove a title, or tell me your age and job."
+    "You can ask why this movie, why not a title, what if I hadn't seen a title, who influenced this, "
+    "recommend something, next, tell me about a title, add or remove a title, or tell me your age and job."
 )
 
 
@@ -38,6 +46,7 @@ class Conversation:
         self.titles = TitleResolver(self.catalogue.movies, aliases)
         self.profile = profile or Profile()
         self.focus: int | None = None  # the selected or last mentioned movie
+        self.lens = Lens.RELEVANCE  # the lens on screen: "why" is answered through it
         self.last_answer: Answer | None = None
         self._list: list[int] = []  # the recommendations "next" walks, for self._list_profile
         self._list_profile: Profile | None = None
@@ -54,6 +63,10 @@ class Conversation:
         """The movie the window shows: what "it" and "this movie" mean until another one is named."""
         self.focus = movie_id
 
+    def set_lens(self, lens: Lens | str) -> None:
+        """The lens the window shows: "why this movie?" is answered from its explanation."""
+        self.lens = Lens(lens)
+
     # ----- answering -----
 
     def ask(self, text: str) -> Answer:
@@ -63,6 +76,8 @@ class Conversation:
         handler = getattr(self, f"_{question.intent.value}")
         try:
             answer = handler(question)
+        except LensUnavailableError as error:  # the engine's sentence says which lens and why
+            answer = _plain(question, str(error))
         except EngineError as error:
             answer = _plain(question, f"Sorry, I could not answer that: {error}")
         except Exception as error:  # a bug must not take the conversation down: say it, log it
@@ -72,6 +87,8 @@ class Conversation:
             self.profile = apply_change(self.profile, answer.change)
         if answer.movie_id is not None:
             self.focus = answer.movie_id
+        if answer.lens is not None:  # the window switches to the answer's lens
+            self.lens = Lens(answer.lens)
         if question.intent not in (Intent.REPEAT, Intent.STOP):
             self.last_answer = answer
         return answer
@@ -105,6 +122,13 @@ class Conversation:
     def _written(self, movie: Movie) -> str:
         return say.written_title(movie)
 
+    def _phrasing(self, lens: Lens) -> LensPhrasing:
+        return phrasing_for(lens, self.movies)
+
+    def _explained(self, movie: Movie, profile: Profile | None = None, lens: Lens | None = None):
+        """The explanation of `movie` for the profile through `lens` (default: the lens on screen)."""
+        return self.engine.explain(self.profile if profile is None else profile, movie.id, lens or self.lens)
+
     def _top(self, profile: Profile) -> Movie:
         return self.engine.recommend(profile, 1)[0].movie
 
@@ -124,18 +148,13 @@ class Conversation:
         rank = self.engine.rank_of(self.profile, movie.id)
         if rank is not None and rank > LIST_LENGTH:
             return self._why_not(question, movie)
-        return self._recommended(question, movie, rank, self.engine.explain(self.profile, movie.id))
+        return self._recommended(question, movie, rank)
 
-    def _recommended(self, question: Question, movie: Movie, rank: int, explanation, lead: str = "I recommend") -> Answer:
-        if explanation.note:
-            text = f"{lead} {self._written(movie)}, number {rank} for you. {explanation.note}"
-            return Answer(question, text, f"{lead} {say.spoken_title(movie)}. {explanation.note}", movie.id,
-                          Lens.RELEVANCE.value, rank=rank)
-        reasons = say.shares(explanation)
-        text = (f"{lead} {self._written(movie)}, number {rank} for you, "
-                f"{say.reasons_sentence(reasons, self.movies, spoken=False)}.")
-        speech = f"{lead} {say.spoken_title(movie)} {say.reasons_sentence(reasons, self.movies, spoken=True)}."
-        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, reasons, rank)
+    def _recommended(self, question: Question, movie: Movie, rank: int, lead: str = "I recommend") -> Answer:
+        explanation = self._explained(movie)
+        said = self._phrasing(explanation.lens).recommended(movie, rank, explanation, lead)
+        return Answer(question, said.text, said.speech, movie.id, explanation.lens.value, said.shares, rank,
+                      explanation=explanation)
 
     def _why_not(self, question: Question, movie: Movie | None = None) -> Answer:
         movie = movie or self._movie(question)
@@ -144,23 +163,13 @@ class Conversation:
         if movie.id in self.profile.movies:
             return self._in_profile(question, movie)
         rank = self.engine.rank_of(self.profile, movie.id)
-        explanation = self.engine.explain(self.profile, movie.id)
         if rank <= LIST_LENGTH:
-            return self._recommended(question, movie, rank, explanation, lead="But I do recommend")
-        against = say.shares(explanation, say.TOP_AGAINST, against=True)
-        helps = say.shares(explanation, 2)
+            return self._recommended(question, movie, rank, lead="But I do recommend")
+        explanation = self._explained(movie)
         unseen = len(self.movies) - len(self.profile.movies)
-        text = f"{self._written(movie)} ranks {say.ordinal(rank)} of the {unseen} movies you haven't watched."
-        speech = f"{say.spoken_title(movie)} ranks {say.ordinal(rank)} for you."
-        if against:
-            text += f" What pulls it down most: {say.against_sentence(against, self.movies, spoken=False)}."
-            speech += f" What pulls it down most is {say.against_sentence(against, self.movies, spoken=True)}."
-        else:
-            text += " Nothing in your profile counts against it: other movies simply match you better."
-            speech += " Nothing in your profile counts against it; other movies simply match you better."
-        if helps:
-            text += f" What helps it: {say.listing([say.feature_with_share(s, self.movies, False) for s in helps])}."
-        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, against + helps, rank)
+        said = self._phrasing(explanation.lens).not_recommended(movie, rank, unseen, explanation)
+        return Answer(question, said.text, said.speech, movie.id, explanation.lens.value, said.shares, rank,
+                      explanation=explanation)
 
     def _what_if(self, question: Question, adding: bool) -> Answer:
         changed = self._movie(question) if question.title else None
@@ -189,17 +198,19 @@ class Conversation:
                 else f"would move from number {before_rank} to number {after_rank}")
         text = f"{verb} {self._written(changed)}, {self._written(subject)} {move}"
         speech = f"{verb} {say.spoken_title(changed)}, {say.spoken_title(subject)} {move}"
-        shares = ()
-        if not adding:  # how much of the subject's evidence the removed movie carried, from its explanation
-            explanation = self.engine.explain(self.profile, subject.id)
-            shares = tuple(s for s in say.shares(explanation, len(explanation.relevances)) if s.key == str(changed.id))
-            if shares:
-                text += f" ({self._written(changed)} carries {say.percent(shares[0].share)} of what speaks for it)"
+        shares, explanation = (), None
+        if not adding:  # what the removed movie contributes to the subject, from its explanation on screen
+            explanation = self._explained(subject)
+            part = self._phrasing(explanation.lens).part_of(explanation, changed.id)
+            if part is not None:
+                text += f" ({part.text})"
+                shares = part.shares
         same = top_after.id == self._top(self.profile).id
         ending = f"your top recommendation would {'still be' if same else 'become'}"
         text += f", and {ending} {self._written(top_after)}. Your profile is unchanged."
         speech += f", and {ending} {say.spoken_title(top_after)}."
-        return Answer(question, text, speech, subject.id, Lens.RELEVANCE.value, shares, after_rank)
+        lens = explanation.lens.value if explanation is not None else None
+        return Answer(question, text, speech, subject.id, lens, shares, after_rank, explanation=explanation)
 
     def _what_if_add(self, question: Question) -> Answer:
         return self._what_if(question, adding=True)
@@ -221,7 +232,7 @@ class Conversation:
         self._cursor = position
         movie = self.movies[self._list[position]]
         lead = "I recommend" if position == 0 else "Next, I recommend"
-        return self._recommended(question, movie, position + 1, self.engine.explain(self.profile, movie.id), lead)
+        return self._recommended(question, movie, position + 1, lead)
 
     def _tell_about(self, question: Question) -> Answer:
         movie = self._movie(question)
@@ -238,7 +249,7 @@ class Conversation:
         else:
             text += f" For you it ranks {say.ordinal(rank)}; ask “why” to hear what drives it."
             speech += f" For you it ranks {say.ordinal(rank)}."
-        return Answer(question, text, speech, movie.id, Lens.RELEVANCE.value, rank=rank)
+        return Answer(question, text, speech, movie.id, rank=rank)
 
     def _add(self, question: Question) -> Answer:
         return self._edit_movies(question, adding=True)
@@ -285,6 +296,67 @@ class Conversation:
         text = f"Noted: {', '.join(said)}. Your top recommendation is now {self._written(top)}."
         speech = f"Noted: {', '.join(said).replace('-', ' to ')}. Your top recommendation is now {say.spoken_title(top)}."
         return Answer(question, text, speech, change=change)
+
+    # ----- the influence lens's own questions (they name their lens) -----
+
+    def _who_influenced(self, question: Question) -> Answer:
+        return self._influence_answer(question, InfluencePhrasing.influencers)
+
+    def _my_ratings(self, question: Question) -> Answer:
+        return self._influence_answer(question, InfluencePhrasing.own_ratings)
+
+    def _influence_answer(self, question: Question, phrase) -> Answer:
+        movie = self._movie(question)
+        if isinstance(movie, Answer):
+            return movie
+        if movie.id in self.profile.movies:
+            text = (f"{self._written(movie)} is one of your own ratings. Ask about a movie you haven't rated, "
+                    "for example “who influenced this?” on a recommendation.")
+            return _plain(question, text, f"{say.spoken_title(movie)} is one of your own ratings.")
+        explanation = self._explained(movie, lens=Lens.INFLUENCE)
+        said = phrase(InfluencePhrasing(self.movies), movie, explanation)
+        return Answer(question, said.text, said.speech, movie.id, Lens.INFLUENCE.value,
+                      rank=self.engine.rank_of(self.profile, movie.id), explanation=explanation)
+
+    def _what_if_rate(self, question: Question) -> Answer:
+        """A rating changed in thought: the movie in focus explained before and after, both as fold-ins
+        of the profile's ratings (no retraining), so the difference is the changed rating's alone."""
+        if question.title is None and not question.reference:
+            return _plain(question, "Which movie? Say for example “what if I rated Alien 2 stars”.")
+        changed = self._movie(question)
+        if isinstance(changed, Answer):
+            return changed
+        stars = question.stars
+        if stars is None:
+            return _plain(question, f"How many stars? Say for example “what if I rated {changed.title} 2 stars”.",
+                          "How many stars? Say for example, what if I rated it two stars.")
+        if not float(stars).is_integer() or int(stars) not in STARS:
+            return _plain(question, f"A rating is 1 to 5 whole stars, not {stars:g}.")
+        stars = int(stars)
+        old = self.profile.rating(changed.id) if changed.id in self.profile.movies else None
+        if old == stars:
+            return _plain(question, f"You already rated {self._written(changed)} {stars} stars.",
+                          f"You already rated {say.spoken_title(changed)} {stars} stars.")
+        base = replace(self.profile, user_id=None)  # a fold-in on both sides: only the rating differs
+        after = base.with_rating(changed.id, stars)
+        subject = self._what_if_subject(changed, after)
+        before_explained = self._explained(subject, base, Lens.INFLUENCE)
+        after_explained = self._explained(subject, after, Lens.INFLUENCE)
+        ranks, by_prediction = (before_explained.rank, after_explained.rank), True
+        if None in ranks:  # the explainer did not rank it: the recommendation list's rank instead
+            ranks, by_prediction = (self.engine.rank_of(base, subject.id), self.engine.rank_of(after, subject.id)), False
+        change = RatingChange(changed, old, changed.id in self.profile.movies, stars, subject, before_explained, after_explained,
+                              None if None in ranks else ranks, by_prediction)
+        said = InfluencePhrasing(self.movies).rating_change(change)
+        return Answer(question, said.text, said.speech, subject.id, Lens.INFLUENCE.value, rank=ranks[1],
+                      explanation=after_explained)
+
+    def _what_if_subject(self, changed: Movie, after: Profile) -> Movie:
+        """The movie a what-if is about: the one in focus, unless it is the changed one or in the profile."""
+        if self.focus in self.movies and self.focus != changed.id and self.focus not in after.movies:
+            return self.movies[self.focus]
+        top = self._top(self.profile)
+        return top if top.id not in after.movies else self._top(after)
 
     def _lens(self, question: Question) -> Answer:
         lens = Lens(question.lens)

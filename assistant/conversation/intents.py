@@ -7,7 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # engine.api loads the models' code: the speech process imports this module without it
-    from engine.api import Profile
+    from engine.api import Explanation, Profile
 
 
 class Intent(Enum):
@@ -21,6 +21,9 @@ class Intent(Enum):
     ADD = "add"  # add <title> to my profile
     REMOVE = "remove"  # remove <title> from my profile
     SET_ATTRIBUTES = "set_attributes"  # I am a 30 year old woman / I work as a writer
+    WHO_INFLUENCED = "who_influenced"  # who influenced this: the ratings that moved its prediction
+    MY_RATINGS = "my_ratings"  # which of my ratings mattered most for <title>
+    WHAT_IF_RATE = "what_if_rate"  # what if I rated <title> 2 stars
     LENS = "lens"  # show the influence graph
     REPEAT = "repeat"
     STOP = "stop"  # stop talking
@@ -32,7 +35,11 @@ class Intent(Enum):
 REFERENCES = (
     "it", "this", "that", "this one", "that one", "this movie", "that movie", "this film", "that film",
     "the movie", "the film", "this recommendation", "that recommendation", "the recommendation",
+    "this prediction", "that prediction", "the prediction",
 )
+
+# Intents whose question without a title is about the movie in focus ("why?", "who influenced this?").
+FOCUS_INTENTS = frozenset({Intent.WHY, Intent.WHY_NOT, Intent.WHO_INFLUENCED, Intent.MY_RATINGS})
 
 
 @dataclass(frozen=True)
@@ -48,9 +55,10 @@ class Question:
     gender: str | None = None  # "F" or "M"
     occupation: str | None = None  # as said; matched against the catalogue's occupations later
     lens: str | None = None  # an engine.api.Lens value
+    stars: float | None = None  # a rating as said ("2 stars"); the dialogue checks it is 1-5 whole stars
 
     def slots(self) -> dict:
-        names = ("title", "age", "gender", "occupation", "lens")
+        names = ("title", "age", "gender", "occupation", "lens", "stars")
         found = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.reference:
             found["reference"] = True
@@ -81,7 +89,9 @@ class ProfileChange:
 class Answer:
     """`text` is shown in the chat panel; `speech` is what is spoken (no years in brackets, no
     numbers that read badly); `shares` carries the numbers behind it. `movie_id` is the movie the
-    answer is about (the view selects it) and `lens` the lens it comes from (the view switches to it)."""
+    answer is about (the view selects it) and `lens` the lens it comes from (the view switches to it).
+    `explanation` is the engine's explanation object the answer was phrased from: the view draws that
+    same object, so what is seen is what is heard (None when no explanation was phrased)."""
 
     question: Question
     text: str
@@ -93,6 +103,7 @@ class Answer:
     change: ProfileChange | None = None
     stop_speaking: bool = False  # "stop": silence the voice, say nothing new
     suggestions: tuple[str, ...] = ()  # "did you mean ..." titles
+    explanation: "Explanation | None" = None
 
     def to_dict(self) -> dict:
         return {
@@ -112,7 +123,19 @@ class Answer:
                 "attributes": dict(self.change.attributes),
             },
             "suggestions": list(self.suggestions),
+            "explanation": None if self.explanation is None else json_safe(self.explanation.to_dict()),
         }
+
+
+def json_safe(value):
+    """Plain JSON types all the way down: an explanation's numbers may be numpy scalars."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        return value.item()
+    return value
 
 
 def apply_change(profile: Profile, change: ProfileChange) -> Profile:
@@ -126,4 +149,5 @@ def apply_change(profile: Profile, change: ProfileChange) -> Profile:
     return profile
 
 
-__all__ = ["apply_change", "Answer", "Intent", "ProfileChange", "Question", "REFERENCES", "Share"]
+__all__ = ["apply_change", "Answer", "FOCUS_INTENTS", "Intent", "json_safe", "ProfileChange", "Question", "REFERENCES",
+           "Share"]

@@ -52,3 +52,27 @@ def number_words(n: int) -> str:
     head, rest = divmod(n, size)
     tail = "" if rest == 0 else (" and " if rest < 100 else " ") + number_words(rest)
     return f"{number_words(head)} {name}{tail}"
+
+
+def star_words(stars: int, spoken: bool = False) -> str:
+    """A whole-star rating as typed or said: 2 -> "2 stars" or "two stars", 1 -> "1 star"."""
+    unit = "star" if stars == 1 else "stars"
+    return f"{number_words(stars) if spoken else stars} {unit}"
+
+
+_STARS = re.compile(r"^(?P<number>\d+(?:\.\d+)?|[a-z -]+?)(?: (?:stars?|out of (?:5|five)))?$")
+
+
+def parse_stars(text: str) -> float | None:
+    """A rating as typed or said ("2 stars", "two stars", "a star", "4.5", "three out of five") ->
+    its number, None when it is not one. Whether it is a valid rating is the caller's to check."""
+    found = _STARS.match(text.strip().casefold().replace("/5", " out of 5"))
+    if found is None:
+        return None
+    number = found.group("number").strip()
+    if number in ("a", "an"):
+        return 1.0
+    if re.fullmatch(r"\d+\.\d+", number):
+        return float(number)
+    value = parse_number(number)
+    return None if value is None else float(value)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from assistant.conversation.intents import REFERENCES, Intent, Question
-from assistant.conversation.numbers import parse_number
+from assistant.conversation.intents import FOCUS_INTENTS, REFERENCES, Intent, Question
+from assistant.conversation.numbers import parse_number, parse_stars
 from assistant.conversation.occupations import is_occupation
 
 _CONTRACTIONS = (
@@ -23,7 +23,7 @@ _LEADING_FILLER = re.compile(
 _TRAILING_FILLER = re.compile(r"(?:[\s,]+(?:please|then|now|for me|to me|thanks|thank you))+$")
 _ASKING = re.compile(
     r"^(?:(?:can|could|would|will) you (?:please )?|i (?:want|would like|wanna) (?:you )?to |"
-    r"(?:tell me|i want to know|i would like to know|i wonder|do you know) (?=why|what|where|how|which))"
+    r"(?:tell me|i want to know|i would like to know|i wonder|do you know) (?=why|what|where|how|which|who))"
 )
 _TITLE_WRAPPERS = re.compile(r"^(?:the (?:movie|film) |movie |film )(?=\S)")
 
@@ -46,6 +46,14 @@ _LENS_WORDS = (
 _T = r"(?P<title>.+?)"
 _WATCH = r"(?:watched|watch|seen|see|saw|liked|like|loved|enjoyed)"
 _RECOMMEND = r"(?:recommend|recommended|suggest|suggested|pick|picked|choose|chose|show|showed|propose)"
+_INFLUENCED = (r"(?:influenced|influences|influence|affected|affects|affect|shaped|shapes|shape|moved|moves|move|"
+               r"drove|drives|drive|determined|decided|swayed)")
+_MATTERED = rf"(?:mattered|matters|matter|counted|counts|count|weighed|weighs|{_INFLUENCED})"
+_MINE = r"(?:of my ratings|ratings of mine|of my rated movies|of my movies|of my votes|one of my ratings)"
+_FOR = r"(?:for|on|in|to|with)"
+_MY_RATINGS = rf"(?:which|what) (?:{_MINE}|(?:of )?my ratings)(?: have| has)?"
+_STARS = r"(?P<stars>(?:\d+(?:\.\d+)?|[a-z]+) (?:stars?|out of (?:5|five))|\d+(?:\.\d+)?/5)"
+_RATE = r"(?:rated|rate|gave|give|scored|score|rerated|re-rated)"
 
 # (intent, pattern) in order: the first full match wins. Patterns see normalised text.
 _RULES: tuple[tuple[Intent, str], ...] = (
@@ -65,6 +73,21 @@ _RULES: tuple[tuple[Intent, str], ...] = (
                        r"what is (?:your|the|my) (?:top|best|first) (?:recommendation|pick|movie)|"
                        r"(?:top|best) (?:recommendation|pick)|recommendations?|any (?:recommendations|suggestions)|"
                        r"what is (?:good|recommended)"),
+    (Intent.WHO_INFLUENCED, rf"(?:show me |tell me )?who (?:has |have |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
+                            rf"whose (?:ratings?|votes?|opinions?|stars) (?:have |has |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
+                            rf"(?:which|what) (?:other )?(?:ratings|users|people|viewers|raters) (?:have |has |most )?"
+                            rf"{_INFLUENCED} {_T}(?: (?:the )?most)?|"
+                            rf"what (?:has )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
+                            rf"(?:which|what|whose) ratings (?:have |has )?{_MATTERED}(?: (?:the )?most)? {_FOR} {_T}|"
+                            rf"(?:who|which ratings|what ratings) (?:is|are|were) behind {_T}"),
+    # "influenced <title> most" before "mattered most for <title>": a title may begin with "for"
+    (Intent.MY_RATINGS, rf"{_MY_RATINGS} {_INFLUENCED} {_T} (?:the )?most|"
+                        rf"{_MY_RATINGS} {_MATTERED} (?:the )?most(?: {_FOR} {_T})?|"
+                        rf"{_MY_RATINGS} {_MATTERED}(?: {_FOR} {_T})?|"
+                        rf"{_MY_RATINGS} {_INFLUENCED} {_T}|"
+                        rf"how (?:did|do|have|does) my ratings {_INFLUENCED} {_T}|what did my ratings do (?:for|to) {_T}|"
+                        rf"(?:what|which) (?:are|were) my (?:most )?(?:influential|important) ratings(?: {_FOR} {_T})?|"
+                        rf"my (?:most )?(?:influential|important) ratings(?: {_FOR} {_T})?"),
     (Intent.LENS, r"(?:show|switch to|open|use|go to|display|see|view|change to|give me)(?: me)?(?: the| your)? "
                   r"(?P<lens>.+?)(?: (?:view|tab|lens|diagram|graph|explanation))?"),
     (Intent.SET_ATTRIBUTES, rf"i am (?:a |an )?(?P<age>[\w -]+?) (?:years?|yrs?)(?: old)?(?: (?P<gender>{_GENDER}))?"
@@ -85,6 +108,11 @@ _RULES: tuple[tuple[Intent, str], ...] = (
                      rf"why (?:does|did|is) {_T} (?:rank|score|ranked|scored) (?:so )?low(?:er)?|"
                      rf"where (?:does|is|did) {_T} (?:rank|ranked|come|stand)|what (?:pulls|keeps|holds) {_T} (?:down|back|low)|"
                      rf"how (?:does|is) {_T} ranked|what rank is {_T}"),
+    (Intent.WHAT_IF_RATE, rf"what (?:if|would happen if|happens if|about if) i (?:had |would have |were to |now |instead )?"
+                          rf"{_RATE} {_T} (?:with |at |as |only |just )?{_STARS}(?: instead)?|"
+                          rf"what (?:about|if) (?:rating|giving) {_T} (?:with |at |only |just )?{_STARS}(?: instead)?|"
+                          rf"what if my rating (?:of|for) {_T} (?:was|were|is|became) {_STARS}|"
+                          rf"what (?:if|would happen if|happens if) i (?:had |would have |were to )?{_RATE} {_T}"),
     (Intent.WHAT_IF_REMOVE, rf"what (?:if|would happen if|happens if|about if) i (?:had not|had never|have not|did not|"
                             rf"never|do not|would not have|had not ever) (?:ever )?{_WATCH} {_T}|"
                             rf"what (?:if|would happen if|happens if) i (?:remove|removed|drop|dropped|take out|took out|"
@@ -170,17 +198,22 @@ def _fill(original: str, intent: Intent, match: re.Match) -> Question | None:
         return Question(original, intent, lens=lens) if lens else None
     if intent is Intent.SET_ATTRIBUTES:
         return _attributes(original, groups)
+    extra = {}
+    if "stars" in groups:
+        extra["stars"] = parse_stars(groups["stars"])
+        if extra["stars"] is None:
+            return None  # "what if I rated Alien blue stars": not a rating
     title = groups.get("title")
     if title is None:
-        needs_title = intent in (Intent.WHAT_IF_ADD, Intent.WHAT_IF_REMOVE, Intent.TELL_ABOUT,
+        needs_title = intent in (Intent.WHAT_IF_ADD, Intent.WHAT_IF_REMOVE, Intent.WHAT_IF_RATE, Intent.TELL_ABOUT,
                                  Intent.ADD, Intent.REMOVE)
-        return None if needs_title else Question(original, intent, reference=intent in (Intent.WHY, Intent.WHY_NOT))
+        return None if needs_title else Question(original, intent, reference=intent in FOCUS_INTENTS, **extra)
     title = clean_title(title)
     if not title:
         return None
     if is_reference(title):
-        return Question(original, intent, reference=True)
-    return Question(original, intent, title=_as_typed(title, original))
+        return Question(original, intent, reference=True, **extra)
+    return Question(original, intent, title=_as_typed(title, original), **extra)
 
 
 def _attributes(original: str, groups: dict) -> Question | None:
@@ -228,6 +261,12 @@ def lens_from_words(text: str) -> str | None:
 def _by_keywords(original: str, normal: str) -> Question:
     """Last resort for phrasings no rule covers: a few unambiguous keywords."""
     words = set(re.findall(r"[a-z]+", normal))
+    if words & {"my", "mine"} and words & {"rating", "ratings"} and words & {"mattered", "matter", "most", "influenced",
+                                                                              "influence", "counted"}:
+        return Question(original, Intent.MY_RATINGS, reference=True)
+    if words & {"who", "whose"} and words & {"influenced", "influence", "influences", "influencing"} or \
+            words & {"rating", "ratings"} and words & {"mattered", "matter", "influenced", "counted"}:
+        return Question(original, Intent.WHO_INFLUENCED, reference=True)
     if "why" in words and ("not" in words or "isnt" in words):
         return Question(original, Intent.WHY_NOT, reference=True)
     if "why" in words or "explain" in words or "reason" in words or "reasons" in words:

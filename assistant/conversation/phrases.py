@@ -12,11 +12,12 @@ from assistant.conversation.intents import Intent
 
 @dataclass(frozen=True)
 class Phrases:
-    templates: dict[Intent, tuple[str, ...]]  # lower case, slots as {title} {age} {gender} {occupation} {lens}
+    templates: dict[Intent, tuple[str, ...]]  # lower case, slots as {title} {age} {gender} {occupation} {lens} {stars}
     genders: dict[str, tuple[str, ...]]  # "F" -> ("woman", ...)
     lenses: dict[str, tuple[str, ...]]  # lens value -> spoken names
     references: tuple[str, ...]  # "this movie", "it", ...
     ages: tuple[int, ...]  # sample ages for generated questions
+    stars: tuple[int, ...]  # the ratings a {stars} slot may say ("two stars")
 
 
 @lru_cache(maxsize=1)
@@ -29,4 +30,5 @@ def load_phrases() -> Phrases:
         lenses={lens: tuple(words) for lens, words in slots["lens"].items()},
         references=tuple(slots["references"]),
         ages=tuple(slots["ages"]),
+        stars=tuple(slots["stars"]),
     )

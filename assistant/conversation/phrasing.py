@@ -1,15 +1,12 @@
-"""Sentences from explanation objects: the same `RelevanceExplanation` the Sankey view draws is
-phrased here, so what the user hears is what the user sees. Written for the ear too: the spoken
-version drops years and percentages and stays under about 40 words (15 s at espeak's pace)."""
+"""Words every lens's phrasing shares: titles as written and as said, lists, ranks, percentages.
+The lens-specific sentences live in assistant/conversation/phrasings/, one module per lens."""
 from __future__ import annotations
 
 import re
 
-from engine.api import AGE_BUCKETS, GENDERS, Movie, RelevanceExplanation
+from engine.api import Movie
 
-from assistant.conversation.intents import Share
-
-TOP_REASONS = 3  # how many features an answer names
+TOP_REASONS = 3  # how many reasons (features, ratings) an answer names
 TOP_AGAINST = 2
 
 _ARTICLES = ("The", "A", "An", "Les", "La", "Le", "L'", "Il", "El", "Das", "Der", "Die")
@@ -33,56 +30,6 @@ def spoken_title(movie: Movie) -> str:
     return re.sub(r"\s*\([^)]*\)", "", display_title(movie.title)).strip() or movie.title
 
 
-def shares(explanation: RelevanceExplanation, limit: int = TOP_REASONS, against: bool = False) -> tuple[Share, ...]:
-    """The strongest features for (or, with `against`, against) the movie, each with its share of
-    the positive evidence (the sum of the positive relevances)."""
-    positive_total = sum(r for r in explanation.relevances if r > 0)
-    picked = explanation.negative if against else explanation.positive
-    scale = positive_total if positive_total > 0 else 1.0
-    return tuple(Share(f.kind, f.name, f.relevance, f.relevance / scale, f.key) for f in picked[:limit])
-
-
-def feature_words(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
-    """A feature as words: a movie's title, or an attribute as a reason ("being 25-34")."""
-    if share.kind == "movie":
-        movie = movies.get(int(share.key)) if share.key.isdigit() else None
-        if movie is None:
-            return share.name
-        return spoken_title(movie) if spoken else display_title(movie.title)
-    key = share.name
-    if share.kind == "gender":
-        return f"being {key}" if key in GENDERS.values() else f"your gender ({key})"
-    if share.kind == "age":
-        group = key.removeprefix("aged ")
-        if group == AGE_BUCKETS[0]:
-            return "being under 18"
-        if group.endswith("+"):
-            return f"being {group[:-1]} or older"
-        return f"being {group.replace('-', ' to ') if spoken else group}"
-    if share.kind == "occupation":
-        job = key.removeprefix("works as ")
-        if job in ("none", "unemployed"):
-            return "having no occupation"
-        if job == "other":
-            return "your occupation"
-        article = "an" if job[:1] in "aeiou" else "a"
-        return f"working as {article} {job}" if job in ("healthcare", "entertainment", "marketing") else f"being {article} {job}"
-    if share.kind == "genre":
-        return f"liking {key}"
-    return key
-
-
-def feature_with_share(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
-    """The feature's words, and for the screen its share: "Alien (1979, 34%)", "being 25-34 (8%)"."""
-    text = feature_words(share, movies, spoken)
-    if spoken:
-        return text
-    movie = movies.get(int(share.key)) if share.kind == "movie" and share.key.isdigit() else None
-    if movie is not None and movie.year:
-        return f"{text} ({movie.year}, {percent(share.share)})"
-    return f"{text} ({percent(share.share)})"
-
-
 def listing(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
@@ -93,44 +40,13 @@ def percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoken: bool) -> str:
-    """"mostly because you watched Alien (1979, 34%) and Aliens (1986, 21%); being 25-34 (8%) also counts"."""
-    def words(share: Share) -> str:
-        return feature_with_share(share, movies, spoken)
-
-    watched = [words(s) for s in reasons if s.kind == "movie"]
-    other = [words(s) for s in reasons if s.kind != "movie"]
-    # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin,
-    # and then the answer says so rather than crowning a movie that carries 2%.
-    named = sum(s.share for s in reasons)
-    lead = "mostly because" if named >= 0.5 else "above all because" if named >= 0.25 else \
-        "because of many movies together, the largest parts being that"
-    if watched and named < 0.25:
-        return f"{lead} you watched {listing(watched)}" + (f", and {listing(other)}" if other else "")
-    if watched:
-        sentence = f"{lead} you watched {listing(watched)}"
-        if other:
-            sentence += f"; {listing(other)} also {'count' if len(other) > 1 else 'counts'}"
-        return sentence
-    if other:
-        return f"{lead} of {listing(other)}"
-    return "though nothing in your profile stands out: the model's general preference carries it"
-
-
-def against_sentence(against: tuple[Share, ...], movies: dict[int, Movie], spoken: bool) -> str:
-    """"What pulls it down most: having watched Star Wars (-12%) and being male (-5%)"."""
-    parts = []
-    for share in against:
-        text = feature_words(share, movies, spoken)
-        if not spoken:
-            text = feature_with_share(share, movies, spoken)
-        parts.append(f"having watched {text}" if share.kind == "movie" else text)
-    return listing(parts)
-
-
 def ordinal(rank: int) -> str:
     if 10 <= rank % 100 <= 20:
         suffix = "th"
     else:
         suffix = {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
     return f"{rank}{suffix}"
+
+
+def capitalised(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from assistant.conversation.intents import Intent, Question
-from assistant.conversation.numbers import number_words
+from assistant.conversation.intents import FOCUS_INTENTS, Intent, Question
+from assistant.conversation.numbers import number_words, star_words
 from assistant.conversation.phrases import load_phrases
 from engine.api import Movie
 
@@ -19,7 +19,7 @@ class Sample:
     movie_id: int | None = None  # the movie a {title} slot names
     movie_title: str | None = None  # its title: two movies can share one (remakes), either counts
     reference: bool = False  # the {title} slot was "this movie", "it", ...
-    slots: dict = field(default_factory=dict)  # expected age, gender, occupation, lens
+    slots: dict = field(default_factory=dict)  # expected age, gender, occupation, lens, stars
 
 
 def generate(
@@ -31,7 +31,7 @@ def generate(
     spoken_numbers: bool = False,
 ) -> list[Sample]:
     """`per_template` questions per template, slots drawn at random (seeded). `title_text` says how a
-    title is written or said; `spoken_numbers` writes ages as words, as a recogniser returns them."""
+    title is written or said; `spoken_numbers` writes ages and stars as words, as a recogniser returns them."""
     phrases = load_phrases()
     rng = random.Random(seed)
     out = []
@@ -44,9 +44,9 @@ def generate(
 
 def _fill(template, intent, rng, movies, occupations, title_text, spoken_numbers, phrases) -> Sample:
     slots, text, movie = {}, template, None
-    reference = intent in (Intent.WHY, Intent.WHY_NOT) and "{title}" not in template  # "why this movie"
+    reference = intent in FOCUS_INTENTS and "{title}" not in template  # "why this movie"
     if "{title}" in template:
-        if intent in (Intent.WHY, Intent.WHY_NOT, Intent.TELL_ABOUT) and rng.random() < 0.25:
+        if (intent in FOCUS_INTENTS or intent is Intent.TELL_ABOUT) and rng.random() < 0.25:
             text, reference = text.replace("{title}", rng.choice(phrases.references)), True
         else:
             movie = rng.choice(movies)
@@ -63,6 +63,9 @@ def _fill(template, intent, rng, movies, occupations, title_text, spoken_numbers
     if "{lens}" in template:
         lens = rng.choice(sorted(phrases.lenses))
         text, slots["lens"] = text.replace("{lens}", rng.choice(phrases.lenses[lens])), lens
+    if "{stars}" in template:
+        stars = rng.choice(phrases.stars)
+        text, slots["stars"] = text.replace("{stars}", star_words(stars, spoken_numbers)), stars
     return Sample(text, intent, movie.id if movie else None, movie.title if movie else None, reference, slots)
 
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.conversation.intents import REFERENCES
-from assistant.conversation.numbers import number_words
+from assistant.conversation.numbers import number_words, star_words
 from assistant.conversation.phrases import Phrases, load_phrases
 from assistant.speech.pronunciation import Lexicon, espeak_available, write_dict
 from assistant.speech.spoken_titles import SpokenTitles, spoken_forms
 
 GRAMMAR_NAME = "cinewhy"
-FORMAT = 2  # bump when the generated grammar changes shape, so that cached builds are rebuilt
+FORMAT = 3  # bump when the generated grammar changes shape, so that cached builds are rebuilt
 AGES = range(5, 100)  # years a user may say
 _SLOT = re.compile(r"\{(\w+)\}")
 _TEMPLATE_WORD = re.compile(r"[a-z']+")
@@ -41,18 +41,20 @@ def slot_values(phrases: Phrases, occupations: Iterable[str]) -> dict[str, tuple
         "gender": tuple(dict.fromkeys(w for words in phrases.genders.values() for w in words)),
         "occupation": tuple(dict.fromkeys(occupation_forms)),
         "lens": tuple(dict.fromkeys(w for words in phrases.lenses.values() for w in words)),
+        "stars": tuple(star_words(n, spoken=True) for n in phrases.stars),
     }
 
 
 def phrase_for(template: str, *, tokens: bool = False, **slots: str | int) -> str:
     """A template with its slots filled, as it would be said: phrase_for("why not {title}",
-    title="Fargo (1996)") -> "why not fargo"; an int age is said as words ("twenty five"). With
-    `tokens`, each slot value is one grammar word ("the_usual_suspects"), as the grammar holds it."""
+    title="Fargo (1996)") -> "why not fargo"; an int age is said as words ("twenty five"), an int
+    {stars} with its unit ("two stars"). With `tokens`, each slot value is one grammar word
+    ("the_usual_suspects"), as the grammar holds it."""
     def said(match: re.Match) -> str:
         name = match.group(1)
         value = slots[name]
         if isinstance(value, int):
-            text = number_words(value)
+            text = star_words(value, spoken=True) if name == "stars" else number_words(value)
         else:
             text = spoken_forms(value)[0] if name == "title" else " ".join(str(value).lower().split())
         return token(text) if tokens else text
@@ -138,7 +140,7 @@ def _cache_key(titles: dict[int, str], occupations: list[str], phrases: Phrases)
     source = {
         "format": FORMAT, "titles": sorted(titles.items()), "occupations": occupations,
         "templates": {i.value: t for i, t in phrases.templates.items()}, "genders": phrases.genders,
-        "lenses": phrases.lenses, "references": phrases.references, "espeak": espeak_available()[0],
+        "lenses": phrases.lenses, "references": phrases.references, "stars": phrases.stars, "espeak": espeak_available()[0],
     }
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
 

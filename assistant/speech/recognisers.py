@@ -104,7 +104,8 @@ def vosk_phrases(grammar: Grammar, phrases: Phrases, occupations: Iterable[str])
 
 def whisper_prompt(phrases: Phrases, example_title: str) -> str:
     """A few of the questions, as written, so that Whisper expects questions about movies."""
-    examples = [phrase_for(ts[0], title=example_title, age=25, gender="woman", occupation="writer", lens="sankey")
+    examples = [phrase_for(ts[0], title=example_title, age=25, gender="woman", occupation="writer", lens="sankey",
+                           stars=4)
                 for ts in phrases.templates.values()]
     return "Questions to a movie recommender: " + "? ".join(examples[:8]) + "?"
 

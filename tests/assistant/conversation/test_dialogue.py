@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from assistant.conversation import phrasing
 from assistant.conversation.dialogue import LIST_LENGTH, Conversation
 from assistant.conversation.intents import Intent
+from engine.api import Lens
 
 SPOKEN_WORD_LIMIT = 45  # about 15 s at espeak's 175 words a minute
 
@@ -93,9 +94,12 @@ def test_next_walks_the_recommendation_list(talk, app_engine):
 
 
 def test_lens_repeat_stop_help_and_unknown(talk):
-    assert talk.ask("show the influence graph").lens == "influence"
-    assert "not available yet" in talk.ask("show the influence graph").text
-    assert talk.ask("show the sankey diagram").lens == "relevance"
+    influence = talk.ask("show the influence graph")
+    assert influence.lens == "influence" and talk.lens is Lens.INFLUENCE
+    assert influence.text == "Here is the training-data influence view."
+    experts = talk.ask("show the expert timeline")
+    assert experts.lens == "experts" and "not available" in experts.text
+    assert talk.ask("show the sankey diagram").lens == "relevance" and talk.lens is Lens.RELEVANCE
     said = talk.ask("why this movie").text
     assert talk.ask("say that again").text == said
     stop = talk.ask("stop talking")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.conversation.intents import Share
-from assistant.conversation.phrasing import reasons_sentence
+from assistant.conversation.phrasings.relevance import reasons_sentence
 
 
 def reasons(*shares: float) -> tuple[Share, ...]:

@@ -53,6 +53,7 @@ def fillings(template: str, occupations: list[str]) -> list[dict]:
         "gender": [w for words in phrases.genders.values() for w in words],
         "occupation": occupations,
         "lens": [w for words in phrases.lenses.values() for w in words],
+        "stars": list(phrases.stars),
     }
     names = re.findall(r"\{(\w+)\}", template)
     longest = max((len(values[n]) for n in names), default=1)

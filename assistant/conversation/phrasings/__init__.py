@@ -1,0 +1,28 @@
+"""Phrasing per lens: a registry Lens -> phrasing, so that the dialogue reaches each lens's sentences
+without switching on the lens. Adding a lens's conversation is one module here and one entry below."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from assistant.conversation.phrasings.base import LensPhrasing, Said
+from assistant.conversation.phrasings.influence import InfluencePhrasing
+from assistant.conversation.phrasings.relevance import RelevancePhrasing
+from engine.api import LENS_TITLES, Lens, LensUnavailableError, Movie
+
+PHRASINGS: dict[Lens, type[LensPhrasing]] = {
+    Lens.RELEVANCE: RelevancePhrasing,
+    Lens.INFLUENCE: InfluencePhrasing,
+}
+
+
+def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:
+    """The phrasing of `lens`; LensUnavailableError when the conversation cannot talk about it yet."""
+    phrasing = PHRASINGS.get(Lens(lens))
+    if phrasing is None:
+        raise LensUnavailableError(
+            f"I can't talk about the {LENS_TITLES[Lens(lens)].lower()} lens yet: switch to another view to ask why."
+        )
+    return phrasing(movies)
+
+
+__all__ = ["LensPhrasing", "PHRASINGS", "Said", "phrasing_for"]

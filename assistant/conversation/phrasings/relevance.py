@@ -1,0 +1,140 @@
+"""Sentences from the feature-relevance lens: the same `RelevanceExplanation` the Sankey view draws
+is phrased here. Written for the ear too: the spoken version drops years and percentages and stays
+under about 40 words (15 s at espeak's pace)."""
+from __future__ import annotations
+
+from assistant.conversation.intents import Share
+from assistant.conversation.phrasing import (
+    TOP_AGAINST,
+    TOP_REASONS,
+    display_title,
+    listing,
+    ordinal,
+    percent,
+    spoken_title,
+    written_title,
+)
+from assistant.conversation.phrasings.base import LensPhrasing, Said
+from engine.api import AGE_BUCKETS, GENDERS, Lens, Movie, RelevanceExplanation
+
+
+class RelevancePhrasing(LensPhrasing):
+    lens = Lens.RELEVANCE
+
+    def recommended(self, movie: Movie, rank: int, explanation: RelevanceExplanation, lead: str) -> Said:
+        if explanation.note:
+            text = f"{lead} {written_title(movie)}, number {rank} for you. {explanation.note}"
+            return Said(text, f"{lead} {spoken_title(movie)}. {explanation.note}")
+        reasons = shares(explanation)
+        text = (f"{lead} {written_title(movie)}, number {rank} for you, "
+                f"{reasons_sentence(reasons, self.movies, spoken=False)}.")
+        speech = f"{lead} {spoken_title(movie)} {reasons_sentence(reasons, self.movies, spoken=True)}."
+        return Said(text, speech, reasons)
+
+    def not_recommended(self, movie: Movie, rank: int, unseen: int, explanation: RelevanceExplanation) -> Said:
+        against = shares(explanation, TOP_AGAINST, against=True)
+        helps = shares(explanation, 2)
+        text = f"{written_title(movie)} ranks {ordinal(rank)} of the {unseen} movies you haven't watched."
+        speech = f"{spoken_title(movie)} ranks {ordinal(rank)} for you."
+        if against:
+            text += f" What pulls it down most: {against_sentence(against, self.movies, spoken=False)}."
+            speech += f" What pulls it down most is {against_sentence(against, self.movies, spoken=True)}."
+        else:
+            text += " Nothing in your profile counts against it: other movies simply match you better."
+            speech += " Nothing in your profile counts against it; other movies simply match you better."
+        if helps:
+            text += f" What helps it: {listing([feature_with_share(s, self.movies, False) for s in helps])}."
+        return Said(text, speech, against + helps)
+
+    def part_of(self, explanation: RelevanceExplanation, movie_id: int) -> Said | None:
+        found = tuple(s for s in shares(explanation, len(explanation.relevances)) if s.key == str(movie_id))
+        if not found:
+            return None
+        movie = self.movies.get(movie_id)
+        name = written_title(movie) if movie else found[0].name
+        return Said(f"{name} carries {percent(found[0].share)} of what speaks for it", "", found)
+
+
+def shares(explanation: RelevanceExplanation, limit: int = TOP_REASONS, against: bool = False) -> tuple[Share, ...]:
+    """The strongest features for (or, with `against`, against) the movie, each with its share of
+    the positive evidence (the sum of the positive relevances)."""
+    positive_total = sum(r for r in explanation.relevances if r > 0)
+    picked = explanation.negative if against else explanation.positive
+    scale = positive_total if positive_total > 0 else 1.0
+    return tuple(Share(f.kind, f.name, f.relevance, f.relevance / scale, f.key) for f in picked[:limit])
+
+
+def feature_words(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
+    """A feature as words: a movie's title, or an attribute as a reason ("being 25-34")."""
+    if share.kind == "movie":
+        movie = movies.get(int(share.key)) if share.key.isdigit() else None
+        if movie is None:
+            return share.name
+        return spoken_title(movie) if spoken else display_title(movie.title)
+    key = share.name
+    if share.kind == "gender":
+        return f"being {key}" if key in GENDERS.values() else f"your gender ({key})"
+    if share.kind == "age":
+        group = key.removeprefix("aged ")
+        if group == AGE_BUCKETS[0]:
+            return "being under 18"
+        if group.endswith("+"):
+            return f"being {group[:-1]} or older"
+        return f"being {group.replace('-', ' to ') if spoken else group}"
+    if share.kind == "occupation":
+        job = key.removeprefix("works as ")
+        if job in ("none", "unemployed"):
+            return "having no occupation"
+        if job == "other":
+            return "your occupation"
+        article = "an" if job[:1] in "aeiou" else "a"
+        return f"working as {article} {job}" if job in ("healthcare", "entertainment", "marketing") else f"being {article} {job}"
+    if share.kind == "genre":
+        return f"liking {key}"
+    return key
+
+
+def feature_with_share(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
+    """The feature's words, and for the screen its share: "Alien (1979, 34%)", "being 25-34 (8%)"."""
+    text = feature_words(share, movies, spoken)
+    if spoken:
+        return text
+    movie = movies.get(int(share.key)) if share.kind == "movie" and share.key.isdigit() else None
+    if movie is not None and movie.year:
+        return f"{text} ({movie.year}, {percent(share.share)})"
+    return f"{text} ({percent(share.share)})"
+
+
+def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoken: bool) -> str:
+    """"mostly because you watched Alien (1979, 34%) and Aliens (1986, 21%); being 25-34 (8%) also counts"."""
+    def words(share: Share) -> str:
+        return feature_with_share(share, movies, spoken)
+
+    watched = [words(s) for s in reasons if s.kind == "movie"]
+    other = [words(s) for s in reasons if s.kind != "movie"]
+    # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin,
+    # and then the answer says so rather than crowning a movie that carries 2%.
+    named = sum(s.share for s in reasons)
+    lead = "mostly because" if named >= 0.5 else "above all because" if named >= 0.25 else \
+        "because of many movies together, the largest parts being that"
+    if watched and named < 0.25:
+        return f"{lead} you watched {listing(watched)}" + (f", and {listing(other)}" if other else "")
+    if watched:
+        sentence = f"{lead} you watched {listing(watched)}"
+        if other:
+            sentence += f"; {listing(other)} also {'count' if len(other) > 1 else 'counts'}"
+        return sentence
+    if other:
+        return f"{lead} of {listing(other)}"
+    return "though nothing in your profile stands out: the model's general preference carries it"
+
+
+def against_sentence(against: tuple[Share, ...], movies: dict[int, Movie], spoken: bool) -> str:
+    """"What pulls it down most: having watched Star Wars (-12%) and being male (-5%)"."""
+    parts = []
+    for share in against:
+        text = feature_words(share, movies, spoken)
+        if not spoken:
+            text = feature_with_share(share, movies, spoken)
+        parts.append(f"having watched {text}" if share.kind == "movie" else text)
+    return listing(parts)

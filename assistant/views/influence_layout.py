@@ -718,19 +718,22 @@ def compute_layout(
                    for n in nodes if n.kind != CENTRE), default=graph_top)
     heading_y = max(MARGIN, min(highest, box.y) - line_height - 6)
     headings = []
-    # over each column of nodes, reaching outwards (where the labels are); moved inwards, but never
-    # over the centre box, when the outer side has too little room
+    # over each column of nodes, reaching outwards (where the labels are); moved inwards when the
+    # outer side has too little room: up to the middle when they sit above the centre box
+    above_box = heading_y + line_height <= box.y - 4
+    inner_left = centre_x - 8 if above_box else box.x - 8
+    inner_right = centre_x + 8 if above_box else box.right + 8
     if left.total or not right.total:
         end = left_x + NODE_RADIUS
         if end - title_text_width(left_heading) < MARGIN:
-            end = max(end, min(box.x - 8, MARGIN + title_text_width(left_heading)))
+            end = max(end, min(inner_left, MARGIN + title_text_width(left_heading)))
         room = max(0.0, end - MARGIN)
         text = elide(left_heading, room, title_text_width)
         headings.append(TextBox(Rect(MARGIN, heading_y, room, line_height), text, left_heading, "right"))
     if right.total or not left.total:
         start = right_x - NODE_RADIUS
         if start + title_text_width(right_heading) > width - MARGIN:
-            start = min(start, max(box.right + 8, width - MARGIN - title_text_width(right_heading)))
+            start = min(start, max(inner_right, width - MARGIN - title_text_width(right_heading)))
         room = max(0.0, width - MARGIN - start)
         text = elide(right_heading, room, title_text_width)
         headings.append(TextBox(Rect(start, heading_y, room, line_height), text, right_heading, "left"))

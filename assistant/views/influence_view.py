@@ -45,6 +45,7 @@ from assistant.views.sankey_view import ROLE_COLOURS, TARGET_COLOUR
 SIGN_COLOURS = {1: ROLE_COLOURS["movie"], -1: ROLE_COLOURS["negative"], 0: ROLE_COLOURS["other"]}
 GROUP_COLOUR = ROLE_COLOURS["other"]
 EDGE_ALPHA = 0.72
+GROUP_EDGE_ALPHA = 0.38
 HIGHLIGHT_ALPHA = 0.95
 FADED_ALPHA = 0.12
 
@@ -218,11 +219,12 @@ class InfluenceGraphView(QWidget):
 
         # Edges: the widest first, so a thin edge is never hidden under a thick one.
         for edge in sorted(layout.edges, key=lambda e: -e.width):
-            alpha = EDGE_ALPHA if highlighted in (None, CENTRE) else (
+            group = edge.source.startswith(REST)
+            alpha = (GROUP_EDGE_ALPHA if group else EDGE_ALPHA) if highlighted in (None, CENTRE) else (
                 HIGHLIGHT_ALPHA if edge.source == highlighted else FADED_ALPHA)
             colour = SIGN_COLOURS[edge.sign]
             pen = QPen(_with_alpha(colour, alpha), edge.width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
-            if edge.source.startswith(REST):  # a group is not one rating: dashed
+            if group:  # many ratings, not one: dashed and lighter, so it does not read as a single rating
                 pen.setDashPattern([3.0, 1.5])
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)

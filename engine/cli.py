@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from engine import influence_command
 from engine.api import Engine
 from engine.errors import EngineError, InvalidInputError
 from engine.profile import Profile
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--item", type=int, metavar="ID", help="the movie to explain (default: the top recommendation)")
     explain.add_argument("--top", type=_positive_int, default=10, help="features to print in text mode (default 10)")
 
+    influence_command.add_parser(commands, common, _positive_int)
+
     bench = commands.add_parser("bench", parents=[common], help="benchmarks that write reports/")
     bench.add_argument("suite", choices=["reconet"], help="which benchmark")
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             _to_stderr(engine.info.note)
         if args.command == "train":
             return _train(engine)
+        if args.command == "influence":
+            return influence_command.run(engine, args, state)
         profile = _profile(engine, args)
         return _recommend(engine, profile, args) if args.command == "recommend" else _explain(engine, profile, args)
     except EngineError as error:

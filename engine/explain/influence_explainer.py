@@ -31,7 +31,7 @@ MODELS = ("mf", "ncf")
 
 def model_kind(name: str):
     """The module that trains and loads rating model `name`; it provides default_config(dataset
-    name) -> a config with as_dict(), train(ratings, n_users, n_items, config, state) -> (model,
+    name) -> a config with as_dict() or to_dict(), train(ratings, n_users, n_items, config, state) -> (model,
     record) and load(arrays) -> model."""
     if name not in MODELS:
         raise InvalidInputError(f"Unknown rating model {name!r}: use one of {', '.join(MODELS)}.")
@@ -72,7 +72,7 @@ class InfluenceExplainer(Explainer):
         data = rating_data(dataset, vocabulary)
         config = self._kind.default_config(dataset.name)
         manifest = store.expected_manifest(
-            dataset.name, dataset.fingerprint, Lens.INFLUENCE.value, self.model_name, config.as_dict(),
+            dataset.name, dataset.fingerprint, Lens.INFLUENCE.value, self.model_name, _settings(config),
             training_set="all ratings",
         )
 
@@ -177,6 +177,11 @@ class InfluenceExplainer(Explainer):
             return self._item_row[int(movie_id)]
         except (KeyError, ValueError, TypeError):
             raise InvalidInputError(f"Unknown movie id {movie_id!r} in {self.context.dataset.name}.") from None
+
+
+def _settings(config) -> dict:
+    """A model config's hyper-parameters for the cache manifest (as_dict or to_dict)."""
+    return config.as_dict() if hasattr(config, "as_dict") else config.to_dict()
 
 
 class _Subject:

@@ -383,7 +383,7 @@ def _centre_tooltip(explanation: "InfluenceExplanation") -> str:
         lines.append("An ad-hoc profile: its user factors were fitted to its ratings (fold-in), "
                      "with the movies' side of the model unchanged.")
     if explanation.rank is not None:
-        lines.append(f"Rank {explanation.rank} among the movies the profile has not rated.")
+        lines.append(f"Rank {explanation.rank} by predicted rating among the movies the profile has not rated.")
     parts = math.fsum(explanation.parts)
     lines.append(f"The {len(explanation.ratings)} related ratings moved it by {exact_stars(parts)} stars "
                  f"in all (estimated by FIA); the other {exact_stars(explanation.remainder)} stars come "
@@ -395,8 +395,8 @@ def _centre_detail(explanation: "InfluenceExplanation") -> str:
     parts = [explanation.model.upper()]
     if explanation.fold_in:
         parts.append("fold-in")
-    if explanation.rank is not None:
-        parts.append(f"rank {explanation.rank}")
+    # The rank by predicted rating stays in the tooltip: beside the recommendation list's own
+    # ranking it would read as a contradiction.
     return " · ".join(parts)
 
 

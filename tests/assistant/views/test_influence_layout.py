@@ -145,14 +145,15 @@ def test_labels_say_title_and_stars_or_who_rated_it():
             assert node.movie_id is None  # a user is not a movie: a click selects nothing
     headings = [h.text for h in layout.headings]
     assert headings == ["User 42's ratings (12)", "Others who rated it (14)"]
-    assert [t.text for t in layout.centre_lines] == ["predicted 4.04★", "MF · rank 3"]
+    assert [t.text for t in layout.centre_lines] == ["predicted 4.04★", "MF"]
 
 
 def test_adhoc_profile_says_fold_in():
     layout = layout_of(adhoc_explanation())
-    assert [t.text for t in layout.centre_lines] == ["predicted 3.71★", "NCF · fold-in · rank 12"]
+    assert [t.text for t in layout.centre_lines] == ["predicted 3.71★", "NCF · fold-in"]
     assert layout.headings[0].text == "Your ratings (3)"
     assert "fold-in" in layout.centre.tooltip
+    assert "Rank 12 by predicted rating" in layout.centre.tooltip
     assert any("folded in" in line.text for line in layout.caption)
 
 

@@ -140,7 +140,7 @@ def test_empty_state_and_back(qtbot, panel):
     assert view.graph_layout().nodes == ()
     panel.set_explanation(adhoc_explanation())
     assert panel.state == "drawing" and panel.export_button.isEnabled()
-    assert [t.text for t in panel.view.graph_layout().centre_lines][1] == "NCF · fold-in · rank 12"
+    assert [t.text for t in panel.view.graph_layout().centre_lines][1] == "NCF · fold-in"
 
 
 def test_top_n_spin_box_changes_the_nodes_per_side(qtbot, panel):

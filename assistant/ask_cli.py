@@ -1,9 +1,10 @@
 """`python -m assistant ask`: one question, typed or as an audio file, answered without a screen.
 
-    python -m assistant ask "why this movie?" --user 1 [--json]
+    python -m assistant ask "why this movie?" --user 1 [--lens influence] [--json]
     python -m assistant ask --audio question.wav --user 1 [--reply-audio answer.wav]
 
-Prints what was heard (for audio), the intent with its slots, and the answer with its numbers.
+Prints what was heard (for audio), the intent with its slots, the lens the answer comes from, and the
+answer with its numbers; --json adds the explanation object the answer was phrased from.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from assistant.speech.listening import ListeningError
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.speech.speaker import SpeechError
 from assistant.speech.voice import Voice
-from engine.api import Engine, EngineError, InvalidInputError
+from engine.api import Engine, EngineError, InvalidInputError, Lens
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--recogniser", choices=RECOGNISERS, help="for --audio (default pocketsphinx; "
                         "vosk and faster-whisper need their package and --model-dir)")
     parser.add_argument("--model-dir", metavar="DIR", help="the vosk or faster-whisper model folder")
+    parser.add_argument("--lens", choices=[lens.value for lens in Lens], default=Lens.RELEVANCE.value,
+                        help="the lens on screen: 'why' is answered through it (default relevance)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--dataset", default="ml-100k", help="ml-100k (default) or ml-1m")
     parser.add_argument("--data", metavar="PATH", help="a folder holding MovieLens files")
@@ -93,6 +96,7 @@ def _ask(engine: Engine, profile, args) -> dict:
 
 def _answer(engine: Engine, profile, args, voice: Voice | None) -> dict:
     conversation = Conversation(engine, profile, aliases=voice.aliases if voice else None)
+    conversation.set_lens(Lens(args.lens))
     report: dict = {}
     if args.audio:
         heard = voice.listen_file(Path(args.audio))
@@ -119,6 +123,8 @@ def _print_text(report: dict) -> None:
         print(f"heard: {report['heard'] or '(nothing recognised)'}")
     slots = ", ".join(f"{k}={v}" for k, v in report["slots"].items())
     print(f"intent: {report['intent']}" + (f" ({slots})" if slots else ""))
+    if report["lens"]:
+        print(f"lens: {report['lens']}")
     print(f"answer: {report['answer']}")
     for share in report["shares"]:
         print(f"  {share['name']:<50} {phrasing.percent(share['share']):>5}  relevance {share['relevance']:+.4f}")

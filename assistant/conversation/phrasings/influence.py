@@ -39,8 +39,8 @@ class InfluencePhrasing(LensPhrasing):
             text += " " + self._effects_text(own, others)
         speech = f"{lead} {spoken_title(movie)}. {_expect_speech(explanation)}"
         raised = [r for r in explanation.own if r.influence > 0][:2]
-        if raised:
-            speech += f", mostly thanks to {listing([self._whose(r, spoken=True) for r in raised])}."
+        if raised:  # the named ratings move it by a few hundredths: "raised it most", never "because of"
+            speech += f"; {listing([self._whose(r, spoken=True) for r in raised])} raised it most."
         else:
             speech += ". " + self._others_speech(explanation)
         return Said(self._with_notes(text, explanation), self._with_fold_in_speech(speech, explanation))
@@ -127,13 +127,14 @@ class InfluencePhrasing(LensPhrasing):
             text += f" As it is, {part.text}."
         text += (" These are estimates: your tastes are refitted to the changed ratings (fold-in) and nothing is "
                  "retrained. Your profile is unchanged.")
-        direction = "rise" if delta > 0.005 else "drop" if delta < -0.005 else "stay"
         speech = f"If you rated {spoken_title(changed)} {_stars(change.new_stars)}, {spoken_title(subject)} would "
-        if direction == "stay":
-            speech += f"stay at about {_rounded(after.predicted_rating)} stars"
+        first, then = f"{before.predicted_rating:.1f}", f"{after.predicted_rating:.1f}"
+        if abs(delta) < 0.005:
+            speech += f"stay at about {then} stars"
+        elif first == then:  # a change too small for one decimal
+            speech += f"{'rise' if delta > 0 else 'drop'} slightly, staying at about {then} stars"
         else:
-            speech += (f"{direction} from about {_rounded(before.predicted_rating)} to "
-                       f"{_rounded(after.predicted_rating)} stars")
+            speech += f"{'rise' if delta > 0 else 'drop'} from about {first} to {then} stars"
         if change.ranks is not None and change.ranks[0] != change.ranks[1]:
             speech += f", moving from {ordinal(change.ranks[0])} to {ordinal(change.ranks[1])} place"
         return Said(text, speech + ". That is an estimate.")

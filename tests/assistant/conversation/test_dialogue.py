@@ -1,11 +1,14 @@
 """The dialogue answers from the engine's explanation objects, keeps context and never raises."""
+import dataclasses
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assistant.conversation import phrasing
 from assistant.conversation.dialogue import LIST_LENGTH, Conversation
 from assistant.conversation.intents import Intent
-from engine.api import Lens
+from engine.api import Lens, LensUnavailableError
 
 SPOKEN_WORD_LIMIT = 45  # about 15 s at espeak's 175 words a minute
 
@@ -129,3 +132,105 @@ def test_spoken_answers_stay_short(talk, app_engine):
 def test_conversation_always_answers_arbitrary_text(talk, text):
     answer = talk.ask(text)
     assert answer.text.strip()
+
+
+# ----- the influence lens (real MF on ml-100k) -----
+
+def test_who_influenced_is_phrased_from_the_influence_explanation_it_carries(talk, app_engine):
+    top = app_engine.recommend(talk.profile, 1)[0].movie
+    answer = talk.ask("who influenced this?")
+    assert answer.question.intent is Intent.WHO_INFLUENCED and answer.movie_id == top.id
+    assert answer.lens == "influence" and talk.lens is Lens.INFLUENCE
+    explanation = app_engine.explain(talk.profile, top.id, Lens.INFLUENCE)
+    assert answer.explanation == explanation
+    assert f"predicts {explanation.predicted_rating:.2f} stars" in answer.text
+    for rating in sorted(explanation.own, key=lambda r: -abs(r.influence))[: phrasing.TOP_REASONS]:
+        title = phrasing.display_title(app_engine.movie(rating.item).title)
+        verb = "raised" if rating.influence >= 0 else "lowered"
+        stars = f"{rating.rating:g} star" + ("" if rating.rating == 1 else "s")
+        named = f"your {stars} for {title} {verb} it by {abs(rating.influence):.2f} stars"
+        assert named.lower() in answer.text.lower()
+    strongest_other = max(explanation.others, key=lambda r: abs(r.influence))
+    assert f"User {strongest_other.user}'s" in answer.text
+    assert json.loads(json.dumps(answer.to_dict()))["explanation"]["lens"] == "influence"
+    assert len(answer.speech.split()) <= SPOKEN_WORD_LIMIT
+
+
+def test_why_is_answered_through_the_lens_on_screen(talk, app_engine):
+    top = app_engine.recommend(talk.profile, 1)[0].movie
+    talk.set_lens(Lens.INFLUENCE)
+    influence = talk.ask("why this movie?")
+    assert influence.lens == "influence" and influence.explanation == app_engine.explain(talk.profile, top.id, Lens.INFLUENCE)
+    assert influence.rank == 1 and "number 1 for you" in influence.text
+    talk.set_lens(Lens.RELEVANCE)
+    relevance = talk.ask("why this movie?")
+    assert relevance.lens == "relevance" and relevance.explanation == app_engine.explain(talk.profile, top.id)
+    talk.set_lens(Lens.EXPERTS)  # no expert lens yet: the engine's sentence, not an apology
+    assert talk.ask("why this movie?").text == app_engine.lenses()[Lens.EXPERTS]
+
+
+def test_my_ratings_names_only_own_ratings_of_an_ad_hoc_profile_and_says_fold_in(app_engine):
+    liked = [m.id for m in app_engine.catalogue.movies[:6]]
+    profile = app_engine.make_profile(liked, ratings=[5, 4, 1, 5, 2, 3])
+    talk = Conversation(app_engine, profile)
+    fargo = next(m for m in app_engine.catalogue.movies if m.title == "Fargo")
+    answer = talk.ask("which of my ratings mattered most for Fargo?")
+    assert answer.question.intent is Intent.MY_RATINGS and answer.movie_id == fargo.id
+    explanation = app_engine.explain(profile, fargo.id, Lens.INFLUENCE)
+    assert answer.explanation == explanation and explanation.fold_in
+    assert "fold-in" in answer.text and "User " not in answer.text
+    first = max(explanation.own, key=lambda r: abs(r.influence))
+    assert phrasing.display_title(app_engine.movie(first.item).title) in answer.speech
+
+
+def test_what_if_rated_compares_fold_ins_before_and_after_without_changing_the_profile(talk, app_engine):
+    profile = talk.profile
+    alien = next(m for m in app_engine.catalogue.movies if m.title == "Alien")
+    assert profile.rating(alien.id) == 5
+    subject = app_engine.recommend(profile, 1)[0].movie
+    answer = talk.ask("what if I rated Alien 2 stars?")
+    assert answer.question.intent is Intent.WHAT_IF_RATE and answer.movie_id == subject.id
+    base = dataclasses.replace(profile, user_id=None)
+    before = app_engine.explain(base, subject.id, Lens.INFLUENCE)
+    after = app_engine.explain(base.with_rating(alien.id, 2), subject.id, Lens.INFLUENCE)
+    assert answer.explanation == after and after.fold_in and answer.rank == after.rank
+    assert (f"would go from {before.predicted_rating:.2f} to {after.predicted_rating:.2f} stars "
+            f"({after.predicted_rating - before.predicted_rating:+.2f})") in answer.text
+    assert f"from {phrasing.ordinal(before.rank)} to {phrasing.ordinal(after.rank)}" in answer.text or \
+        before.rank == after.rank
+    assert "estimate" in answer.text and "estimate" in answer.speech
+    assert talk.profile == profile and answer.change is None
+
+
+def test_what_if_rated_asks_for_a_rating_it_can_use(talk):
+    assert "1 to 5 whole stars" in talk.ask("what if I rated Alien 7 stars").text
+    assert "1 to 5 whole stars" in talk.ask("what if I rated Alien 2.5 stars").text
+    assert talk.ask("what if I rated Alien").text.startswith("How many stars?")
+    assert talk.ask("what if I rated Alien 5 stars").text == "You already rated Alien (1979) 5 stars."
+
+
+def test_an_unavailable_influence_lens_says_why(app_engine):
+    reason = "The influence lens is not available because this dataset has no star ratings."
+
+    class NoInfluence:
+        """The real engine, except that its influence lens is unavailable."""
+
+        def __getattr__(self, name):
+            return getattr(app_engine, name)
+
+        def explain(self, profile, movie_id, lens=Lens.RELEVANCE):
+            if Lens(lens) is Lens.INFLUENCE:
+                raise LensUnavailableError(reason)
+            return app_engine.explain(profile, movie_id, lens)
+
+    talk = Conversation(NoInfluence(), app_engine.user_profile(1))
+    for question in ("who influenced this?", "which of my ratings mattered most for Heat", "what if I rated Alien 2 stars"):
+        answer = talk.ask(question)
+        assert answer.text == reason and answer.explanation is None, question
+
+
+def test_influence_answers_stay_short(talk):
+    for text in ("who influenced this", "which of my ratings mattered most", "what if i rated alien two stars",
+                 "what if i rated star wars one star", "why this movie", "next", "why not toy story 2"):
+        answer = talk.ask(text)
+        assert len(answer.speech.split()) <= SPOKEN_WORD_LIMIT, answer.speech

@@ -75,8 +75,8 @@ def test_why_through_the_influence_lens_gives_rank_prediction_and_what_raised_it
     said = InfluencePhrasing(MOVIES).recommended(FARGO, 3, STANDARD, "I recommend")
     assert said.text.startswith("I recommend Fargo (1996), number 3 for you. The rating model (matrix factorisation) "
                                 "predicts 4.31 stars for you.")
-    assert said.speech.startswith("I recommend Fargo. I'd expect about 4.5 stars from you, mostly thanks to your "
-                                  "5 stars for Alien and your 4 stars for Heat.")
+    assert said.speech.startswith("I recommend Fargo. I'd expect about 4.5 stars from you; your 5 stars for Alien "
+                                  "and your 4 stars for Heat raised it most.")
 
 
 def test_why_not_through_the_influence_lens_says_what_lowers_it():
@@ -103,7 +103,7 @@ def test_a_rating_change_reports_prediction_and_rank_before_and_after_as_estimat
                                 "rating from 7th to 19th.")
     assert "As it is, your 5 stars for Alien raised its predicted rating by 0.21 stars." in said.text
     assert "estimates" in said.text and "nothing is retrained" in said.text and "unchanged" in said.text
-    assert said.speech == ("If you rated Alien 2 stars, Fargo would drop from about 4.5 to 4 stars, moving from 7th "
+    assert said.speech == ("If you rated Alien 2 stars, Fargo would drop from about 4.3 to 4.0 stars, moving from 7th "
                            "to 19th place. That is an estimate.")
 
 
@@ -112,7 +112,14 @@ def test_a_new_rating_of_an_unrated_movie_says_it_would_be_added():
     said = InfluencePhrasing(MOVIES).rating_change(change)
     assert "4 stars (it would be added to your profile)" in said.text
     assert "rank in your recommendations would stay 7th" in said.text
-    assert "would stay at about 4.5 stars" in said.speech
+    assert "would stay at about 4.3 stars" in said.speech
+
+
+def test_a_change_below_one_decimal_is_said_as_slight():
+    after = explanation(own(ALIEN, 4, 0.2), predicted=4.29)
+    said = InfluencePhrasing(MOVIES).rating_change(RatingChange(ALIEN, 5, True, 4, FARGO, STANDARD, after, None, True))
+    assert "would go from 4.31 to 4.29 stars (-0.02)." in said.text
+    assert "Fargo would drop slightly, staying at about 4.3 stars. That is an estimate." in said.speech
 
 
 def test_tiny_influences_are_not_shown_as_zero():

@@ -40,7 +40,18 @@ TYPED = [
     ("i'm female", Intent.SET_ATTRIBUTES), ("I work as a software developer", Intent.SET_ATTRIBUTES),
     ("I'm a nurse", Intent.SET_ATTRIBUTES), ("my job is teacher", Intent.SET_ATTRIBUTES),
     ("I am twenty two", Intent.SET_ATTRIBUTES), ("i am a man", Intent.SET_ATTRIBUTES),
-    ("Show me the influence graph", Intent.LENS), ("switch to the heatmap view", Intent.LENS),
+    ("Who influenced this?", Intent.WHO_INFLUENCED), ("whose ratings influenced this", Intent.WHO_INFLUENCED),
+    ("Tell me who influenced Star Wars", Intent.WHO_INFLUENCED), ("what drove this prediction?", Intent.WHO_INFLUENCED),
+    ("which ratings matter most for the godfather", Intent.WHO_INFLUENCED),
+    ("whose votes moved it the most?", Intent.WHO_INFLUENCED), ("who is behind this recommendation", Intent.WHO_INFLUENCED),
+    ("Which of my ratings mattered most for Fargo?", Intent.MY_RATINGS), ("which of my ratings counted most?", Intent.MY_RATINGS),
+    ("what are my most influential ratings for Heat", Intent.MY_RATINGS), ("how did my ratings affect Alien?", Intent.MY_RATINGS),
+    ("Which ratings of mine matter most for Titanic?", Intent.MY_RATINGS),
+    ("which one of my ratings moved it the most", Intent.MY_RATINGS),
+    ("What if I rated Alien 2 stars?", Intent.WHAT_IF_RATE), ("what if i gave fargo five stars", Intent.WHAT_IF_RATE),
+    ("What if I'd rated Heat 1 star instead?", Intent.WHAT_IF_RATE), ("what if my rating of Alien was 3/5", Intent.WHAT_IF_RATE),
+    ("what about giving Titanic one star", Intent.WHAT_IF_RATE), ("what would happen if I rated Scream 4 stars", Intent.WHAT_IF_RATE),
+    ("switch to the influence view", Intent.LENS), ("Show me the influence graph", Intent.LENS), ("switch to the heatmap view", Intent.LENS),
     ("open the expert timeline", Intent.LENS), ("go to the sankey diagram", Intent.LENS),
     ("Repeat that please", Intent.REPEAT), ("sorry, I didn't catch that", Intent.REPEAT),
     ("come again?", Intent.REPEAT), ("Stop!", Intent.STOP), ("please be quiet", Intent.STOP),
@@ -80,6 +91,17 @@ def test_slots_of_typed_questions():
     assert parse("I work as a teacher").occupation == "teacher"
     assert parse("show the expert timeline").lens == "experts"
     assert parse("what if I hadn't seen the movie Alien").title == "Alien"
+    rated = parse("What if I rated Alien 2 stars?")
+    assert (rated.intent, rated.title, rated.stars) == (Intent.WHAT_IF_RATE, "Alien", 2)
+    assert (parse("what if i gave Toy Story 2 five stars").title, parse("what if i gave Toy Story 2 five stars").stars) \
+        == ("Toy Story 2", 5)
+    assert parse("what if I rated it one star").reference and parse("what if I rated it a star").stars == 1
+    assert parse("what if I rated Alien 2.5 stars").stars == 2.5  # parsed; the dialogue says it is not a rating
+    assert parse("what if I rated Alien").stars is None
+    assert parse("which of my ratings mattered most for Fargo?").title == "Fargo"
+    assert parse("which of my ratings influenced For Love or Money most").title == "For Love or Money"
+    assert parse("which of my ratings mattered most").reference
+    assert parse("who influenced the prediction").reference
 
 
 def test_normalise_text_expands_contractions_and_drops_fillers():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,27 +34,14 @@ from assistant.recommendation_list import RecommendationList
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
-from assistant.views.sankey_panel import SankeyPanel
+from assistant.views.lens_views import LensTabs
 from assistant.voice_output import VoiceOutput
-from engine.api import LENS_TITLES, Engine, Lens
-from engine.catalogue import Catalogue, ModelInfo
-from engine.errors import EngineError
-from engine.data.types import GENDERS
-from engine.profile import Profile
+from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Explanation, Lens, ModelInfo, Profile
 
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
                                            "faster-whisper (model folder needed)")))
-
-LENS_PLANS = {
-    Lens.INFLUENCE: "This tab will show which past ratings — yours, and other people's ratings of the "
-                    "recommended movie — moved its prediction most, as a graph of influential neighbours.",
-    Lens.EXPERTS: "This tab will show which interpretable expert (which subset of your profile) decided "
-                  "each prediction, as a timeline over your viewing session.",
-    Lens.PIXELS: "This tab will show heatmaps over the movies' posters: which pixels made two images "
-                 "a match for you.",
-}
 
 HELP_HTML = """
 <h3>CineWhy: recommendations that explain themselves</h3>
@@ -181,25 +166,16 @@ class MainWindow(QMainWindow):
         centre.setMinimumWidth(320)  # room for a title, its year and the score bar
         self.panel.setMinimumWidth(290)
 
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        relevance = QWidget(self.tabs)
-        self.notice = QLabel(relevance, objectName="notice")
-        self.notice.setWordWrap(True)
-        self.notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice.hide()
-        self.sankey = SankeyPanel(relevance)
-        self.sankey.movieClicked.connect(self._on_sankey_movie)
-        relevance_layout = QVBoxLayout(relevance)
-        relevance_layout.setContentsMargins(6, 6, 6, 6)
-        relevance_layout.addWidget(self.notice)
-        relevance_layout.addWidget(self.sankey, 1)
-        for lens, unavailable in self.engine.lenses().items():
-            if unavailable is None and lens is Lens.RELEVANCE:
-                self.tabs.addTab(relevance, LENS_TITLES[lens])
-            else:
-                self.tabs.addTab(self._placeholder(lens, unavailable or ""), LENS_TITLES[lens])
+        # One tab per lens, each drawn by the view registered for it (assistant.views.lens_views).
+        self.tabs = LensTabs(self.engine.lenses(), self)
+        self.tabs.movieClicked.connect(self._on_view_movie)
+        self.tabs.lensChanged.connect(self._on_lens_changed)
+        self.tabs.cancelRequested.connect(self.live.cancel_preparing)
+        self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.live.preparing.connect(self._on_preparing)
+        self.live.prepared.connect(self._on_prepared)
+        self.live.preparationStopped.connect(self._on_preparation_stopped)
+        self._pinned: Explanation | None = None  # an answer's explanation, drawn as the answer phrased it
 
         self.banner = QLabel(self, objectName="banner")
         self.banner.setWordWrap(True)
@@ -253,17 +229,6 @@ class MainWindow(QMainWindow):
         for label in (self.voice_label, self.dataset_label, self.model_label, self.timing_label):
             self.statusBar().addPermanentWidget(label)
 
-    def _placeholder(self, lens: Lens, unavailable: str) -> QWidget:
-        page = QWidget(self.tabs)
-        text = QLabel(f"<p>{escape(LENS_PLANS.get(lens, ''))}</p><p><b>{escape(unavailable)}</b></p>", page)
-        text.setWordWrap(True)
-        text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(18, 18, 18, 18)
-        layout.addWidget(text)
-        layout.addStretch(1)
-        return page
-
     def _build_menus(self) -> None:
         def action(menu, text, shortcut, handler, tip=""):
             act = QAction(text, self)
@@ -280,7 +245,7 @@ class MainWindow(QMainWindow):
         action(profile_menu, "&Find a movie to add", "Ctrl+F", self.panel.focus_search,
                "Type a title to add a movie to the profile")
         profile_menu.addSeparator()
-        action(profile_menu, "&Export explanation…", None, self.sankey.export_dialog, "Save the diagram as PNG or SVG")
+        action(profile_menu, "&Export explanation…", None, self.tabs.export_dialog, "Save the view in front as PNG or SVG")
         profile_menu.addSeparator()
         action(profile_menu, "&Quit", "Ctrl+Q", self.close)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -566,7 +531,14 @@ class MainWindow(QMainWindow):
         self.panel.show_profile(self.panel_title(), profile)
         if self.source is not None:
             self.panel.mark_source(*self.source)
-        self.live.request(profile, self.selected)
+        self._pinned = None  # an answer's explanation described the profile before this edit
+        self._request()
+
+    def _request(self, retry: bool = False) -> None:
+        """Ask the live worker for the list and the selected movie's explanation through the lens in
+        front; `retry` prepares that lens's model even if the user cancelled it before."""
+        lens = self.tabs.current_lens()
+        self.live.request(self.profile, self.selected, lens if self.tabs.draws(lens) else None, retry=retry)
 
     def panel_title(self) -> str:
         kind = "dataset user" if self.source and self.source[0] == "user" else "saved profile"
@@ -583,50 +555,118 @@ class MainWindow(QMainWindow):
             self.show_banner(result.error)
             return
         self.last_result = result
-        selected = self.selected
-        if selected is None or (result.recommendation_for(selected) is None and result.selected_explanation is None):
-            selected = result.recommendations[0].movie.id if result.recommendations else None
-        self.selected = selected
-        self.recommendations.set_recommendations(result.recommendations, selected)
-        recommendation = result.recommendation_for(selected)
-        if recommendation is not None:
-            self._hide_notice()
-            self.sankey.set_explanation(recommendation.explanation)
-        else:
-            self.sankey.set_explanation(result.selected_explanation)
-            label = self._movies[selected].label if selected in self._movies else f"Movie {selected}"
-            if result.selected_rank is None:
-                self.show_notice(f"{label} is in your profile now, so it is no longer recommended; "
-                                 "its explanation stays shown until you pick another movie.")
-            else:
-                self.show_notice(f"{label} dropped to rank {result.selected_rank}; "
-                                 "its explanation stays shown until you pick another movie.")
+        if self.selected is None:  # a fresh list: the worker explained its top recommendation
+            self.selected = result.selected
+        self.recommendations.set_recommendations(result.recommendations, self.selected)
         self.timing_label.setText(f"explanation: {1000 * result.seconds:.0f} ms")
+        if not self._show_selected(result):
+            self._request()  # the selection changed while this was computed: ask for it
+            return
         self.resultShown.emit(result)
 
-    def select_recommendation(self, movie_id: int) -> None:
-        """Show the explanation of a recommendation the user picked (it came with the list)."""
-        result = self.last_result
-        recommendation = result.recommendation_for(movie_id) if result is not None else None
-        if recommendation is None:
+    def _show_selected(self, result: LiveResult, states: bool = True) -> bool:
+        """Draw the selected movie in the tab in front from `result`; False when `result` does not
+        cover it. With `states`, a result about this movie and lens that has no explanation shows why
+        (the lens's model is being prepared, is not available, ...)."""
+        lens, movie = self.tabs.current_lens(), self.selected
+        if not self.tabs.draws(lens) or movie is None:
+            return True
+        panel = self.tabs.panel(lens)
+        pinned = self._pinned
+        if pinned is not None and (pinned.subject, pinned.lens) == (movie, lens):
+            explanation = pinned  # keep drawing the object the answer phrased, not a recomputed twin
+        else:
+            explanation = result.explanation_of(movie, lens)
+        about_it = result.selected == movie and result.lens == lens
+        if explanation is None and not (states and about_it):
+            return False
+        self._show_rank_notice(panel, result, movie)
+        if explanation is not None:
+            if panel.explanation is not explanation:
+                panel.set_explanation(explanation)
+        elif result.preparing:
+            if panel.state != "busy":  # progress may already be on screen
+                panel.show_busy(f"Preparing the {LENS_TITLES[lens].lower()} model…")
+        elif result.declined:
+            panel.show_empty(f"Preparing the {LENS_TITLES[lens].lower()} model was cancelled. "
+                             "Pick a movie, or come back to this tab, to start it again.")
+        elif result.unavailable:
+            panel.show_unavailable(result.unavailable)
+        else:
+            panel.show_empty(result.explanation_error or panel.empty_text)
+        return True
+
+    def _show_rank_notice(self, panel, result: LiveResult, movie: int) -> None:
+        """Say so above the view when the explained movie is not in the list (any more)."""
+        if result.recommendation_for(movie) is not None or result.selected != movie:
+            panel.hide_notice()
             return
+        label = self._movies[movie].label if movie in self._movies else f"Movie {movie}"
+        if result.selected_rank is None:
+            panel.show_notice(f"{label} is in your profile now, so it is no longer recommended; "
+                              "its explanation stays shown until you pick another movie.")
+        else:
+            panel.show_notice(f"{label} dropped to rank {result.selected_rank}; "
+                              "its explanation stays shown until you pick another movie.")
+
+    def select_recommendation(self, movie_id: int) -> None:
+        """Show the explanation of a recommendation the user picked: at once when the list came with
+        it for the lens in front, else computed on the worker."""
+        result = self.last_result
+        if result is None or result.recommendation_for(movie_id) is None:
+            return
+        self._pinned = None
         self.selected = movie_id
         self.recommendations.select_movie(movie_id)
-        self._hide_notice()
-        self.sankey.set_explanation(recommendation.explanation)
+        if not self._show_selected(result, states=False):
+            self._request(retry=True)
 
-    def _on_sankey_movie(self, movie_id: int) -> None:
+    def _on_lens_changed(self, lens: Lens | None) -> None:
+        """Another tab in front: draw what the last result holds for it, else ask for it."""
+        pinned = self._pinned
+        if pinned is not None and pinned.lens == lens:
+            return  # an answer switched to its own lens and draws its own explanation
+        self._pinned = None
+        if not self.tabs.draws(lens):
+            return
+        if self.last_result is None or not self._show_selected(self.last_result, states=False):
+            self._request(retry=True)
+
+    def _on_preparing(self, lens: Lens, percent: int, message: str) -> None:
+        if self.tabs.draws(lens):
+            text = f"Preparing the {LENS_TITLES[lens].lower()} model: {message or 'working'}… {percent}%"
+            self.tabs.panel(lens).show_busy(text, percent)
+
+    def _on_prepared(self, lens: Lens, note: str) -> None:
+        if note:
+            self.statusBar().showMessage(note, 10000)
+        if lens == self.tabs.current_lens():
+            self._request()
+        elif self.tabs.draws(lens):
+            self.tabs.panel(lens).set_explanation(None)  # drawn when its tab comes to the front
+
+    def _on_preparation_stopped(self, lens: Lens, message: str, why: str) -> None:
+        if not self.tabs.draws(lens):
+            return
+        panel = self.tabs.panel(lens)
+        if why == "unavailable":
+            panel.show_unavailable(message)
+        elif why == "cancelled":
+            panel.show_empty(f"Preparing the {LENS_TITLES[lens].lower()} model was cancelled. "
+                             "Pick a movie, or come back to this tab, to start it again.")
+        else:
+            panel.show_empty(message)
+
+    def _on_view_movie(self, movie_id: int) -> None:
         if self.panel.select_movie(movie_id):
             label = self._movies[movie_id].label if movie_id in self._movies else f"Movie {movie_id}"
             self.statusBar().showMessage(f"{label} is selected in the profile: press Delete to remove it.", 6000)
 
     def show_notice(self, text: str) -> None:
-        """A note above the explanation, e.g. that the explained movie dropped out of the list."""
-        self.notice.setText(text)
-        self.notice.show()
-
-    def _hide_notice(self) -> None:
-        self.notice.hide()
+        """A note above the view in front, e.g. that the explained movie dropped out of the list."""
+        panel = self.tabs.current_panel()
+        if panel is not None:
+            panel.show_notice(text)
 
     def show_banner(self, text: str) -> None:
         """A problem the user should know about (a recovered database, an engine error), until dismissed."""
@@ -717,10 +757,15 @@ class MainWindow(QMainWindow):
         self._remember_exchange(asked)
         if answer.change is not None:
             self._edit(apply_change(self.profile, answer.change), answer.text)
-        if answer.lens is not None:
-            self.show_lens(Lens(answer.lens))
-        if answer.movie_id is not None:
-            self.show_movie(answer.movie_id)
+        # The explanation object the answer was phrased from: the view draws that very object, so
+        # what is seen is what is heard.
+        if answer.explanation is not None:
+            self.show_explanation(answer.explanation)
+        else:
+            if answer.lens is not None:
+                self.show_lens(Lens(answer.lens))
+            if answer.movie_id is not None:
+                self.show_movie(answer.movie_id)
         if answer.stop_speaking:
             self.voice.stop()
         else:
@@ -735,7 +780,23 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Could not save the conversation: {error}", 8000)
 
     def show_lens(self, lens: Lens) -> None:
-        self.tabs.setCurrentIndex(list(Lens).index(lens))
+        self.tabs.show_lens(lens)
+
+    def show_explanation(self, explanation: Explanation) -> None:
+        """Select the movie `explanation` is about and draw this very object in its lens's tab (no
+        second computation); it stays drawn until the user picks, edits or switches."""
+        movie = explanation.subject
+        self._pinned = explanation
+        self.selected = movie
+        self.recommendations.select_movie(movie)
+        self.tabs.show_lens(explanation.lens)
+        self.tabs.show_explanation(explanation)
+        result = self.last_result
+        if result is not None and (result.recommendation_for(movie) is not None or result.selected == movie):
+            self._show_rank_notice(self.tabs.panel(explanation.lens), result, movie)
+        else:
+            # Its rank for the notice, without a lens: the answer's explanation is not computed again.
+            self.live.request(self.profile, movie, None)
 
     def show_movie(self, movie_id: int) -> None:
         """Select a movie the conversation is about: from the list when it is there, else its
@@ -743,9 +804,10 @@ class MainWindow(QMainWindow):
         if self.last_result is not None and self.last_result.recommendation_for(movie_id) is not None:
             self.select_recommendation(movie_id)
             return
+        self._pinned = None
         self.selected = movie_id
         self.recommendations.select_movie(movie_id)
-        self.live.request(self.profile, movie_id)
+        self._request()
 
     def save_answer_dialog(self) -> None:
         if self.last_answer is None or not (self.last_answer.speech or self.last_answer.text):

@@ -9,10 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from engine.api import Engine, Recommendation
-from engine.errors import Cancelled, EngineError
-from engine.profile import Profile
-from engine.progress import TaskState
+from engine.api import Cancelled, Engine, EngineError, Profile, Recommendation, TaskState
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""The engine never imports Qt or the desktop app: checked by import-linter's contract in
-pyproject.toml, and again by a plain scan of the engine's source, so that a misconfigured linter
-cannot hide a forbidden import."""
+"""The layering, checked by import-linter's contracts in pyproject.toml: the engine never imports Qt
+or the desktop app (checked again by a plain scan of the engine's source, so that a misconfigured
+linter cannot hide a forbidden import); the app's conversation, speech and storage packages import
+no Qt; the app reaches the engine only through engine.api. Each app contract is shown to fail on a
+small package tree that breaks it, so that a contract which can never fail is caught too."""
 from __future__ import annotations
 
 import ast
@@ -64,22 +66,75 @@ def test_engine_source_imports_no_qt_and_not_the_app():
     assert not offences, "the engine must not import Qt or the desktop app:\n" + "\n".join(offences)
 
 
-def test_import_linter_contract_is_kept():
-    lint_imports = Path(sys.executable).parent / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
-    command = [str(lint_imports)] if lint_imports.exists() else [
+CONTRACTS = 3
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """import-linter on the packages under `root`, with `root`'s pyproject.toml."""
+    executable = Path(sys.executable).parent / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
+    command = [str(executable)] if executable.exists() else [
         sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"
     ]
-    result = subprocess.run(
-        [*command, "--no-cache", "--config", str(REPO / "pyproject.toml")],
-        cwd=REPO,
+    return subprocess.run(
+        [*command, "--no-cache", str(root / "pyproject.toml")],
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))},
     )
+
+
+def test_import_linter_contracts_are_kept():
+    result = lint_imports(REPO)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "1 kept, 0 broken" in output, output
+    assert f"{CONTRACTS} kept, 0 broken" in output, output
+
+
+def importlinter_section(pyproject: str) -> str:
+    """The [tool.importlinter] tables of a pyproject.toml, as text."""
+    lines, inside = [], False
+    for line in pyproject.splitlines():
+        if line.startswith("["):
+            inside = line.strip("[]").startswith("tool.importlinter")
+        if inside:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_app_contracts_fail_on_a_tree_that_breaks_them(tmp_path):
+    """The real contracts, on a small engine and app of the same package names: a storage module
+    that reaches Qt through another app module, and an app module that imports an engine module
+    directly, must each break their contract; imports through engine.api must not."""
+    files = {
+        "engine/__init__.py": "",
+        "engine/api.py": "from engine.profile import Profile\n",
+        "engine/profile.py": "class Profile:\n    pass\n",
+        "assistant/__init__.py": "",
+        "assistant/through_the_facade.py": "from engine.api import Profile\n",
+        "assistant/widgets.py": "import PySide6.QtWidgets\n",
+        "assistant/conversation/__init__.py": "from engine.api import Profile\n",
+        "assistant/speech/__init__.py": "",
+        "assistant/storage/__init__.py": "",
+        "assistant/storage/store.py": "from assistant.widgets import PySide6\n",
+        "assistant/around_the_facade.py": "from engine.profile import Profile\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    section = importlinter_section((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (tmp_path / "pyproject.toml").write_text(section, encoding="utf-8")
+    result = lint_imports(tmp_path)
+    output = " ".join((result.stdout + result.stderr).split())  # the report wraps long names
+    assert result.returncode != 0, output
+    assert "The engine never imports Qt or the desktop app KEPT" in output, output
+    assert "import no Qt, not even through another module BROKEN" in output, output
+    assert "assistant.storage.store -> assistant.widgets" in output, output
+    assert "The app reaches the engine only through engine.api BROKEN" in output, output
+    assert "assistant.around_the_facade -> engine.profile" in output, output
+    assert "through_the_facade" not in output, output
+    assert f"1 kept, {CONTRACTS - 1} broken" in output, output
 
 
 def test_engine_imports_without_qt_loaded():

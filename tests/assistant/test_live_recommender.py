@@ -8,6 +8,8 @@ import time
 import pytest
 
 from assistant.live_recommender import LiveRecommender, LiveRequest
+from engine.api import Lens
+from lens_fakes import FAKE_LENS, FakeExplainer, FakeExplanation, fake_lens  # noqa: F401 (a fixture)
 
 
 class RecordingEngine:
@@ -26,9 +28,19 @@ class RecordingEngine:
         self._record("recommend", profile)
         return self._engine.recommend(profile, k, explain=explain)
 
-    def explain(self, profile, movie_id):
+    def explain(self, profile, movie_id, lens=Lens.RELEVANCE):
         self._record("explain", profile)
-        return self._engine.explain(profile, movie_id)
+        return self._engine.explain(profile, movie_id, lens)
+
+    def lenses(self):
+        return self._engine.lenses()
+
+    def is_prepared(self, lens):
+        return self._engine.is_prepared(lens)
+
+    def prepare(self, lens, state):
+        self._record("prepare", None)
+        return self._engine.prepare(lens, state)
 
     def rank_of(self, profile, movie_id):
         self._record("rank_of", profile)
@@ -61,7 +73,8 @@ def test_result_matches_the_engine(qtbot, service, app_engine):
     expected = app_engine.recommend(profile, 20, explain=True)
     assert [r.movie.id for r in result.recommendations] == [r.movie.id for r in expected]
     assert result.recommendations[0].explanation.relevances == expected[0].explanation.relevances
-    assert result.selected_explanation is None
+    assert result.selected == expected[0].movie.id  # no selection: the top recommendation
+    assert result.lens is None and result.explanation is None  # no lens asked: the list's own only
 
 
 def test_selected_movie_that_dropped_out_is_explained_with_its_rank(qtbot, service, app_engine):
@@ -69,11 +82,81 @@ def test_selected_movie_that_dropped_out_is_explained_with_its_rank(qtbot, servi
     profile = app_engine.user_profile(1)
     outside = app_engine.recommend(profile, 60)[45].movie.id  # ranked 46th: not in the top 20
     with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
-        live.request(profile, outside)
+        live.request(profile, outside, Lens.RELEVANCE)
     result = blocker.args[0]
     assert result.recommendation_for(outside) is None
     assert result.selected_rank == app_engine.rank_of(profile, outside) == 46
-    assert result.selected_explanation.relevances == app_engine.explain(profile, outside).relevances
+    assert result.explanation.lens is Lens.RELEVANCE
+    assert result.explanation.relevances == app_engine.explain(profile, outside).relevances
+    assert result.explanation_of(outside, Lens.RELEVANCE) is result.explanation
+
+
+def test_a_listed_movie_reuses_the_lists_explanation_for_its_lens(qtbot, service, app_engine):
+    live, engine = service()
+    profile = app_engine.user_profile(1)
+    third = app_engine.recommend(profile, 20)[2].movie.id
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, third, Lens.RELEVANCE)
+    result = blocker.args[0]
+    assert result.explanation is result.recommendation_for(third).explanation  # not computed twice
+    assert [name for name, _, _ in engine.calls] == ["recommend"]
+
+
+def test_a_request_with_a_lens_returns_that_lenses_explanation(qtbot, service, app_engine, fake_lens):
+    fake_lens.append(app_engine)
+    live, engine = service()
+    profile = app_engine.user_profile(1)
+    movie = app_engine.recommend(profile, 20)[4].movie.id
+    progress, prepared = [], []
+    live.preparing.connect(lambda lens, percent, message: progress.append((lens, percent)))
+    live.prepared.connect(lambda lens, note: prepared.append(lens))
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, movie, FAKE_LENS)
+    first = blocker.args[0]
+    assert first.preparing and first.explanation is None and first.recommendations  # the list is served meanwhile
+    qtbot.waitUntil(lambda: prepared == [FAKE_LENS], timeout=10_000)
+    assert progress[0] == (FAKE_LENS, 0) and progress[-1] == (FAKE_LENS, 100)
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, movie, FAKE_LENS)
+    result = blocker.args[0]
+    assert result.lens is FAKE_LENS and not result.preparing
+    assert isinstance(result.explanation, FakeExplanation)
+    assert result.explanation == app_engine.explain(profile, movie, FAKE_LENS)
+    assert result.explanation_of(movie, FAKE_LENS) is result.explanation
+    assert result.explanation_of(movie, Lens.RELEVANCE) is result.recommendation_for(movie).explanation
+    assert FakeExplainer.preparations == 1
+
+
+def test_preparing_can_be_cancelled_and_is_not_restarted_unasked(qtbot, service, app_engine, fake_lens):
+    fake_lens.append(app_engine)
+    FakeExplainer.gate = threading.Event()
+    live, _ = service()
+    profile = app_engine.user_profile(2)
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, None, FAKE_LENS)
+    assert blocker.args[0].preparing and live.is_preparing(FAKE_LENS)
+    with qtbot.waitSignal(live.preparationStopped, timeout=10_000) as stopped:
+        live.cancel_preparing(FAKE_LENS)
+    assert stopped.args[0] is FAKE_LENS and stopped.args[2] == "cancelled"
+    assert "Cancelled" in stopped.args[1] and not app_engine.is_prepared(FAKE_LENS)
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, None, FAKE_LENS)  # an edit: the user said no, so no training starts
+    assert blocker.args[0].declined and not blocker.args[0].preparing and not live.is_preparing(FAKE_LENS)
+    with qtbot.waitSignal(live.prepared, timeout=10_000):
+        with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+            live.request(profile, None, FAKE_LENS, retry=True)  # the user asked again
+        assert blocker.args[0].preparing
+        FakeExplainer.gate.set()
+    assert app_engine.is_prepared(FAKE_LENS) and FakeExplainer.preparations == 2
+
+
+def test_a_lens_that_is_not_built_says_why(qtbot, service, app_engine):
+    live, _ = service()
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(app_engine.user_profile(1), None, Lens.PIXELS)
+    result = blocker.args[0]
+    assert result.error is None and result.recommendations and result.explanation is None
+    assert result.unavailable == app_engine.lenses()[Lens.PIXELS] and "not available" in result.unavailable
 
 
 def test_newer_request_supersedes_older_ones(qtbot, service, app_engine):

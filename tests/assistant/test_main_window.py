@@ -275,6 +275,32 @@ def test_rating_in_place_and_adding_with_stars_are_saved_and_undoable(qtbot, ope
     assert [panel.shown_rating(m) for m in original.movies] == list(original.ratings)
 
 
+def test_a_profile_saved_before_ratings_opens_unchanged(qtbot, open_window, app_engine, store_path):
+    """A version 2 profiles file (before ratings existed) opens with the same profile, no stars."""
+    import sqlite3
+
+    from assistant.storage import schema
+    from engine.api import Profile
+
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(store_path, isolation_level=None)
+    assert schema.migrate(conn, target=2) == 2
+    conn.execute("INSERT INTO profiles (id, name, dataset, gender, age, occupation, created, updated) "
+                 "VALUES (7, 'Before stars', 'ml-100k', 'F', '25-34', 'writer', 1.0, 2.0)")
+    conn.executemany("INSERT INTO profile_movies (profile_id, position, movie_id) VALUES (7, ?, ?)",
+                     list(enumerate([181, 50, 96])))
+    conn.close()
+    old = Profile(movies=(181, 50, 96), gender="F", age="25-34", occupation="writer")
+
+    window = open_window(("saved", 7))
+    assert window.profile == old and window.profile.positives == old.movies
+    assert [window.panel.shown_rating(m) for m in old.movies] == [None, None, None]
+    assert shown_ids(window) == [r.movie.id for r in app_engine.recommend(old, 20)]
+    window.set_rating(50, 5)
+    wait_fresh(qtbot, window)
+    assert window.source == ("saved", 7) and window.store.get(7).ratings == (None, 5, None)
+
+
 def test_sankey_click_selects_the_movie_in_the_profile(qtbot, open_window):
     window = open_window(("user", 1))
     band = next(b for b in sankey(window).view.sankey_layout().bands if b.movie_id is not None)

@@ -74,6 +74,10 @@ class ConversationService(QObject):
         self._stop_listening.clear()
         self._jobs.put(("listen", profile, focus))
 
+    def set_lens(self, lens) -> None:
+        """The lens the window shows: "why this movie?" is answered through it."""
+        self._jobs.put(("lens", lens))
+
     def use_recogniser(self, name: str | None, model_dir: str | None) -> None:
         """Rebuild the voice with another recogniser, after the questions already asked."""
         self._jobs.put(("voice", name, model_dir))
@@ -103,6 +107,9 @@ class ConversationService(QObject):
             except Exception as error:  # a bug must not kill the worker: report it, keep serving
                 log.exception("conversation job failed")
                 self.failed.emit(f"Something went wrong ({type(error).__name__}: {error}).")
+
+    def _do_lens(self, lens) -> None:
+        self._conversation.set_lens(lens)
 
     def _do_voice(self, name: str | None, model_dir: str | None) -> None:
         if self._voice_factory is None:

@@ -3,7 +3,7 @@ explanation tabs, one per lens (right), with menus, shortcuts, undo and a status
 
 Every profile edit is applied here: saved at once (a dataset user's profile is first copied into a
 saved profile "User N (edited)", since dataset users are read-only), pushed on the undo stack, and
-sent to the live recommender, whose newest result replaces the list and the Sankey view.
+sent to the live recommender, whose newest result replaces the list and the view of the lens in front.
 """
 from __future__ import annotations
 
@@ -245,7 +245,8 @@ class MainWindow(QMainWindow):
         action(profile_menu, "&Find a movie to add", "Ctrl+F", self.panel.focus_search,
                "Type a title to add a movie to the profile")
         profile_menu.addSeparator()
-        action(profile_menu, "&Export explanation…", None, self.tabs.export_dialog, "Save the view in front as PNG or SVG")
+        action(profile_menu, "&Export explanation…", None, self.tabs.export_dialog,
+               "Save the view in front as PNG or SVG")
         profile_menu.addSeparator()
         action(profile_menu, "&Quit", "Ctrl+Q", self.close)
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -623,6 +624,8 @@ class MainWindow(QMainWindow):
 
     def _on_lens_changed(self, lens: Lens | None) -> None:
         """Another tab in front: draw what the last result holds for it, else ask for it."""
+        if self.tabs.draws(lens):
+            self.conversation.set_lens(lens)  # "why this movie?" is now asked through this lens
         pinned = self._pinned
         if pinned is not None and pinned.lens == lens:
             return  # an answer switched to its own lens and draws its own explanation

@@ -1,9 +1,12 @@
 """The window with a second lens registered the way a real one is (tests/assistant/lens_fakes.py):
 switching tabs asks the worker for that lens, its model is prepared with progress and can be
-cancelled, a stale tab switch never overwrites, and an answer's explanation is drawn as it is."""
+cancelled, a stale tab switch never overwrites, and an answer's explanation is drawn as it is;
+with the real influence lens, "why this movie?" is asked through the tab in front."""
 from __future__ import annotations
 
 import threading
+
+from PySide6.QtCore import Qt
 
 from assistant.conversation.intents import Answer, Intent, Question
 from assistant.conversation_service import Asked
@@ -92,3 +95,19 @@ def test_an_answers_explanation_is_drawn_as_it_is(qtbot, open_window, app_engine
     assert "dropped to rank 30" in sankey(window).notice.text()
     window.select_recommendation(shown_ids(window)[1])  # the user moves on: the list's explanation
     assert sankey(window).explanation is window.last_result.recommendations[1].explanation
+
+
+def test_why_is_asked_through_the_lens_in_front_and_its_answer_drawn(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    influence = window.tabs.panel(Lens.INFLUENCE)
+    window.show_lens(Lens.INFLUENCE)
+    # The MF model is loaded from the cache, or trained once (about a minute) on a fresh cache.
+    qtbot.waitUntil(lambda: influence.state == "drawing", timeout=300_000)
+    qtbot.keyClicks(window.chat.input, "why this movie?")
+    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=20_000)
+    answer = window.last_answer
+    assert answer.lens == Lens.INFLUENCE.value and answer.movie_id == window.selected
+    assert answer.explanation.lens is Lens.INFLUENCE
+    assert influence.explanation is answer.explanation  # what is heard is what is seen
+    assert answer.explanation == app_engine.explain(window.profile, window.selected, Lens.INFLUENCE)

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.conversation import phrasing as say
 from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change
-from assistant.conversation.phrasings import LensPhrasing, phrasing_for
+from assistant.conversation.phrasings import PHRASINGS, LensPhrasing, phrasing_for
 from assistant.conversation.phrasings.influence import InfluencePhrasing, RatingChange
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
@@ -24,6 +24,9 @@ from engine.api import (
 )
 
 LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
+# The recommender's own lens explains every ranking on every dataset: "why" is answered through it
+# when the lens on screen cannot explain (not built, or unavailable on this dataset).
+RECOMMENDER_LENS = Lens.RELEVANCE
 log = logging.getLogger(__name__)
 
 HELP_TEXT = (
@@ -126,8 +129,14 @@ class Conversation:
         return phrasing_for(lens, self.movies)
 
     def _explained(self, movie: Movie, profile: Profile | None = None, lens: Lens | None = None):
-        """The explanation of `movie` for the profile through `lens` (default: the lens on screen)."""
-        return self.engine.explain(self.profile if profile is None else profile, movie.id, lens or self.lens)
+        """The explanation of `movie` for the profile through `lens` (default: the lens on screen, or
+        the recommender's own when that one cannot explain or cannot be phrased)."""
+        return self.engine.explain(self.profile if profile is None else profile, movie.id, lens or self._screen_lens())
+
+    def _screen_lens(self) -> Lens:
+        if self.lens in PHRASINGS and self.engine.lenses().get(self.lens) is None:
+            return self.lens
+        return RECOMMENDER_LENS
 
     def _top(self, profile: Profile) -> Movie:
         return self.engine.recommend(profile, 1)[0].movie

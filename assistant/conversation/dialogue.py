@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.conversation import phrasing as say
 from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change
+from assistant.conversation.numbers import star_words
 from assistant.conversation.phrasings import PHRASINGS, LensPhrasing, phrasing_for
 from assistant.conversation.phrasings.influence import InfluencePhrasing, RatingChange
 from assistant.conversation.occupations import match_occupation
@@ -344,8 +345,8 @@ class Conversation:
         stars = int(stars)
         old = self.profile.rating(changed.id) if changed.id in self.profile.movies else None
         if old == stars:
-            return _plain(question, f"You already rated {self._written(changed)} {stars} stars.",
-                          f"You already rated {say.spoken_title(changed)} {stars} stars.")
+            return _plain(question, f"You already rated {self._written(changed)} {star_words(stars)}.",
+                          f"You already rated {say.spoken_title(changed)} {star_words(stars)}.")
         base = replace(self.profile, user_id=None)  # a fold-in on both sides: only the rating differs
         after = base.with_rating(changed.id, stars)
         subject = self._what_if_subject(changed, after)
@@ -354,8 +355,8 @@ class Conversation:
         ranks, by_prediction = (before_explained.rank, after_explained.rank), True
         if None in ranks:  # the explainer did not rank it: the recommendation list's rank instead
             ranks, by_prediction = (self.engine.rank_of(base, subject.id), self.engine.rank_of(after, subject.id)), False
-        change = RatingChange(changed, old, changed.id in self.profile.movies, stars, subject, before_explained, after_explained,
-                              None if None in ranks else ranks, by_prediction)
+        change = RatingChange(changed, old, changed.id in self.profile.movies, stars, subject, before_explained,
+                              after_explained, None if None in ranks else ranks, by_prediction)
         said = InfluencePhrasing(self.movies).rating_change(change)
         return Answer(question, said.text, said.speech, subject.id, Lens.INFLUENCE.value, rank=ranks[1],
                       explanation=after_explained)

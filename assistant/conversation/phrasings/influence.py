@@ -186,11 +186,11 @@ class InfluencePhrasing(LensPhrasing):
 
     @staticmethod
     def _with_notes(text: str, explanation: InfluenceExplanation) -> str:
-        if explanation.fold_in:
-            text += " " + FOLD_IN_NOTE
+        """The explanation's own note (the explainer says there how it folded the profile in), or
+        ours when it has none."""
         if explanation.note:
-            text += " " + explanation.note
-        return text
+            return f"{text} {explanation.note}"
+        return f"{text} {FOLD_IN_NOTE}" if explanation.fold_in else text
 
     @staticmethod
     def _with_fold_in_speech(speech: str, explanation: InfluenceExplanation) -> str:

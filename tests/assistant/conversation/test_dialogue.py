@@ -179,7 +179,8 @@ def test_my_ratings_names_only_own_ratings_of_an_ad_hoc_profile_and_says_fold_in
     assert answer.question.intent is Intent.MY_RATINGS and answer.movie_id == fargo.id
     explanation = app_engine.explain(profile, fargo.id, Lens.INFLUENCE)
     assert answer.explanation == explanation and explanation.fold_in
-    assert "fold-in" in answer.text and "User " not in answer.text
+    assert explanation.note and explanation.note in answer.text and "User " not in answer.text
+    assert answer.speech.endswith("That is estimated for your new profile.")
     first = max(explanation.own, key=lambda r: abs(r.influence))
     assert phrasing.display_title(app_engine.movie(first.item).title) in answer.speech
 

@@ -53,6 +53,13 @@ def test_who_influenced_names_own_and_other_ratings_with_signed_stars():
     assert "0." not in said.speech and len(said.speech.split()) <= SPOKEN_WORD_LIMIT
 
 
+def test_the_explainers_own_note_is_said_instead_of_ours():
+    noted = InfluenceExplanation(FARGO.id, "Fargo (1996)", "mf", 4.0, (own(ALIEN, 5, 0.2),), None, True, 3,
+                                 "Your ratings were folded into the model.")
+    said = InfluencePhrasing(MOVIES).influencers(FARGO, noted)
+    assert said.text.endswith("what no single rating carries. Your ratings were folded into the model.")
+
+
 def test_a_dataset_user_is_not_called_a_fold_in():
     said = InfluencePhrasing(MOVIES).influencers(FARGO, explanation(own(ALIEN, 5, 0.2), fold_in=False))
     assert "fold-in" not in said.text and "estimated for your new profile" not in said.speech

@@ -113,7 +113,7 @@ def ia_mf(model, data, user: int, item: int, related: RatingTriples, **options) 
     from engine.models import mf
 
     return ia(
-        lambda v: mf.hessian_vector_product(model, data, v),
+        mf.hessian_product(model, data),
         mf.prediction_gradient(model, user, item),
         mf.loss_gradient_matrix(model, related),
         **options,

@@ -248,18 +248,32 @@ def gradient(model: MatrixFactorization, data: TrainingSet) -> np.ndarray:
 
 def hessian_vector_product(model: MatrixFactorization, data: TrainingSet, vector: np.ndarray) -> np.ndarray:
     """∇²J · v, exact: 2 Σ (∇r̂·v) ∇r̂ (Gauss-Newton part) + 2 Σ e (v_q, v_p) (the p·q curvature) + 2Λv."""
-    users, items = data.ratings.users, data.ratings.items
+    return hessian_product(model, data)(vector)
+
+
+def hessian_product(model: MatrixFactorization, data: TrainingSet):
+    """v -> ∇²J · v at `model`, with what does not depend on v (errors, gathered factors) computed
+    once: a conjugate-gradient solve calls it hundreds of times."""
+    users, items = data.ratings.users[data._order], data.ratings.items[data._order]  # in the matrices' order
     P, Q = model.user_factors, model.item_factors
-    vP, vQ, vbu, vbi = _unflatten(vector, model.n_users, model.n_items, model.factors)
-    jv = np.einsum("nk,nk->n", vP[users], Q[items]) + np.einsum("nk,nk->n", P[users], vQ[items]) + vbu[users] + vbi[items]
-    errors = model.predict(users, items) - data.ratings.ratings
-    JV, E = data.matrix(2 * jv), data.matrix(2 * errors)
-    return np.concatenate([
-        (JV @ Q + E @ vQ + 2 * model.reg * vP).ravel(),
-        (JV.T @ P + E.T @ vP + 2 * model.reg * vQ).ravel(),
-        np.asarray(JV.sum(axis=1)).ravel() + 2 * model.reg_bias * vbu,
-        np.asarray(JV.sum(axis=0)).ravel() + 2 * model.reg_bias * vbi,
-    ])
+    Pu, Qi = P[users], Q[items]
+    weights = data._w
+    errors = model.predict(users, items) - data.ratings.ratings[data._order]
+    E = sp.csr_matrix((2 * weights * errors, data._indices, data._indptr), shape=(data.n_users, data.n_items))
+    ET = E.T.tocsr()
+
+    def product(vector: np.ndarray) -> np.ndarray:
+        vP, vQ, vbu, vbi = _unflatten(vector, model.n_users, model.n_items, model.factors)
+        jv = np.einsum("nk,nk->n", vP[users], Qi) + np.einsum("nk,nk->n", Pu, vQ[items]) + vbu[users] + vbi[items]
+        JV = sp.csr_matrix((2 * weights * jv, data._indices, data._indptr), shape=(data.n_users, data.n_items))
+        return np.concatenate([
+            (JV @ Q + E @ vQ + 2 * model.reg * vP).ravel(),
+            (JV.T @ P + ET @ vP + 2 * model.reg * vQ).ravel(),
+            np.asarray(JV.sum(axis=1)).ravel() + 2 * model.reg_bias * vbu,
+            np.asarray(JV.sum(axis=0)).ravel() + 2 * model.reg_bias * vbi,
+        ])
+
+    return product
 
 
 def loss_gradient_matrix(model: MatrixFactorization, ratings: RatingTriples) -> sp.csr_matrix:
@@ -387,8 +401,14 @@ def newton_polish(
             state.progress(min(max(done, 0.0), 0.99), f"Polishing MF to a stationary point: max gradient {gmax:.1e}")
         shift = min(1e-3, gmax * 1e-3)
         precondition = _block_preconditioner(model, data)
+        hessian = hessian_product(model, data)
+
+        def product(v, hessian=hessian, shift=shift):
+            state.check_cancelled()  # a solve on ML-1M takes seconds: stay cancellable inside it
+            return hessian(v) + shift * v
+
         direction, iterations, _ = conjugate_gradient(
-            lambda v: hessian_vector_product(model, data, v) + shift * v, -grad, precondition,
+            product, -grad, precondition,
             tolerance=min(0.1, np.sqrt(gmax) * 0.1), max_iterations=200,
         )
         cg_total += iterations
@@ -404,7 +424,7 @@ def newton_polish(
             # does not raise J beyond that rounding and lowers the gradient.
             if new_value <= value + 1e-4 * step * slope or (
                 new_value <= value + 1e-12 * abs(value)
-                and np.max(np.abs(new_grad := gradient(candidate, data))) < gmax
+                and np.max(np.abs(gradient(candidate, data))) < gmax
             ):
                 break
             step *= 0.5

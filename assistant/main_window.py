@@ -799,6 +799,7 @@ class MainWindow(QMainWindow):
             self._show_rank_notice(self.tabs.panel(explanation.lens), result, movie)
         else:
             # Its rank for the notice, without a lens: the answer's explanation is not computed again.
+            self.tabs.panel(explanation.lens).hide_notice()
             self.live.request(self.profile, movie, None)
 
     def show_movie(self, movie_id: int) -> None:

@@ -469,7 +469,7 @@ def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window,
                     and sankey(window).view.explanation.item_id == movie.id, timeout=10_000)
     assert window.selected == movie.id
     assert window.tabs.currentIndex() == 0
-    assert str(rank) in sankey(window).notice.text()
+    qtbot.waitUntil(lambda: str(rank) in sankey(window).notice.text(), timeout=10_000)  # the rank follows
     assert_sankey_matches_engine(window, app_engine)
     saved = window.store.messages(None)
     assert [m.text for m in saved[-2:]] == [f"why not {movie.title}?", answer.text]

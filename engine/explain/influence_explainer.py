@@ -120,7 +120,8 @@ class InfluenceExplainer(Explainer):
         user_row = self._data.user_row(profile.user_id) if profile.user_id is not None else None
         if user_row is not None:
             own = self._index.of_user(user_row)
-            if set(self._data.item_ids[own.items].tolist()) == set(profile.movies):
+            trained = dict(zip(self._data.item_ids[own.items].tolist(), own.ratings.tolist()))
+            if trained == {m: (DEFAULT_STARS if r is None else r) for m, r in zip(profile.movies, profile.ratings)}:
                 return _Subject(self._model, user_row, own, int(profile.user_id), fold_in=False, note="")
         return self._fold_in(profile)
 

@@ -126,7 +126,9 @@ class ConversationService(QObject):
             self.voiceReady.emit(None)
             return
         if self._conversation.titles.aliases is None:  # spoken titles, the same for every recogniser
+            lens = self._conversation.lens  # the new conversation answers through the tab still in front
             self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
+            self._conversation.set_lens(lens)
         self.recogniserChosen.emit(self._voice.recogniser.name, self._voice.recogniser_note)
         available, reason = self._voice.microphone_status()
         self.voiceStatus.emit(available, reason)

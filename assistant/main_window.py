@@ -763,7 +763,7 @@ class MainWindow(QMainWindow):
         # The explanation object the answer was phrased from: the view draws that very object, so
         # what is seen is what is heard.
         if answer.explanation is not None:
-            self.show_explanation(answer.explanation)
+            self.show_explanation(answer.explanation, answer.hypothetical)
         else:
             if answer.lens is not None:
                 self.show_lens(Lens(answer.lens))
@@ -785,9 +785,10 @@ class MainWindow(QMainWindow):
     def show_lens(self, lens: Lens) -> None:
         self.tabs.show_lens(lens)
 
-    def show_explanation(self, explanation: Explanation) -> None:
+    def show_explanation(self, explanation: Explanation, hypothetical: str = "") -> None:
         """Select the movie `explanation` is about and draw this very object in its lens's tab (no
-        second computation); it stays drawn until the user picks, edits or switches."""
+        second computation); it stays drawn until the user picks, edits or switches. `hypothetical`
+        labels the explanation of a profile the user does not have (a "what if")."""
         movie = explanation.subject
         self._pinned = explanation
         self.selected = movie
@@ -795,7 +796,9 @@ class MainWindow(QMainWindow):
         self.tabs.show_lens(explanation.lens)
         self.tabs.show_explanation(explanation)
         result = self.last_result
-        if result is not None and (result.recommendation_for(movie) is not None or result.selected == movie):
+        if hypothetical:  # its rank in the real profile would contradict the picture
+            self.tabs.panel(explanation.lens).show_notice(hypothetical)
+        elif result is not None and (result.recommendation_for(movie) is not None or result.selected == movie):
             self._show_rank_notice(self.tabs.panel(explanation.lens), result, movie)
         else:
             # Its rank for the notice, without a lens: the answer's explanation is not computed again.

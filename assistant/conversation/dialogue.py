@@ -359,7 +359,8 @@ class Conversation:
                               after_explained, None if None in ranks else ranks, by_prediction)
         said = InfluencePhrasing(self.movies).rating_change(change)
         return Answer(question, said.text, said.speech, subject.id, Lens.INFLUENCE.value, rank=ranks[1],
-                      explanation=after_explained)
+                      explanation=after_explained,
+                      hypothetical=f"What if you rated {changed.label} {stars}★: not applied to your profile.")
 
     def _what_if_subject(self, changed: Movie, after: Profile) -> Movie:
         """The movie a what-if is about: the one in focus, unless it is the changed one or in the profile."""

@@ -104,6 +104,8 @@ class Answer:
     stop_speaking: bool = False  # "stop": silence the voice, say nothing new
     suggestions: tuple[str, ...] = ()  # "did you mean ..." titles
     explanation: "Explanation | None" = None
+    # Set when `explanation` is of a profile the user does not have (a "what if"): the view says so.
+    hypothetical: str = ""
 
     def to_dict(self) -> dict:
         return {

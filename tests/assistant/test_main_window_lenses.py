@@ -111,3 +111,16 @@ def test_why_is_asked_through_the_lens_in_front_and_its_answer_drawn(qtbot, open
     assert answer.explanation.lens is Lens.INFLUENCE
     assert influence.explanation is answer.explanation  # what is heard is what is seen
     assert answer.explanation == app_engine.explain(window.profile, window.selected, Lens.INFLUENCE)
+
+
+def test_a_what_if_answer_is_drawn_labelled_as_not_applied(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    influence = window.tabs.panel(Lens.INFLUENCE)
+    qtbot.keyClicks(window.chat.input, "what if I rated Alien 2 stars?")
+    qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=300_000)
+    answer = window.last_answer
+    assert answer.hypothetical and influence.explanation is answer.explanation
+    assert window.tabs.current_lens() is Lens.INFLUENCE
+    assert influence.notice.isVisible() and "not applied to your profile" in influence.notice.text()
+    assert window.profile.rating(next(m.id for m in app_engine.catalogue.movies if m.title == "Alien")) == 5

@@ -57,9 +57,14 @@ band flows from a part of your profile (a movie you liked, your gender, age or o
 movie; its thickness is that feature's share of the movie's score (ε-LRP on RecoNet). Small
 contributions are grouped as “other features”. Hover a band for its exact relevance; click a movie
 band to find it in your profile. If an edit pushes the selected movie out of the top 20, it stays
-shown and a note gives its new rank.</p>
+shown and a note gives its new rank. The <i>Training-data influence</i> tab shows which ratings moved
+the movie's predicted rating (MF, fast influence analysis): your rated movies on the left, the other
+people who rated it on the right; a line's width is how many stars that rating moved the prediction,
+blue up, red down. A profile that is not a dataset user is fitted to its ratings on the spot
+(“fold-in”), without retraining. Hover for exact values.</p>
 <p><b>Below:</b> the conversation. Ask why a movie is recommended, why another is not, what would change
-if you had not seen a movie, or tell it your age and job; type <i>help</i> for everything it
+if you had not seen a movie, who influenced a prediction, what if you rated a movie differently, or
+tell it your age and job; type <i>help</i> for everything it
 understands. Answers are spoken aloud and the view switches to the movie and lens they are about.</p>
 <table cellspacing="6">
 <tr><td><b>Ctrl+F</b></td><td>find a movie to add</td></tr>

@@ -442,7 +442,10 @@ def newton_polish(
 # ----------------------------------------------------------------------------------------------
 # What the influence lens asks of every rating model's module (see engine/explain/influence_explainer.py).
 
-# Chosen by validation RMSE on a second held-out rating per user (ALS, see the report).
+# Chosen by validation RMSE on a second held-out rating per user. On ML-1M, K in {8, 12, 16, 24, 32}
+# and sum-form λ in {5, 7, 10, 12, 15, 25, 50} were tried: K = 16, λ = 10 was best or within noise
+# of the best (larger K needed more λ and did no better). Test RMSE on the paper's split (seed 0),
+# polished: ML-1M 0.874 (user+item biases 0.937), ML-100k 0.924 (biases 0.936).
 DATASET_CONFIGS = {
     "ml-100k": MFConfig(factors=16, reg=10.0, reg_bias=1.0),
     "ml-1m": MFConfig(factors=16, reg=10.0, reg_bias=1.0),

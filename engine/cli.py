@@ -48,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     influence_command.add_parser(commands, common, _positive_int)
 
     bench = commands.add_parser("bench", parents=[common], help="benchmarks that write reports/")
-    bench.add_argument("suite", choices=["reconet"], help="which benchmark")
+    bench.add_argument("suite", choices=["reconet", "influence"], help="which benchmark")
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
+    bench.add_argument("--seed", type=int, default=0, help="influence: which held-out ratings and test points (default 0)")
+    bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
     return parser
 
 
@@ -186,6 +188,8 @@ def _profile_json(profile: Profile) -> dict:
 
 
 def _bench(args, state: TaskState) -> int:
+    if args.suite == "influence":
+        return _bench_influence(args, state)
     from engine.evaluation import bench_reconet
     from engine.evaluation.bench_reconet import markdown
 
@@ -194,6 +198,19 @@ def _bench(args, state: TaskState) -> int:
                                max_epochs=args.max_epochs, state=state)
     print(markdown(report))
     print(f"Reports written to {args.output}/reconet-{report['dataset']}.json and .md "
+          f"({time.perf_counter() - started:.0f} s).")
+    return 0
+
+
+def _bench_influence(args, state: TaskState) -> int:
+    from engine.evaluation import bench_influence
+
+    started = time.perf_counter()
+    points = args.points or bench_influence.DEFAULT_POINTS
+    report = bench_influence.run(args.dataset, args.seed, points, args.data, args.output, args.offline,
+                                 args.cache_dir, command="python -m engine " + " ".join(sys.argv[1:]), state=state)
+    print(bench_influence.markdown(report))
+    print(f"Reports written to {args.output}/influence-{report['dataset']}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")
     return 0
 

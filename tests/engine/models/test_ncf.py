@@ -160,3 +160,16 @@ def test_arrays_round_trip(trained):
     train, result = trained
     again = NCF.from_arrays(result.model.to_arrays())
     np.testing.assert_array_equal(again.predict(train.users, train.items), result.model.predict(train.users, train.items))
+
+
+def test_paired_adam_retrains_differ_only_by_the_removed_rating(trained):
+    train, result = trained
+    model = result.model
+    control = ncf.adam_retrain(model, train, [], epochs=20, learning_rate=3e-3, batch_size=64, seed=1)
+    again = ncf.adam_retrain(model, train, [], epochs=20, learning_rate=3e-3, batch_size=64, seed=1)
+    without = ncf.adam_retrain(model, train, [5], epochs=20, learning_rate=3e-3, batch_size=64, seed=1)
+    pair = (train.users[5:6], train.items[5:6])
+    np.testing.assert_array_equal(control.predict(*pair), again.predict(*pair))  # seeded
+    moved = control.predict(*pair)[0] - without.predict(*pair)[0]
+    # with the rating, the fit is pulled towards it: the removal moves the prediction away from r_z
+    assert abs(moved) > 1e-3 and np.sign(moved) == np.sign(train.ratings[5] - model.predict(*pair)[0])

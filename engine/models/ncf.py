@@ -56,6 +56,8 @@ class NCFConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    as_dict = to_dict  # the name the influence explainer's cache manifest uses
+
 
 class NCF(RatingModel):
     """Trained NCF weights as numpy arrays; prediction and FIA's local problem need no torch."""
@@ -147,6 +149,46 @@ class NCF(RatingModel):
                            + p_t @ q_t)
         return LocalProblem(prediction, grad_prediction, 2.0 * residual[:, None] * jac, hessian,
                             RatingTriples(users, items, np.asarray(related.ratings, dtype=np.float64)))
+
+    # -- new users ----------------------------------------------------------------------------
+
+    def with_folded_in_user(self, items: np.ndarray, stars: np.ndarray, max_steps: int = 50) -> tuple["NCF", int]:
+        """This model with one more user row fitted to `stars` of `items`, everything else frozen:
+        min Σ (r̂ - r)² + λ‖p‖² + λ_b b² over (p, b) by damped Newton on its exact (K+1)² Hessian."""
+        items = np.asarray(items, dtype=np.int64)
+        stars = np.asarray(stars, dtype=np.float64)
+        k = self.factors
+        model = NCF(np.vstack([self.user_factors, np.zeros((1, k))]), self.item_factors,
+                    np.r_[self.user_bias, 0.0], self.item_bias, self.hidden_weight, self.hidden_bias,
+                    self.output_weight, self.offset, self.l2, self.l2_bias)
+        row = self.n_users
+        if not len(items):
+            return model, row
+        ridge = np.r_[np.full(k, self.l2), self.l2_bias]
+        own = RatingTriples(np.full(len(items), row), items, stars)
+
+        def local(theta):
+            model.user_factors[row], model.user_bias[row] = theta[:k], theta[k]
+            errors = model.predict(own.users, own.items) - stars
+            return float(errors @ errors + ridge @ theta ** 2)
+
+        theta = np.zeros(k + 1)
+        value = local(theta)
+        for _ in range(max_steps):
+            problem = model.local_problem(row, int(items[0]), own)
+            gradient = problem.loss_gradients[:, :k + 1].sum(axis=0) + 2 * ridge * theta
+            if np.abs(gradient).max() < 1e-10:
+                break
+            hessian = problem.hessian[:k + 1, :k + 1]
+            shift = max(0.0, -np.linalg.eigvalsh(hessian)[0] + 1e-6)
+            step = np.linalg.solve(hessian + shift * np.eye(k + 1), -gradient)
+            size = 1.0
+            while size > 1e-8 and local(theta + size * step) > value:
+                size *= 0.5
+            theta = theta + size * step
+            value = local(theta)
+        local(theta)
+        return model, row
 
     # -- cache --------------------------------------------------------------------------------
 

@@ -173,3 +173,17 @@ def test_paired_adam_retrains_differ_only_by_the_removed_rating(trained):
     moved = control.predict(*pair)[0] - without.predict(*pair)[0]
     # with the rating, the fit is pulled towards it: the removal moves the prediction away from r_z
     assert abs(moved) > 1e-3 and np.sign(moved) == np.sign(train.ratings[5] - model.predict(*pair)[0])
+
+
+def test_fold_in_fits_a_new_user_at_a_stationary_point(trained):
+    train, result = trained
+    model = result.model
+    items, stars = np.array([1, 4, 7, 9]), np.array([5.0, 1.0, 4.0, 2.0])
+    folded, row = model.with_folded_in_user(items, stars)
+    assert row == N_USERS and folded.n_users == N_USERS + 1
+    own = RatingTriples(np.full(4, row), items, stars)
+    problem = folded.local_problem(row, 0, own)
+    gradient = problem.loss_gradients[:, :K + 1].sum(axis=0) + 2 * np.r_[np.full(K, model.l2), model.l2_bias] \
+        * np.r_[folded.user_factors[row], folded.user_bias[row]]
+    assert np.abs(gradient).max() < 1e-8
+    np.testing.assert_array_equal(folded.predict(train.users, train.items), model.predict(train.users, train.items))

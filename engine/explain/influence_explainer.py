@@ -27,6 +27,7 @@ from engine.profile import DEFAULT_STARS, Profile
 from engine.progress import SILENT, TaskState
 
 MODELS = ("mf", "ncf")
+STATIONARY = 1e-3  # largest |∂J/∂θ| at which the trained model still counts as a stationary point
 
 
 def model_kind(name: str):
@@ -91,6 +92,12 @@ class InfluenceExplainer(Explainer):
         self._titles = np.array([dataset.movies[int(m)].label for m in data.item_ids], dtype=object)
         self._item_row = vocabulary.item_index
         self._note = cached.note
+        gradient = cached.manifest.get("training", {}).get("max_gradient")
+        if gradient is not None and gradient > STATIONARY:
+            # Influence functions assume a stationary point; far from one they mostly describe the optimiser.
+            self._note = (self._note + " " if self._note else "") + (
+                f"The influence model stopped before a stationary point (largest gradient {gradient:.1e}), "
+                "so its influences are rougher estimates than usual.")
         self.manifest = cached.manifest
         self._model = self._kind.load(cached.arrays)
 

@@ -114,3 +114,27 @@ def test_unavailable_without_ratings(tiny_dataset: Dataset):
     empty = Interactions(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
     bare = Dataset("bare", tiny_dataset.movies, tiny_dataset.users, empty)
     assert "no ratings" in InfluenceExplainer.unavailable_reason(bare)
+
+
+def tiny_context(dataset, cache_dir):
+    from engine.data.vocabulary import Vocabulary
+    from engine.lenses import LensContext
+
+    return LensContext(dataset, None, cache_dir, None, Vocabulary(dataset))
+
+
+def test_a_model_short_of_a_stationary_point_is_flagged(tiny_dataset, tmp_path, monkeypatch):
+    from engine.models import mf
+
+    explainer = InfluenceExplainer(tiny_context(tiny_dataset, tmp_path))
+    explainer.prepare()
+    assert explainer.model_note() == ""  # fully trained: nothing to say
+    rough = mf.MFConfig(factors=2, sweeps=1, max_newton_steps=0)
+    monkeypatch.setattr(mf, "default_config", lambda name: rough)
+    hurried = InfluenceExplainer(tiny_context(tiny_dataset, tmp_path))
+    hurried.prepare()
+    assert "stopped before a stationary point" in hurried.model_note()
+    explanation = hurried.explain(Profile(movies=(1, 2, 3), ratings=(5, 4, 3), user_id=1), [4])[0]
+    assert explanation.user_id == 1 and not explanation.fold_in
+    assert sorted((r.kind, r.user, r.item) for r in explanation.ratings) == [
+        ("other", 2, 4), ("own", 1, 1), ("own", 1, 2), ("own", 1, 3)]

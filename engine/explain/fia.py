@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.linalg
+from threadpoolctl import threadpool_limits
 
 from engine.models.conjugate_gradient import conjugate_gradient
 from engine.models.rating_model import LocalProblem, RatingTriples
@@ -101,9 +102,10 @@ def ia(
     NCF: autograd). MF's full Hessian is singular (rotating P and Q together changes nothing), but
     ∇r̂ is orthogonal to that null space, so plain CG converges without damping."""
     product = (lambda v: hessian_vector_product(v) + damping * v) if damping else hessian_vector_product
-    solution, iterations, residual = conjugate_gradient(
-        product, np.asarray(grad_prediction, dtype=np.float64), precondition, tolerance, max_iterations
-    )
+    with threadpool_limits(limits=1, user_api="blas"):  # as FIA runs; threads only slowed CG's small steps here
+        solution, iterations, residual = conjugate_gradient(
+            product, np.asarray(grad_prediction, dtype=np.float64), precondition, tolerance, max_iterations
+        )
     values = -np.asarray(loss_gradients @ solution).ravel()
     return IAResult(values, iterations, residual)
 

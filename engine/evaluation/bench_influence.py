@@ -1,17 +1,18 @@
 """`python -m engine bench influence`: is FIA right, and is it fast? MF and NCF in one run.
 
-Protocol (FIA paper §4.1, made deterministic): for every user one random rating is held out for
-test (seeded by --seed), the rest trains MF and NCF to a stationary point. For N random test
-predictions (also chosen by --seed) and each model, FIA estimates the influence of every related
-training rating (the user's own and the other users' ratings of the movie); the rating with the
-largest |estimated influence| is removed and the model retrained from its trained weights to the
-same stationarity; the observed influence is the prediction before minus after (less the drift of
-a control retrain with nothing removed). The retrains are deterministic full-batch solves, so one
-retrain per point stands for the paper's average over several stochastic ones. Pearson R and
-Spearman ρ of estimated vs observed over the N points; time per explanation (every related rating
-of one prediction) for FIA and for IA (all parameters, conjugate gradients on exact Hessian-vector
-products over the whole training set) in the same run; test RMSE next to the global mean and the
-user+item-bias baseline on the same split.
+Protocol (FIA paper §4.1): for every user one random rating is held out for test (seeded by
+--seed), the rest trains MF and NCF. For N random test predictions (also chosen by --seed) and each
+model, FIA estimates the influence of every related training rating (the user's own and the other
+users' ratings of the movie); the rating with the largest |estimated influence| is removed and the
+model retrained from its trained weights; the observed influence is the prediction before minus
+after, less the drift of a control retrain with nothing removed. MF is retrained deterministically
+(Newton, to max |∇J| <= 1e-6, as trained), so one retrain per point. NCF is retrained as the paper
+does, by warm-start minibatch Adam, several times with different seeds and averaged; each retrain is
+paired with a control of the same seed (same minibatches), so the optimiser's noise and drift cancel.
+Pearson R and Spearman ρ of estimated vs observed over the N points; time per explanation (every
+related rating of one prediction) for FIA and for IA (all parameters, conjugate gradients on exact
+Hessian-vector products over the whole training set) in the same run; test RMSE next to the global
+mean and the user+item-bias baseline on the same split.
 """
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def run_on(
     """The benchmark on a loaded dataset (see `run`)."""
     started = time.perf_counter()
     torch.set_num_threads(1)  # tiny tensors on a shared 2-core machine (influence-research.md §7.12)
-    load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     ratings = rating_data(data)
     split = hold_out_one_per_user(ratings.ratings, seed=seed)
     train, test = split.train, split.test
@@ -448,7 +449,7 @@ def markdown(report: dict) -> str:
         f"Machine: {machine['platform']}, {machine['cpus']} CPUs (shared; load average {machine['load_average_at_start']} "
         f"at the start), torch threads {machine['torch_threads']}.",
         "",
-        "Protocol: " + " ".join(report["protocol"].split()),
+        " ".join(report["protocol"].split()),
         "",
         "Every point (removed rating, estimate, observed change, retrain iterations) is in the JSON report.",
         "",

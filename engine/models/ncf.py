@@ -16,8 +16,11 @@ Choices, and why:
   direction along which J is nearly flat and the polish crawls (measured: the largest remaining steps).
 - User and item biases: the user+item-bias baseline is the bar NCF must beat, and a bias is one
   more local parameter of the same user or item (FIA's θ_t), exactly as in the reference MF.
-- Training: seeded minibatch Adam, then full-batch L-BFGS in float64 until max |∇J| is below a
-  tolerance. Influence assumes ∇J(θ̂) = 0, and a warm-start retrain test means nothing otherwise.
+- Training: seeded minibatch Adam with a rate decayed to zero, optionally followed by a full-batch
+  L-BFGS polish in float64 (block-preconditioned) until every scaled step is below a tolerance:
+  influence assumes ∇J(θ̂) = 0. The polish reaches it on small sets (tests); on ML-1M its iterations
+  cost an Adam epoch each, so the benchmark measures how far from stationary the served weights are
+  and retrains in seeded pairs (with and without the rating) so the optimiser's own drift cancels.
 
 FIA's local parameters θ_t = [p_u, b_u, q_i, b_i] (2K + 2); the shared MLP is left out, as the paper
 does (its eq. 24).
@@ -43,13 +46,13 @@ CHUNK = 250_000  # rows per full-batch chunk: bounds memory on ML-1M (1M ratings
 @dataclass(frozen=True)
 class NCFConfig:
     factors: int = 16  # K, per side
-    hidden: int = 32  # width of the tanh layer
-    l2: float = 25.0  # λ, sum form, on embeddings and MLP weights
+    hidden: int = 16  # width of the tanh layer
+    l2: float = 30.0  # λ, sum form, on embeddings and MLP weights
     l2_bias: float = 5.0  # λ_b, sum form, on user and item biases
-    adam_epochs: int = 12
+    adam_epochs: int = 40
     batch_size: int = 4096
     learning_rate: float = 3e-3
-    polish_iterations: int = 600  # full-batch L-BFGS iterations at most
+    polish_iterations: int = 0  # full-batch L-BFGS iterations at most (0: none)
     step_tolerance: float = 1e-5  # stop the polish when every Jacobi-scaled step |∂J/∂θ_j| / D_jj is below this
     seed: int = 0
 

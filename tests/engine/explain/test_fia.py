@@ -33,7 +33,6 @@ def naive_influences(model, train: RatingTriples, user: int, item: int) -> list[
     """The paper's eq. 18 in sum form, written from scratch: J over every training rating as a
     loop with only θ_t = (p_u, b_u, q_i, b_i) free, its Hessian by autograd, an explicit inverse,
     and one autograd gradient per related rating."""
-    torch.set_default_dtype(torch.float64)
     P, Q = torch.tensor(model.user_factors), torch.tensor(model.item_factors)
     bu, bi = torch.tensor(model.user_bias), torch.tensor(model.item_bias)
     K = model.factors

@@ -106,9 +106,6 @@ class RatingIndex:
         span = slice(self._item_starts[item], self._item_starts[item + 1])
         return RatingTriples(self._item_sorted.users[span], self._item_sorted.items[span], self._item_sorted.ratings[span])
 
-    def count_of_item(self, item: int) -> int:
-        return int(self._item_starts[item + 1] - self._item_starts[item])
-
     def related(self, user: int, item: int) -> RatingTriples:
         """R_t: the user's training ratings, then the other users' training ratings of the item
         (the user's own rating of the item, if any, is listed once, among the user's)."""

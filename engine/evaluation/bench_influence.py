@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.stats
+import threadpoolctl
 import torch
 
 from engine.data.registry import load_dataset
@@ -96,6 +97,15 @@ def run_on(
     state: TaskState = SILENT,
 ) -> dict:
     """The benchmark on a loaded dataset (see `run`)."""
+    # one BLAS thread, like the influence worker: FIA's matrices are tiny, and on a shared 2-core
+    # machine a second thread only waits for a core (measured: NCF explanations 50x slower)
+    with threadpoolctl.threadpool_limits(1):
+        return _run_on(data, seed, points, output_dir, ia_points, ia_seconds, timing_pairs, mf_config, ncf_config,
+                       ncf_retrain, command, state)
+
+
+def _run_on(data, seed, points, output_dir, ia_points, ia_seconds, timing_pairs, mf_config, ncf_config,
+            ncf_retrain, command, state) -> dict:
     started = time.perf_counter()
     torch.set_num_threads(1)  # tiny tensors on a shared 2-core machine (influence-research.md §7.12)
     load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
@@ -138,7 +148,8 @@ def run_on(
         "seed": seed,
         "protocol": __doc__.split("\n\n", 1)[1].strip(),
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "load_average_at_start": load_average, "torch_threads": torch.get_num_threads()},
+                    "load_average_at_start": load_average, "torch_threads": torch.get_num_threads(),
+                    "blas_threads": 1},
         "counts": {"users": n_users, "items": n_items, "train": len(train), "test": len(test),
                    "points": len(chosen), "timing_pairs": len(timing_rows)},
         "rmse": {name: round(value, 4) for name, value in accuracy.items()},

@@ -9,13 +9,12 @@ container and the window treat every lens alike.
 """
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import ClassVar
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -28,21 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.views.picture_export import check_export_path, svg_supported, write_picture
 from engine.api import Lens
-
-try:  # PySide6-Essentials ships QtSvg; a trimmed build might not.
-    from PySide6.QtSvg import QSvgGenerator
-except ImportError:  # pragma: no cover - depends on the Qt installation
-    QSvgGenerator = None
 
 PNG_FILTER = "PNG image (*.png)"
 SVG_FILTER = "SVG image (*.svg)"
 EXPORT_SCALE = 2.0  # PNGs at twice the screen's pixels: sharp in documents and slides
 DEFAULT_EMPTY_TEXT = "Select a recommendation to see why it is recommended."
-
-
-def svg_supported() -> bool:
-    return QSvgGenerator is not None
 
 
 def file_stem(title: str | None) -> str:
@@ -173,30 +164,9 @@ class LensPanel(QWidget):
         if size.width() < 50 or size.height() < 50:  # never shown: use its preferred size
             size = widget.sizeHint().expandedTo(QSize(400, 300))
             widget.resize(size)
-        if path.suffix.lower() == ".png":
-            image = QImage(QSize(math.ceil(size.width() * EXPORT_SCALE), math.ceil(size.height() * EXPORT_SCALE)),
-                           QImage.Format.Format_ARGB32_Premultiplied)
-            image.setDevicePixelRatio(EXPORT_SCALE)
-            image.fill(widget.palette().color(QPalette.ColorRole.Base))
-            painter = QPainter(image)
-            widget.render(painter, QPoint())
-            painter.end()
-            if not image.save(str(path), "PNG"):
-                raise OSError(f"Could not write the PNG file {path}.")
-            return
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(size)
-        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
-        generator.setTitle("CineWhy explanation")
-        generator.setDescription(widget.accessibleDescription())
-        painter = QPainter()
-        if not painter.begin(generator):
-            raise OSError(f"Could not write the SVG file {path}.")
-        widget.render(painter, QPoint())
-        painter.end()
-        if not path.is_file() or path.stat().st_size == 0:
-            raise OSError(f"Could not write the SVG file {path}.")
+        write_picture(path, size, lambda painter, device: widget.render(painter, QPoint()),
+                      background=widget.palette().color(QPalette.ColorRole.Base),
+                      description=widget.accessibleDescription(), scale=EXPORT_SCALE)
 
     def export_stem(self) -> str:
         """The suggested file name (without extension) for an export."""
@@ -269,14 +239,7 @@ class LensPanel(QWidget):
         """Write the drawing to `path`, PNG or SVG by its extension; says "Saved to …" through
         `statusMessage` and `exported`. Raises ValueError/OSError/RuntimeError with one sentence."""
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in (".png", ".svg"):
-            raise ValueError(f"Cannot export to {path.name!r}: use a file name ending in .png or .svg.")
-        if suffix == ".svg" and not svg_supported():
-            raise RuntimeError(
-                "SVG export needs the QtSvg module, which this PySide6 installation lacks; "
-                "export as PNG instead (or install PySide6-Essentials, which includes QtSvg)."
-            )
+        check_export_path(path, svg_supported())
         if self._explanation is None:
             raise ValueError("There is nothing to export yet: select a recommendation first.")
         self.write_image(path)

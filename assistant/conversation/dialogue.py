@@ -1,8 +1,8 @@
 """A conversation about one profile's recommendations: keeps the context ("it" is the selected or last
 mentioned movie, "next" walks the list, "repeat" the last answer, "why" is asked through the lens on
 screen) and answers each question from the engine's explanation objects, phrased by the lens's
-phrasing (assistant/conversation/phrasings): nothing here knows which lenses exist, except that the
-influence questions ("who influenced this?") name the influence lens. Runs wherever the engine may
+phrasing (assistant/conversation/phrasings): nothing here knows which lenses exist; a lens's own
+questions ("who influenced this?") are answered by its module there. Runs wherever the engine may
 run (the app calls it on a worker thread). `ask` never raises: every failure becomes an answer that
 says what went wrong."""
 from __future__ import annotations
@@ -13,15 +13,13 @@ from dataclasses import replace
 import numpy as np
 
 from assistant.conversation import phrasing as say
-from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change
-from assistant.conversation.numbers import star_words
-from assistant.conversation.phrasings import PHRASINGS, LensPhrasing, phrasing_for
-from assistant.conversation.phrasings.influence import InfluencePhrasing, RatingChange
+from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change, plain_answer
+from assistant.conversation.phrasings import LENS_QUESTIONS, PHRASINGS, LensPhrasing, phrasing_for
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
 from engine.api import (
-    STARS, Engine, EngineError, GENDERS, LENS_TITLES, Lens, LensUnavailableError, Movie, Profile, normalise_age,
+    Engine, EngineError, GENDERS, LENS_TITLES, Lens, LensUnavailableError, Movie, Profile, normalise_age,
 )
 
 LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
@@ -77,16 +75,18 @@ class Conversation:
         return self.answer(parse(text))
 
     def answer(self, question: Question) -> Answer:
-        handler = getattr(self, f"_{question.intent.value}")
+        # A lens's own questions ("who influenced this?") are answered by its module; the rest here.
+        lens_handler = LENS_QUESTIONS.get(question.intent)
+        handler = getattr(self, f"_{question.intent.value}") if lens_handler is None else None
         try:
-            answer = handler(question)
+            answer = lens_handler(self, question) if lens_handler is not None else handler(question)
         except LensUnavailableError as error:  # the engine's sentence says which lens and why
-            answer = _plain(question, str(error))
+            answer = plain_answer(question, str(error))
         except EngineError as error:
-            answer = _plain(question, f"Sorry, I could not answer that: {error}")
+            answer = plain_answer(question, f"Sorry, I could not answer that: {error}")
         except Exception as error:  # a bug must not take the conversation down: say it, log it
             log.exception("conversation failed on %r", question.text)
-            answer = _plain(question, f"Sorry, something went wrong while answering ({type(error).__name__}: {error}).")
+            answer = plain_answer(question, f"Sorry, something went wrong while answering ({type(error).__name__}: {error}).")
         if answer.change is not None:
             self.profile = apply_change(self.profile, answer.change)
         if answer.movie_id is not None:
@@ -99,7 +99,7 @@ class Conversation:
 
     # ----- helpers -----
 
-    def _movie(self, question: Question) -> Movie | Answer:
+    def movie_asked(self, question: Question) -> Movie | Answer:
         """The movie a question is about: the title it names, else the movie in focus, else the top
         recommendation. An unknown title gives the "did you mean" answer instead."""
         if question.title:
@@ -123,13 +123,13 @@ class Conversation:
         return Answer(question, text, speech.replace("“", "").replace("”", ""),
                       suggestions=tuple(m.label for m in suggestions))
 
-    def _written(self, movie: Movie) -> str:
+    def written(self, movie: Movie) -> str:
         return say.written_title(movie)
 
     def _phrasing(self, lens: Lens) -> LensPhrasing:
         return phrasing_for(lens, self.movies)
 
-    def _explained(self, movie: Movie, profile: Profile | None = None, lens: Lens | None = None):
+    def explained(self, movie: Movie, profile: Profile | None = None, lens: Lens | None = None):
         """The explanation of `movie` for the profile through `lens` (default: the lens on screen, or
         the recommender's own when that one cannot explain or cannot be phrased)."""
         return self.engine.explain(self.profile if profile is None else profile, movie.id, lens or self._screen_lens())
@@ -139,18 +139,18 @@ class Conversation:
             return self.lens
         return RECOMMENDER_LENS
 
-    def _top(self, profile: Profile) -> Movie:
+    def top(self, profile: Profile) -> Movie:
         return self.engine.recommend(profile, 1)[0].movie
 
     def _in_profile(self, question: Question, movie: Movie) -> Answer:
-        text = (f"{self._written(movie)} is in your profile, so I don't recommend it: I only recommend movies "
+        text = (f"{self.written(movie)} is in your profile, so I don't recommend it: I only recommend movies "
                 "you haven't watched.")
-        return Answer(question, text, text.replace(self._written(movie), say.spoken_title(movie)), movie_id=movie.id)
+        return Answer(question, text, text.replace(self.written(movie), say.spoken_title(movie)), movie_id=movie.id)
 
     # ----- intents -----
 
     def _why(self, question: Question) -> Answer:
-        movie = self._movie(question)
+        movie = self.movie_asked(question)
         if isinstance(movie, Answer):
             return movie
         if movie.id in self.profile.movies:
@@ -161,13 +161,13 @@ class Conversation:
         return self._recommended(question, movie, rank)
 
     def _recommended(self, question: Question, movie: Movie, rank: int, lead: str = "I recommend") -> Answer:
-        explanation = self._explained(movie)
+        explanation = self.explained(movie)
         said = self._phrasing(explanation.lens).recommended(movie, rank, explanation, lead)
         return Answer(question, said.text, said.speech, movie.id, explanation.lens.value, said.shares, rank,
                       explanation=explanation)
 
     def _why_not(self, question: Question, movie: Movie | None = None) -> Answer:
-        movie = movie or self._movie(question)
+        movie = movie or self.movie_asked(question)
         if isinstance(movie, Answer):
             return movie
         if movie.id in self.profile.movies:
@@ -175,49 +175,49 @@ class Conversation:
         rank = self.engine.rank_of(self.profile, movie.id)
         if rank <= LIST_LENGTH:
             return self._recommended(question, movie, rank, lead="But I do recommend")
-        explanation = self._explained(movie)
+        explanation = self.explained(movie)
         unseen = len(self.movies) - len(self.profile.movies)
         said = self._phrasing(explanation.lens).not_recommended(movie, rank, unseen, explanation)
         return Answer(question, said.text, said.speech, movie.id, explanation.lens.value, said.shares, rank,
                       explanation=explanation)
 
     def _what_if(self, question: Question, adding: bool) -> Answer:
-        changed = self._movie(question) if question.title else None
+        changed = self.movie_asked(question) if question.title else None
         if changed is None:
-            return _plain(question, f"Which movie? Say for example “what if I {'add' if adding else 'had not watched'} Alien”.")
+            return plain_answer(question, f"Which movie? Say for example “what if I {'add' if adding else 'had not watched'} Alien”.")
         if isinstance(changed, Answer):
             return changed
         owned = changed.id in self.profile.movies
         if adding and owned:
-            return _plain(question, f"{self._written(changed)} is already in your profile.",
+            return plain_answer(question, f"{self.written(changed)} is already in your profile.",
                           f"{say.spoken_title(changed)} is already in your profile.")
         if not adding and not owned:
-            return _plain(question, f"{self._written(changed)} is not in your profile, so leaving it out changes "
+            return plain_answer(question, f"{self.written(changed)} is not in your profile, so leaving it out changes "
                           f"nothing. Ask “what if I add {changed.title}” instead.",
                           f"{say.spoken_title(changed)} is not in your profile, so nothing would change.")
         after = self.profile.with_movie(changed.id) if adding else self.profile.without_movie(changed.id)
         subject_id = self.focus if self.focus not in (None, changed.id) and self.focus not in after.movies else None
-        subject = self.movies[subject_id] if subject_id in self.movies else self._top(self.profile)
+        subject = self.movies[subject_id] if subject_id in self.movies else self.top(self.profile)
         if subject.id in after.movies:
-            subject = self._top(self.profile)
+            subject = self.top(self.profile)
         before_rank = self.engine.rank_of(self.profile, subject.id)
         after_rank = self.engine.rank_of(after, subject.id)
-        top_after = self._top(after)
+        top_after = self.top(after)
         verb = "With" if adding else "Without"
         move = (f"would stay at number {before_rank}" if before_rank == after_rank
                 else f"would move from number {before_rank} to number {after_rank}")
-        text = f"{verb} {self._written(changed)}, {self._written(subject)} {move}"
+        text = f"{verb} {self.written(changed)}, {self.written(subject)} {move}"
         speech = f"{verb} {say.spoken_title(changed)}, {say.spoken_title(subject)} {move}"
         shares, explanation = (), None
         if not adding:  # what the removed movie contributes to the subject, from its explanation on screen
-            explanation = self._explained(subject)
+            explanation = self.explained(subject)
             part = self._phrasing(explanation.lens).part_of(explanation, changed.id)
             if part is not None:
                 text += f" ({part.text})"
                 shares = part.shares
-        same = top_after.id == self._top(self.profile).id
+        same = top_after.id == self.top(self.profile).id
         ending = f"your top recommendation would {'still be' if same else 'become'}"
-        text += f", and {ending} {self._written(top_after)}. Your profile is unchanged."
+        text += f", and {ending} {self.written(top_after)}. Your profile is unchanged."
         speech += f", and {ending} {say.spoken_title(top_after)}."
         lens = explanation.lens.value if explanation is not None else None
         return Answer(question, text, speech, subject.id, lens, shares, after_rank, explanation=explanation)
@@ -245,12 +245,12 @@ class Conversation:
         return self._recommended(question, movie, position + 1, lead)
 
     def _tell_about(self, question: Question) -> Answer:
-        movie = self._movie(question)
+        movie = self.movie_asked(question)
         if isinstance(movie, Answer):
             return movie
         genres = ", ".join(movie.genres) or "no genre listed"
         fans = self._fans.get(movie.id, 0)
-        text = f"{self._written(movie)}: {genres}. {fans} people in {self.catalogue.info.dataset} liked it."
+        text = f"{self.written(movie)}: {genres}. {fans} people in {self.catalogue.info.dataset} liked it."
         speech = f"{say.spoken_title(movie)}" + (f", from {movie.year}" if movie.year else "") + f": {genres}. {fans} people liked it."
         rank = self.engine.rank_of(self.profile, movie.id)
         if rank is None:
@@ -268,19 +268,19 @@ class Conversation:
         return self._edit_movies(question, adding=False)
 
     def _edit_movies(self, question: Question, adding: bool) -> Answer:
-        movie = self._movie(question)
+        movie = self.movie_asked(question)
         if isinstance(movie, Answer):
             return movie
         owned = movie.id in self.profile.movies
         if adding == owned:
             where = "already in" if owned else "not in"
-            return _plain(question, f"{self._written(movie)} is {where} your profile.",
+            return plain_answer(question, f"{self.written(movie)} is {where} your profile.",
                           f"{say.spoken_title(movie)} is {where} your profile.")
         change = ProfileChange(add=(movie.id,)) if adding else ProfileChange(remove=(movie.id,))
-        top = self._top(apply_change(self.profile, change))
+        top = self.top(apply_change(self.profile, change))
         done = "Added" if adding else "Removed"
         where = "to" if adding else "from"
-        text = f"{done} {self._written(movie)} {where} your profile. Your top recommendation is now {self._written(top)}."
+        text = f"{done} {self.written(movie)} {where} your profile. Your top recommendation is now {self.written(top)}."
         speech = f"{done} {say.spoken_title(movie)}. Your top recommendation is now {say.spoken_title(top)}."
         return Answer(question, text, speech, change=change)
 
@@ -297,77 +297,15 @@ class Conversation:
             job = match_occupation(question.occupation, self.catalogue.occupations)
             if job is None:
                 known = ", ".join(sorted(self.catalogue.occupations))
-                return _plain(question, f"I don't know the occupation “{question.occupation}”. Known occupations: {known}.",
+                return plain_answer(question, f"I don't know the occupation “{question.occupation}”. Known occupations: {known}.",
                               f"I don't know the occupation {question.occupation}.")
             attributes.append(("occupation", job))
             said.append(f"working as {job}")
         change = ProfileChange(attributes=tuple(attributes))
-        top = self._top(apply_change(self.profile, change))
-        text = f"Noted: {', '.join(said)}. Your top recommendation is now {self._written(top)}."
+        top = self.top(apply_change(self.profile, change))
+        text = f"Noted: {', '.join(said)}. Your top recommendation is now {self.written(top)}."
         speech = f"Noted: {', '.join(said).replace('-', ' to ')}. Your top recommendation is now {say.spoken_title(top)}."
         return Answer(question, text, speech, change=change)
-
-    # ----- the influence lens's own questions (they name their lens) -----
-
-    def _who_influenced(self, question: Question) -> Answer:
-        return self._influence_answer(question, InfluencePhrasing.influencers)
-
-    def _my_ratings(self, question: Question) -> Answer:
-        return self._influence_answer(question, InfluencePhrasing.own_ratings)
-
-    def _influence_answer(self, question: Question, phrase) -> Answer:
-        movie = self._movie(question)
-        if isinstance(movie, Answer):
-            return movie
-        if movie.id in self.profile.movies:
-            text = (f"{self._written(movie)} is one of your own ratings. Ask about a movie you haven't rated, "
-                    "for example “who influenced this?” on a recommendation.")
-            return _plain(question, text, f"{say.spoken_title(movie)} is one of your own ratings.")
-        explanation = self._explained(movie, lens=Lens.INFLUENCE)
-        said = phrase(InfluencePhrasing(self.movies), movie, explanation)
-        return Answer(question, said.text, said.speech, movie.id, Lens.INFLUENCE.value,
-                      rank=self.engine.rank_of(self.profile, movie.id), explanation=explanation)
-
-    def _what_if_rate(self, question: Question) -> Answer:
-        """A rating changed in thought: the movie in focus explained before and after, both as fold-ins
-        of the profile's ratings (no retraining), so the difference is the changed rating's alone."""
-        if question.title is None and not question.reference:
-            return _plain(question, "Which movie? Say for example “what if I rated Alien 2 stars”.")
-        changed = self._movie(question)
-        if isinstance(changed, Answer):
-            return changed
-        stars = question.stars
-        if stars is None:
-            return _plain(question, f"How many stars? Say for example “what if I rated {changed.title} 2 stars”.",
-                          "How many stars? Say for example, what if I rated it two stars.")
-        if not float(stars).is_integer() or int(stars) not in STARS:
-            return _plain(question, f"A rating is 1 to 5 whole stars, not {stars:g}.")
-        stars = int(stars)
-        old = self.profile.rating(changed.id) if changed.id in self.profile.movies else None
-        if old == stars:
-            return _plain(question, f"You already rated {self._written(changed)} {star_words(stars)}.",
-                          f"You already rated {say.spoken_title(changed)} {star_words(stars)}.")
-        base = replace(self.profile, user_id=None)  # a fold-in on both sides: only the rating differs
-        after = base.with_rating(changed.id, stars)
-        subject = self._what_if_subject(changed, after)
-        before_explained = self._explained(subject, base, Lens.INFLUENCE)
-        after_explained = self._explained(subject, after, Lens.INFLUENCE)
-        ranks, by_prediction = (before_explained.rank, after_explained.rank), True
-        if None in ranks:  # the explainer did not rank it: the recommendation list's rank instead
-            ranks, by_prediction = (self.engine.rank_of(base, subject.id), self.engine.rank_of(after, subject.id)), False
-        change = RatingChange(changed, old, changed.id in self.profile.movies, stars, subject, before_explained,
-                              after_explained, None if None in ranks else ranks, by_prediction)
-        said = InfluencePhrasing(self.movies).rating_change(change)
-        return Answer(question, said.text, said.speech, subject.id, Lens.INFLUENCE.value, rank=ranks[1],
-                      explanation=after_explained,
-                      hypothetical=f"What if you rated {changed.label} {stars}★: not applied to your profile.")
-
-    def _what_if_subject(self, changed: Movie, after: Profile) -> Movie:
-        """The movie a what-if is about: the one in focus, unless it is the changed one or in the profile."""
-        if self.focus in self.movies and self.focus != changed.id and self.focus not in after.movies:
-            return self.movies[self.focus]
-        top = self._top(self.profile)
-        return top if top.id not in after.movies else self._top(after)
 
     def _lens(self, question: Question) -> Answer:
         lens = Lens(question.lens)
@@ -379,7 +317,7 @@ class Conversation:
 
     def _repeat(self, question: Question) -> Answer:
         if self.last_answer is None:
-            return _plain(question, "I haven't said anything yet. " + HELP_TEXT, "I haven't said anything yet.")
+            return plain_answer(question, "I haven't said anything yet. " + HELP_TEXT, "I haven't said anything yet.")
         return replace(self.last_answer, question=question, change=None)
 
     def _stop(self, question: Question) -> Answer:
@@ -392,10 +330,6 @@ class Conversation:
         shown = question.text.strip()[:80] or "that"
         return Answer(question, f"Sorry, I didn't understand “{shown}”. {HELP_TEXT}",
                       f"Sorry, I didn't understand. {HELP_SPEECH}")
-
-
-def _plain(question: Question, text: str, speech: str | None = None) -> Answer:
-    return Answer(question, text, (speech if speech is not None else text).replace("“", "").replace("”", ""))
 
 
 def _either(items: list[str]) -> str:

@@ -140,6 +140,11 @@ def json_safe(value):
     return value
 
 
+def plain_answer(question: Question, text: str, speech: str | None = None) -> Answer:
+    """An answer with no movie, lens or numbers; speech without the typographic quotes."""
+    return Answer(question, text, (speech if speech is not None else text).replace("“", "").replace("”", ""))
+
+
 def apply_change(profile: Profile, change: ProfileChange) -> Profile:
     """The profile after an answer's edit."""
     for movie_id in change.add:

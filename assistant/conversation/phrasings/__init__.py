@@ -1,10 +1,12 @@
 """Phrasing per lens: a registry Lens -> phrasing, so that the dialogue reaches each lens's sentences
-without switching on the lens. Adding a lens's conversation is one module here and one entry below."""
+without switching on the lens, and the lenses' own questions (intent -> handler). Adding a lens's
+conversation is its modules here and one entry in each registry below."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from assistant.conversation.phrasings.base import LensPhrasing, Said
+from assistant.conversation.phrasings import influence_questions
 from assistant.conversation.phrasings.influence import InfluencePhrasing
 from assistant.conversation.phrasings.relevance import RelevancePhrasing
 from engine.api import LENS_TITLES, Lens, LensUnavailableError, Movie
@@ -13,6 +15,9 @@ PHRASINGS: dict[Lens, type[LensPhrasing]] = {
     Lens.RELEVANCE: RelevancePhrasing,
     Lens.INFLUENCE: InfluencePhrasing,
 }
+
+# Questions only one lens answers: handler(conversation, question) -> Answer.
+LENS_QUESTIONS: dict[object, Callable] = {**influence_questions.QUESTIONS}
 
 
 def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:
@@ -25,4 +30,4 @@ def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:
     return phrasing(movies)
 
 
-__all__ = ["LensPhrasing", "PHRASINGS", "Said", "phrasing_for"]
+__all__ = ["LENS_QUESTIONS", "LensPhrasing", "PHRASINGS", "Said", "phrasing_for"]

@@ -8,8 +8,9 @@ import time
 
 from engine import influence_command
 from engine.api import Engine
-from engine.errors import EngineError, InvalidInputError
+from engine.errors import EngineError
 from engine.profile import Profile
+from engine.profile_args import profile_from_args
 from engine.progress import TaskState
 
 TOP_REASONS = 3
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return _train(engine)
         if args.command == "influence":
             return influence_command.run(engine, args, state)
-        profile = _profile(engine, args)
+        profile = profile_from_args(engine, args)
         return _recommend(engine, profile, args) if args.command == "recommend" else _explain(engine, profile, args)
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -89,24 +90,6 @@ def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return int(text)
-
-
-def _profile(engine: Engine, args) -> Profile:
-    if args.user is not None:
-        if args.gender or args.age or args.occupation:
-            raise InvalidInputError(
-                "--gender, --age and --occupation describe an ad-hoc profile: use them with --items, not --user"
-            )
-        return engine.user_profile(args.user)
-    ids = []
-    for part in args.items.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.lstrip("-").isdigit():
-            raise InvalidInputError(f"--items takes comma-separated movie ids, got {part!r}")
-        ids.append(int(part))
-    return engine.make_profile(ids, args.gender, args.age, args.occupation)
 
 
 def _train(engine: Engine) -> int:
@@ -207,8 +190,9 @@ def _bench_influence(args, state: TaskState) -> int:
 
     started = time.perf_counter()
     points = args.points or bench_influence.DEFAULT_POINTS
-    report = bench_influence.run(args.dataset, args.seed, points, args.data, args.output, args.offline,
-                                 args.cache_dir, command="python -m engine " + " ".join(sys.argv[1:]), state=state)
+    report = bench_influence.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
+                                 points=points, output_dir=args.output,
+                                 command="python -m engine " + " ".join(sys.argv[1:]))
     print(bench_influence.markdown(report))
     print(f"Reports written to {args.output}/influence-{report['dataset']}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")

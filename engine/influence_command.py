@@ -7,11 +7,10 @@ import json
 from engine.api import Engine, Lens
 from engine.data.registry import default_cache_dir
 from engine.data.vocabulary import Vocabulary
-from engine.errors import InvalidInputError
 from engine.explain.influence import InfluenceExplanation
 from engine.explain.influence_explainer import MODELS, InfluenceExplainer
 from engine.lenses import LensContext
-from engine.profile import STARS, Profile
+from engine.profile_args import profile_from_args
 from engine.progress import TaskState
 
 
@@ -32,7 +31,7 @@ def add_parser(commands, common: argparse.ArgumentParser, positive_int) -> None:
 
 
 def run(engine: Engine, args, state: TaskState) -> int:
-    profile = _profile(engine, args)
+    profile = profile_from_args(engine, args)
     item = args.item if args.item is not None else engine.recommend(profile, 1)[0].movie.id
     engine.movie(item)  # an unknown id fails here with one sentence
     if args.model == "mf":
@@ -52,36 +51,6 @@ def run(engine: Engine, args, state: TaskState) -> int:
 
 def _cache_dir(args):
     return args.cache_dir if args.cache_dir else default_cache_dir()
-
-
-def _profile(engine: Engine, args) -> Profile:
-    if args.user is not None:
-        if args.gender or args.age or args.occupation:
-            raise InvalidInputError(
-                "--gender, --age and --occupation describe an ad-hoc profile: use them with --ratings, not --user."
-            )
-        return engine.user_profile(args.user)
-    movies, stars = parse_ratings(args.ratings)
-    return engine.make_profile(movies, args.gender, args.age, args.occupation, ratings=stars)
-
-
-def parse_ratings(text: str) -> tuple[list[int], list[int]]:
-    """'50:5,172:4' -> ([50, 172], [5, 4]); one clear sentence for anything else."""
-    movies, stars = [], []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        movie, colon, value = part.partition(":")
-        if not colon or not movie.strip().isdigit() or not value.strip().lstrip("-").isdigit():
-            raise InvalidInputError(f"--ratings takes movie:stars pairs separated by commas (e.g. 50:5,172:4), got {part!r}.")
-        if int(value) not in STARS:
-            raise InvalidInputError(f"Stars are 1 to 5, got {int(value)} for movie {int(movie)} in --ratings.")
-        movies.append(int(movie))
-        stars.append(int(value))
-    if not movies:
-        raise InvalidInputError("--ratings needs at least one movie:stars pair (e.g. 50:5,172:4).")
-    return movies, stars
 
 
 def text_lines(explanation: InfluenceExplanation, top: int) -> list[str]:

@@ -35,7 +35,7 @@ from engine.data.registry import load_dataset
 from engine.data.types import Dataset
 from engine.explain.fia import fia, ia, ia_mf, leave_one_out
 from engine.models import mf, ncf
-from engine.models.rating_data import RatingIndex, hold_out_one_per_user, rating_data, subset
+from engine.models.rating_data import RatingIndex, hold_out_one_per_user, rating_data
 from engine.models.rating_model import RatingModel, RatingTriples
 from engine.progress import SILENT, TaskState
 
@@ -61,25 +61,16 @@ class _Trained:
 
 def run(
     dataset: str = "ml-1m",
-    seed: int = 0,
-    points: int = DEFAULT_POINTS,
     data_path: str | None = None,
-    output_dir: str | Path = "reports",
     offline: bool = False,
     cache_dir: str | Path | None = None,
-    ia_points: int = 2,
-    ia_seconds: float = 90.0,
-    timing_pairs: int = 300,
-    mf_config: mf.MFConfig | None = None,
-    ncf_config: ncf.NCFConfig | None = None,
-    ncf_retrain: dict | None = None,
-    command: str = "",
     state: TaskState = SILENT,
+    **options,
 ) -> dict:
-    """Run the benchmark, write reports/influence-<dataset>.json and .md, and return the report."""
+    """Find the dataset, then run the benchmark on it (`run_on` takes the options), writing
+    reports/influence-<dataset>.json and .md; returns the report."""
     data = load_dataset(dataset, data_path, state=state.sub(0.0, 0.01), offline=offline, cache_dir=cache_dir)
-    return run_on(data, seed, points, output_dir, ia_points, ia_seconds, timing_pairs, mf_config, ncf_config,
-                  ncf_retrain, command, state)
+    return run_on(data, state=state, **options)
 
 
 def run_on(

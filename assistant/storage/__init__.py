@@ -3,9 +3,13 @@
 Plain Python (sqlite3), no Qt, so it can be used from worker threads and tests.
 """
 from assistant.storage.profile_store import (
+    ProfileAccessError,
     ProfileDataError,
     ProfileNameError,
     ProfileNotFound,
+    ProfileOpenError,
+    ProfileReadError,
+    ProfileSaveError,
     ProfileStore,
     ProfileStoreError,
     StoredMessage,
@@ -16,9 +20,13 @@ from assistant.storage.schema import LATEST_VERSION
 
 __all__ = [
     "LATEST_VERSION",
+    "ProfileAccessError",
     "ProfileDataError",
     "ProfileNameError",
     "ProfileNotFound",
+    "ProfileOpenError",
+    "ProfileReadError",
+    "ProfileSaveError",
     "ProfileStore",
     "ProfileStoreError",
     "StoredMessage",

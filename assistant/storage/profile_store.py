@@ -47,6 +47,29 @@ class ProfileStoreError(Exception):
     """Base class of the store's errors; each message is one sentence a user can act on."""
 
 
+class ProfileAccessError(ProfileStoreError):
+    """The database could not be used at this moment: the disk is full, another program holds its
+    lock, it or its folder is read-only, ... `reason` says why in plain words ("the disk is full");
+    `retryable` is False only where trying again cannot help (the file is damaged)."""
+
+    def __init__(self, message: str, reason: str, retryable: bool = True):
+        super().__init__(message)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class ProfileSaveError(ProfileAccessError):
+    """A change was not written: nothing of it is in the database (the transaction was rolled back)."""
+
+
+class ProfileReadError(ProfileAccessError):
+    """The saved profiles could not be read."""
+
+
+class ProfileOpenError(ProfileAccessError):
+    """The store could not be opened at its path (and nothing was moved aside)."""
+
+
 class ProfileNotFound(ProfileStoreError, KeyError):
     """No saved profile has this id (it was deleted, or never existed)."""
 
@@ -147,8 +170,31 @@ class ProfileStore:
         self.moved_to: Path | None = None  # where a damaged or newer file was moved, if one was
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = self._open()
+        self._prepare_folder()
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            raise self._open_error(access_reason(exc), retryable=not _is_corruption(exc)) from exc
+        except OSError as exc:
+            raise self._open_error(os_reason(exc)) from exc
+
+    def _open_error(self, reason: str, retryable: bool = True) -> ProfileOpenError:
+        return ProfileOpenError(f"Could not open the saved profiles at {self.path}: {reason}.", reason, retryable)
+
+    def _prepare_folder(self) -> None:
+        """Create the folder; a path that cannot hold the database is one clear sentence, not a traceback."""
+        if self.path.is_dir():
+            raise self._open_error("that is a folder, where the database file should be; move the folder away "
+                                   f"or choose another data folder with {DATA_HOME_ENV}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            blocker = next((p for p in (self.path.parent, *self.path.parent.parents) if p.exists()), None)
+            in_the_way = f"{blocker} is a file, not a folder" if blocker is not None and not blocker.is_dir() \
+                else "part of the folder path is a file, not a folder"
+            raise self._open_error(f"{in_the_way}; choose another data folder with {DATA_HOME_ENV}") from exc
+        except OSError as exc:
+            raise self._open_error(f"its folder could not be created ({os_reason(exc)})") from exc
 
     # ---- opening, checking, recovering ----------------------------------------------------------
 
@@ -174,7 +220,7 @@ class ProfileStore:
             except sqlite3.DatabaseError as exc:
                 if not _is_corruption(exc):
                     conn.close()
-                    raise ProfileStoreError(f"Could not open the saved profiles at {self.path}: {exc}.") from exc
+                    raise self._open_error(access_reason(exc)) from exc
                 problem = ("corrupt", f"it is damaged ({exc})")
             conn.close()
         kind, reason = problem
@@ -212,6 +258,8 @@ class ProfileStore:
         if schema.is_foreign(conn):
             return "corrupt", "it is not a CineWhy profiles database"
         version = schema.user_version(conn)
+        if version < 0:  # no CineWhy writes one; migrating from it would run a step that does not fit
+            return "corrupt", f"its schema version is {version}, which no version of CineWhy writes"
         if version > schema.LATEST_VERSION:
             return "newer-schema", (
                 f"a newer version of CineWhy wrote it (schema version {version}; this version reads up to "
@@ -270,14 +318,22 @@ class ProfileStore:
             conn = self._conn
             if conn is None:
                 raise ProfileStoreError("The profile store is closed.")
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield conn
-                conn.execute("COMMIT")  # inside the try: a failed commit (disk full) is rolled back too
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")  # inside the try: a failed commit (disk full) is rolled back too
+                except BaseException:
+                    _roll_back(conn)
+                    raise
+            except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+                raise  # content the schema refuses, or a bug: not a problem of the disk or the file
+            except sqlite3.DatabaseError as exc:
+                reason, retryable = access_reason(exc), not _is_corruption(exc)
+                if write:
+                    raise ProfileSaveError(f"Could not save to the profile database: {reason}.", reason,
+                                           retryable) from exc
+                raise ProfileReadError(f"Could not read the saved profiles: {reason}.", reason, retryable) from exc
 
     # ---- profiles -------------------------------------------------------------------------------
 
@@ -575,6 +631,57 @@ def _numbered(first: str, template: str) -> Iterator[str]:
     while True:
         yield template.format(n)
         n += 1
+
+
+# Plain-words reasons for the result codes a user can meet, by primary code; extended codes first.
+_EXTENDED_REASONS = {
+    8 | (6 << 8): "the profile folder is read-only",  # SQLITE_READONLY_DIRECTORY
+}
+_REASONS = {
+    13: "the disk is full",  # SQLITE_FULL
+    5: "another program is using the profile database",  # SQLITE_BUSY
+    6: "another program is using the profile database",  # SQLITE_LOCKED
+    8: "the profile database is read-only",  # SQLITE_READONLY
+    10: "the disk could not be read or written (an input/output error)",  # SQLITE_IOERR
+    14: "the profile database cannot be opened or created there (is its folder read-only?)",  # SQLITE_CANTOPEN
+    3: "the system does not allow access to the profile database",  # SQLITE_PERM
+    23: "the system does not allow access to the profile database",  # SQLITE_AUTH
+    11: "the profile database is damaged; restart CineWhy to set it aside and start a new one",  # CORRUPT
+    26: "the profile database is damaged; restart CineWhy to set it aside and start a new one",  # NOTADB
+}
+# Without a result code (an error raised by hand, Python < 3.11): SQLite's messages for the same cases.
+_MESSAGE_CODES = (
+    ("disk is full", 13), ("database is locked", 5), ("database table is locked", 6), ("busy", 5),
+    ("readonly database", 8), ("read-only", 8), ("disk i/o error", 10), ("unable to open", 14),
+    ("malformed", 11), ("not a database", 26),
+)
+
+
+def access_reason(exc: sqlite3.Error) -> str:
+    """Why SQLite failed, in plain words: "the disk is full", "another program is using ..."."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        text = str(exc).lower()
+        code = next((c for fragment, c in _MESSAGE_CODES if fragment in text), None)
+    if code is None:
+        return str(exc)
+    return _EXTENDED_REASONS.get(code) or _REASONS.get(code & 0xFF) or str(exc)
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in plain words, without Python's "[Errno 30]" prefix."""
+    text = exc.strerror or str(exc)
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction. SQLite may have rolled it back already (disk
+    full, I/O error); a rollback that fails itself must not hide the error that caused it."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

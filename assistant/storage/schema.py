@@ -111,6 +111,8 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = user_version(conn)
+            if version < 0:  # MIGRATIONS[-1] would run the last step on a file it does not fit
+                raise ValueError(f"schema version {version} is not one this code writes; the file cannot be migrated")
             if version >= target:
                 conn.execute("COMMIT")
                 return version

@@ -20,6 +20,9 @@ from assistant.storage import (
     ProfileDataError,
     ProfileNameError,
     ProfileNotFound,
+    ProfileOpenError,
+    ProfileReadError,
+    ProfileSaveError,
     ProfileStore,
     ProfileStoreError,
     StoredProfile,
@@ -756,7 +759,7 @@ def test_a_locked_database_is_an_error_not_a_reason_to_move_it(db_path):
     holder.execute("BEGIN EXCLUSIVE")
     try:
         # the file is at the latest version, so opening needs the write lock only to check that
-        with pytest.raises(ProfileStoreError, match="locked"):
+        with pytest.raises(ProfileOpenError, match="another program is using the profile database"):
             ProfileStore(db_path, timeout=0.05)
     finally:
         holder.execute("ROLLBACK")
@@ -764,6 +767,178 @@ def test_a_locked_database_is_an_error_not_a_reason_to_move_it(db_path):
     assert sorted(p.name for p in db_path.parent.iterdir() if "sqlite3." in p.name) == []
     with ProfileStore(db_path) as opened:
         assert opened.recovery_message is None and len(opened.list_profiles(DS)) == 2
+
+
+def test_a_schema_version_below_zero_is_moved_aside_as_damaged(db_path):
+    """`PRAGMA user_version = -1` made migrate run the last step on the file ("duplicate column"):
+    the file could neither be opened nor moved aside."""
+    fill(db_path, profiles=2)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA user_version = -1")
+    conn.close()
+    original = db_path.read_bytes()
+    with ProfileStore(db_path) as opened:
+        assert_moved_aside(opened, db_path, "corrupt", original)
+        assert "schema version is -1" in opened.recovery_message
+    bare = sqlite3.connect(db_path.with_name("bare.sqlite3"), isolation_level=None)
+    try:
+        bare.execute("PRAGMA user_version = -1")
+        with pytest.raises(ValueError, match="-1"):
+            schema.migrate(bare)
+    finally:
+        bare.close()
+
+
+# ---- a disk, lock or permission problem of the moment --------------------------------------------
+
+
+def test_a_full_disk_is_a_save_error_saying_so_and_changes_nothing(store):
+    """SQLite's own SQLITE_FULL: the file may grow by no more pages than it has."""
+    profile = store.create(DS, "Full", movies=[1, 2, 3])
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(ProfileSaveError) as caught:
+        store.save(profile.id, movies=range(1, 3000))
+    assert caught.value.reason == "the disk is full" and caught.value.retryable
+    assert str(caught.value) == "Could not save to the profile database: the disk is full."
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert store.get(profile.id) == profile  # rolled back: nothing of the save is in the file
+    store._conn.execute("PRAGMA max_page_count = 1073741823")  # space again: the same save lands
+    assert store.save(profile.id, movies=range(1, 3000)).movies == tuple(range(1, 3000))
+
+
+def test_a_database_locked_by_another_program_is_a_save_error_and_reads_still_work(db_path):
+    with ProfileStore(db_path, timeout=0.05) as opened:
+        profile = opened.create(DS, "Locked", movies=[1])
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            for write in (lambda: opened.save(profile.id, movies=[2]), lambda: opened.create(DS, "Other"),
+                          lambda: opened.add_message(profile.id, "user", "hi"),
+                          lambda: opened.set_setting("k", "v")):
+                with pytest.raises(ProfileSaveError, match="another program is using the profile database") as caught:
+                    write()
+                assert caught.value.retryable
+            assert opened.get(profile.id) == profile  # WAL: reading goes on beside the other writer
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert opened.save(profile.id, movies=[2]).movies == (2,)
+
+
+def read_only_connections(monkeypatch):
+    """The store's connection opened through SQLite's read-only URI, as on a read-only file or
+    folder (chmod does not stop root, who runs the tests)."""
+    def connect(self):
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+    monkeypatch.setattr(ProfileStore, "_connect", connect)
+
+
+def test_a_read_only_database_opens_for_reading_and_a_save_says_why_it_failed(db_path, monkeypatch):
+    with ProfileStore(db_path) as opened:
+        opened.create(DS, "Read only", movies=[4, 5])
+    read_only_connections(monkeypatch)
+    with ProfileStore(db_path) as opened:
+        stored = opened.find(DS, "Read only")
+        assert stored.movies == (4, 5)
+        with pytest.raises(ProfileSaveError, match="the profile database is read-only"):
+            opened.save(stored.id, movies=[6])
+        assert opened.get(stored.id) == stored
+
+
+def test_a_fresh_database_in_a_read_only_folder_is_one_clear_sentence(db_path, monkeypatch):
+    read_only_connections(monkeypatch)
+    with pytest.raises(ProfileOpenError) as caught:
+        ProfileStore(db_path)
+    assert str(caught.value) == (f"Could not open the saved profiles at {db_path}: the profile database cannot be "
+                                 "opened or created there (is its folder read-only?).")
+    assert list(db_path.parent.iterdir()) == []
+
+
+def failing_connection(store, monkeypatch, starts: str, error: sqlite3.Error) -> None:
+    """The store's connection, except that statements starting with `starts` raise `error`: SQLite's
+    own messages, as a full disk or a lock gives them, at the statement where they would come."""
+    real = store._conn
+
+    class Failing:
+        @property
+        def in_transaction(self):
+            return real.in_transaction
+
+        def execute(self, sql, *args):
+            if sql.lstrip().startswith(starts):
+                raise error
+            return real.execute(sql, *args)
+
+        def __getattr__(self, name):  # everything else (executemany, close, ...) as it is
+            return getattr(real, name)
+
+    monkeypatch.setattr(store, "_conn", Failing())
+
+
+@pytest.mark.parametrize("message, code, reason", [
+    ("database or disk is full", None, "the disk is full"),
+    ("database is locked", None, "another program is using the profile database"),
+    ("attempt to write a readonly database", None, "the profile database is read-only"),
+    ("attempt to write a readonly database", 8 | (6 << 8), "the profile folder is read-only"),
+    ("disk I/O error", None, "the disk could not be read or written (an input/output error)"),
+    ("something new", None, "something new"),
+])
+def test_sqlites_messages_become_plain_reasons(store, monkeypatch, message, code, reason):
+    """Also for an error without a result code: a proxy connection raises SQLite's own messages."""
+    error = sqlite3.OperationalError(message)
+    if code is not None:
+        error.sqlite_errorcode = code
+    failing_connection(store, monkeypatch, "INSERT", error)
+    with pytest.raises(ProfileSaveError) as caught:
+        store.create(DS, "Proxy")
+    assert caught.value.reason == reason
+    monkeypatch.undo()
+    assert store.list_profiles(DS) == []
+
+
+def test_a_read_that_fails_is_a_read_error(store, monkeypatch):
+    failing_connection(store, monkeypatch, "SELECT", sqlite3.OperationalError("database is locked"))
+    with pytest.raises(ProfileReadError, match="Could not read the saved profiles: another program is using"):
+        store.list_profiles(DS)
+
+
+def test_a_damaged_file_met_while_running_is_a_save_error_that_retrying_cannot_fix(store, monkeypatch):
+    profile = store.create(DS, "Damaged")
+    failing_connection(store, monkeypatch, "UPDATE", sqlite3.DatabaseError("database disk image is malformed"))
+    with pytest.raises(ProfileSaveError, match="damaged; restart CineWhy") as caught:
+        store.save(profile.id, movies=[1])
+    assert not caught.value.retryable
+
+
+# ---- a path that cannot hold the database ----------------------------------------------------------
+
+
+def test_a_profiles_path_under_a_regular_file_is_one_clear_sentence(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(ProfileOpenError, match=f"{re.escape(str(blocker))} is a file, not a folder; choose another "
+                       "data folder with CINEWHY_DATA_HOME"):
+        ProfileStore(blocker / "cinewhy" / "profiles.sqlite3")
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_a_folder_where_the_database_file_should_be_is_one_clear_sentence(db_path):
+    db_path.mkdir()
+    (db_path / "keep.txt").write_text("mine")
+    with pytest.raises(ProfileOpenError, match="that is a folder, where the database file should be"):
+        ProfileStore(db_path)
+    assert (db_path / "keep.txt").read_text() == "mine"  # never moved aside or touched
+
+
+def test_a_folder_that_cannot_be_created_is_one_clear_sentence(tmp_path, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    target = tmp_path / "locked-down" / "profiles.sqlite3"
+    with pytest.raises(ProfileOpenError, match=r"its folder could not be created \(Permission denied: "):
+        ProfileStore(target)
 
 
 # ---- crashes ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from engine.progress import SILENT, TaskState
 if TYPE_CHECKING:  # only for annotations: importing them here would load the models at start-up
     from engine.catalogue import Catalogue
     from engine.data.types import Dataset
+    from engine.export import ExportedModel, OnnxProgram
     from engine.profile import Profile
 
 
@@ -121,6 +122,20 @@ class Explainer(ABC):
     def model_note(self) -> str:
         """Anything the user should know about the model (e.g. that a damaged cache was replaced)."""
         return ""
+
+    @abstractmethod
+    def onnx_program(self) -> "OnnxProgram":
+        """The prepared model as a torch module with example inputs and the vocabulary of its inputs
+        and outputs (engine.export). Every lens exports: ONNX is the engine's interchange format.
+        May import torch, so it is called only to export."""
+
+    def export_onnx(self, path: str | Path) -> "ExportedModel":
+        """Write the prepared model to `path` as ONNX, with its vocabulary beside it."""
+        from engine.export import ExportError, write_program
+
+        if not self.prepared:
+            raise ExportError(f"The {self.lens.value} lens's model is not ready yet; prepare it before exporting.")
+        return write_program(self.onnx_program(), path)
 
 
 def explainer_class(lens: Lens) -> type[Explainer]:

@@ -109,6 +109,12 @@ class InfluenceExplainer(Explainer):
         """The served rating model (after `prepare`)."""
         return self._model
 
+    def onnx_program(self):
+        from engine.export.influence import influence_program  # imports torch: only when exporting
+
+        return influence_program(self.model_name, self._model, self._data.user_ids, self._data.item_ids,
+                                 self.context.dataset)
+
     def explain(self, profile: Profile, movie_ids: Sequence[int]) -> list[InfluenceExplanation]:
         if not isinstance(profile, Profile):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")

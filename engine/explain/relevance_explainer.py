@@ -41,6 +41,11 @@ class RelevanceExplainer(Explainer):
     def prepare(self, state: TaskState = SILENT) -> None:
         state.progress(1.0, "The relevance lens uses the recommender's own model")
 
+    def onnx_program(self):
+        from engine.export.relevance import relevance_program  # imports torch: only when exporting
+
+        return relevance_program(self.context)
+
     def explain(self, profile: Profile, movie_ids: Sequence[int]) -> list[RelevanceExplanation]:
         index = self._vocabulary.item_index
         items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)

@@ -76,6 +76,25 @@ class FakeExplainer(Explainer):
             for m in movie_ids
         ]
 
+    def onnx_program(self):
+        """The fake's explanation as a graph: (profile size, movie id) -> its two parts."""
+        import numpy as np
+        import torch
+
+        from engine.export import OnnxProgram
+
+        class FakeParts(torch.nn.Module):
+            def forward(self, profile_size, movie):
+                return torch.stack([profile_size, torch.remainder(movie, 7).to(torch.float32)], dim=1)
+
+        example = (np.array([0.0, 3.0], dtype=np.float32), np.array([1, 50], dtype=np.int64))
+        return OnnxProgram(
+            FakeParts(), example, ("profile_size", "movie"), ("parts",),
+            vocabulary={"outputs": {"parts": {"meaning": "the fake explanation's two parts"}}},
+            metadata={"lens": self.lens.value, "model": "fake", "dataset": self.context.dataset.name,
+                      "fingerprint": self.context.dataset.fingerprint},
+        )
+
 
 class FakePanel(LensPanel):
     lens = FAKE_LENS

@@ -212,6 +212,14 @@ class Engine:
         user, e.g. that a damaged cached model was replaced, or ''. Raises LensUnavailableError."""
         return self._explainer(lens, state).model_note()
 
+    def export_onnx(self, lens: Lens, path: str | Path, state: TaskState = SILENT):
+        """Write `lens`'s served model as ONNX at `path` with its vocabulary beside it (engine.export),
+        training or loading the model first like `prepare`. Returns an engine.export.ExportedModel."""
+        from engine.export import check_output_path  # the export code imports torch; serving never does
+
+        check_output_path(path)  # before any training: a bad path must not cost a training run
+        return self._explainer(_lens(lens), state).export_onnx(path)
+
     def explain(self, profile: Profile, movie_id: int, lens: Lens = Lens.RELEVANCE) -> Explanation:
         """Why `movie_id` scores as it does for `profile`, through one lens."""
         return self.explain_many(profile, [movie_id], lens)[0]
@@ -235,6 +243,13 @@ class Engine:
             explainer.prepare(state)
             self._explainers[lens] = explainer
             return explainer
+
+
+def _lens(value) -> Lens:
+    try:
+        return Lens(value)
+    except ValueError:
+        raise InvalidInputError(f"Unknown lens {value!r}; lenses: {', '.join(l.value for l in Lens)}.") from None
 
 
 def _model_info(dataset: Dataset, served: ServedModel, n_users: int) -> ModelInfo:

@@ -1,19 +1,19 @@
 """Pronunciations in the phone set of pocketsphinx's US English model (ARPAbet, no stress): from the
 CMU dictionary its wheel carries, from a possessive's stem ("widows'"), and, for words the
-dictionary lacks (foreign titles, names), from espeak-ng's IPA mapped to ARPAbet."""
+dictionary lacks (foreign titles, names), from espeak-ng's IPA (its library, through ctypes) mapped to
+ARPAbet."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
 import pocketsphinx
 
+from assistant.speech.espeak_engine import engine, unavailable_reason
+
 CMU_DICT = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-ESPEAK_TIMEOUT_S = 60
 
 # IPA (as espeak-ng writes it for en-us, stress and length marks removed) -> ARPAbet. Longest match
 # first, so that diphthongs and affricates win over their parts.
@@ -49,38 +49,32 @@ def ipa_to_arpabet(ipa: str) -> str | None:
 
 
 def espeak_available() -> tuple[bool, str]:
-    if shutil.which("espeak-ng") is None:
-        return False, "espeak-ng is not installed (apt install espeak-ng): words outside the dictionary are left out."
-    return True, "espeak-ng found"
-
-
-def _espeak_ipa(words: list[str]) -> list[str] | None:
-    """One espeak-ng run, one word a line in, one IPA line per word out; None when they do not line up."""
-    result = subprocess.run(
-        ["espeak-ng", "-q", "-v", "en-us", "--ipa"], input="\n".join(words) + "\n",
-        capture_output=True, text=True, timeout=ESPEAK_TIMEOUT_S, check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    return lines if result.returncode == 0 and len(lines) == len(words) else None
+    missing = unavailable_reason()
+    if missing is not None:
+        return False, f"{missing}: words outside the dictionary are left out."
+    return True, f"espeak-ng found ({engine().library.source})"
 
 
 def espeak_pronunciations(words: list[str]) -> dict[str, str]:
-    """ARPAbet for each word, from one batched espeak-ng run (a word at a time only if the batch's
-    lines do not line up). Words it cannot say, or all when it is missing, are absent from the result."""
+    """ARPAbet for each word, from espeak-ng's US English IPA. Words it cannot say, or all when it is
+    missing, are absent from the result."""
     if not words or not espeak_available()[0]:
         return {}
-    lines = _espeak_ipa(words)
-    pairs = zip(words, lines) if lines is not None else ((w, (_espeak_ipa([w]) or [""])[0]) for w in words)
+    espeak = engine()
     found = {}
-    for word, line in pairs:
-        if phones := ipa_to_arpabet(line):
+    for word in words:
+        try:
+            ipa = espeak.ipa(word)
+        except OSError:
+            continue
+        if phones := ipa_to_arpabet(ipa):
             found[word] = phones
     return found
 
 
 class Lexicon:
     """Word -> its pronunciations (the dictionary's variants in order). Load once; `pronounce` asks
-    espeak-ng at most once per call, for all the words the dictionary lacks."""
+    espeak-ng only for the words the dictionary lacks, each once per lexicon."""
 
     def __init__(self, dict_path: Path = CMU_DICT):
         self._entries: dict[str, list[str]] = {}

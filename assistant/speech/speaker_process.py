@@ -35,7 +35,9 @@ import wave
 from collections import deque
 from pathlib import Path
 
-NO_ENGINE = "No text-to-speech engine: install espeak-ng (apt install espeak-ng)."
+from assistant.speech.espeak_library import EspeakUnavailable, prepare_for_pyttsx3
+
+NO_ENGINE = "No text-to-speech engine: pyttsx3 could not start espeak-ng."
 NO_DEVICE = "No sound device (no /dev/snd and no PulseAudio/PipeWire server)."
 NO_PLAYER = "No audio player: install alsa-utils for aplay, or pulseaudio-utils for paplay."
 
@@ -77,6 +79,8 @@ class Synthesiser:
     """pyttsx3 used only to write WAV files (22050 Hz mono 16-bit with espeak-ng)."""
 
     def __init__(self) -> None:
+        # The wheel's (or the system's) libespeak-ng, loaded before pyttsx3 looks for one of its own.
+        prepare_for_pyttsx3()
         import pyttsx3  # here, so that a missing engine is a silent reason and not an import crash
 
         self._engine = pyttsx3.init()
@@ -316,6 +320,8 @@ class SpeakerProcess:
 def _open_engine() -> tuple[Synthesiser | None, str | None]:
     try:
         return Synthesiser(), None
+    except EspeakUnavailable as error:  # neither the wheel's library nor the system's
+        return None, str(error)
     except Exception as error:  # any failure to load the driver or the library means no engine
         print(f"speaker: {error!r}", file=sys.stderr)
         return None, NO_ENGINE

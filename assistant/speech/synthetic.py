@@ -1,14 +1,15 @@
-"""Synthetic spoken questions for the voice tests and benchmark: espeak-ng in several voices and
-speeds, optionally with white noise mixed in, written as 16 kHz mono WAV files."""
+"""Synthetic spoken questions for the voice tests and benchmark: espeak-ng (its library, from the
+espeakng-loader wheel or the system) in several voices and speeds, optionally with white noise mixed
+in, written as 16 kHz mono WAV files."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from assistant.speech.espeak_engine import engine, unavailable_reason
 
 RATE = 16000
 
@@ -35,22 +36,17 @@ SPEAKERS = (
 
 def espeak_missing() -> str | None:
     """Why questions cannot be synthesised here, or None."""
-    if shutil.which("espeak-ng") is None:
-        return "espeak-ng is not installed: apt install espeak-ng"
-    return None
+    return unavailable_reason()
 
 
 def synthesise(text: str, path: Path, speaker: SyntheticSpeaker = SPEAKERS[0], seed: int = 0) -> Path:
-    """`text` spoken by `speaker` into `path` (16 kHz, 16-bit mono WAV); returns the path."""
-    missing = espeak_missing()
-    if missing:
-        raise OSError(missing)
-    result = subprocess.run(["espeak-ng", "-v", speaker.voice, "-s", str(speaker.speed), "--stdout", text],
-                            capture_output=True, check=False)
-    if result.returncode != 0 or not result.stdout:
-        raise OSError(f"espeak-ng failed on {text!r}: {result.stderr.decode(errors='replace').strip()}")
-    samples, rate = _read_wav_bytes(result.stdout)
-    samples = _resample(samples, rate, RATE)
+    """`text` spoken by `speaker` into `path` (16 kHz, 16-bit mono WAV); returns the path. Raises
+    OSError when espeak-ng is missing or refuses the text."""
+    espeak = engine()
+    spoken = espeak.synthesise(text, speaker.voice, speaker.speed)
+    if not spoken.size:
+        raise OSError(f"espeak-ng produced no audio for {text!r}")
+    samples = _resample(spoken.astype(np.float64), espeak.sample_rate, RATE)
     if speaker.snr_db is not None:
         power = float(np.mean(samples ** 2)) or 1.0
         noise = np.random.default_rng(seed).normal(0.0, np.sqrt(power / 10 ** (speaker.snr_db / 10)), samples.shape)
@@ -62,13 +58,6 @@ def synthesise(text: str, path: Path, speaker: SyntheticSpeaker = SPEAKERS[0], s
         out.setframerate(RATE)
         out.writeframes(pcm.tobytes())
     return path
-
-
-def _read_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
-    """espeak-ng's --stdout WAV leaves the sizes unset (it streams), so read the header by hand."""
-    rate = int.from_bytes(data[24:28], "little")
-    start = data.find(b"data") + 8
-    return np.frombuffer(data[start: len(data) - (len(data) - start) % 2], dtype="<i2").astype(np.float64), rate
 
 
 def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:

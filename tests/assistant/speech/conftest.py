@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from assistant.speech.synthetic import espeak_missing
 from engine.data.registry import load_dataset
 
 
@@ -16,8 +16,8 @@ def catalogue() -> tuple[dict[int, str], list[str]]:
     root = os.environ.get("CINEWHY_DATA")
     if not root or not (Path(root) / "ml-100k").is_dir():
         pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is needed for words outside the dictionary: install it (apt install espeak-ng)")
+    if espeak_missing():
+        pytest.fail(f"Words outside the dictionary are pronounced by espeak-ng: {espeak_missing()}")
     dataset = load_dataset("ml-100k", offline=True)
     return {m.id: m.title for m in dataset.movies.values()}, sorted({u.occupation for u in dataset.users.values()})
 

@@ -3,8 +3,6 @@ status without PyAudio or a device, and capture with a live level and automatic 
 on an audio file standing in for the microphone)."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import types
 import wave
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 import speech_recognition as sr
 
+from assistant.speech.espeak_engine import engine
 from assistant.speech.listening import (
     NO_DEVICE,
     NO_PYAUDIO,
@@ -23,6 +22,7 @@ from assistant.speech.listening import (
     level,
     microphone_status,
 )
+from assistant.speech.synthetic import espeak_missing
 
 RATE = 22050  # espeak-ng's rate
 LEAD_S, TAIL_S = 0.6, 3.0  # quiet before and after the question
@@ -40,15 +40,11 @@ def room(seconds: float, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def speech(tmp_path_factory) -> np.ndarray:
-    espeak = shutil.which("espeak-ng")
-    if espeak is None:
-        pytest.fail("These tests synthesise a question with espeak-ng: install it (apt install espeak-ng)")
-    path = tmp_path_factory.mktemp("speech") / "question.wav"
-    subprocess.run([espeak, "-w", str(path), "-v", "en-us", "-s", "140", "why not fargo"], check=True)
-    with wave.open(str(path), "rb") as source:
-        assert source.getframerate() == RATE
-        return np.frombuffer(source.readframes(source.getnframes()), dtype="<i2").astype(np.float64)
+def speech() -> np.ndarray:
+    if espeak_missing():
+        pytest.fail(f"These tests synthesise a question with espeak-ng: {espeak_missing()}")
+    assert engine().sample_rate == RATE
+    return engine().synthesise("why not fargo", "en-us", 140).astype(np.float64)
 
 
 @pytest.fixture

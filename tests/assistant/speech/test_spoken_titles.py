@@ -1,8 +1,6 @@
 """Catalogue titles as people say them, their pronunciations, and the map back to movie ids."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from assistant.speech import pronunciation
@@ -126,8 +124,8 @@ def test_ipa_maps_to_the_models_phones():
 
 
 def test_espeak_pronounces_a_batch_of_unknown_words():
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is needed for titles outside the dictionary: install it (apt install espeak-ng)")
+    available, why = pronunciation.espeak_available()
+    assert available, why
     said = espeak_pronunciations(["koyaanisqatsi", "gattaca", "sankey"])
     assert set(said) == {"koyaanisqatsi", "gattaca", "sankey"}
     assert said["gattaca"].startswith("G AE T")

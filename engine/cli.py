@@ -9,6 +9,7 @@ import time
 from engine import influence_command
 from engine.api import Engine
 from engine.errors import EngineError
+from engine.export import command as export_command
 from engine.profile import Profile
 from engine.profile_args import profile_from_args
 from engine.progress import TaskState
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--top", type=_positive_int, default=10, help="features to print in text mode (default 10)")
 
     influence_command.add_parser(commands, common, _positive_int)
+    export_command.add_parser(commands, common)
 
     bench = commands.add_parser("bench", parents=[common], help="benchmarks that write reports/")
     bench.add_argument("suite", choices=["reconet", "influence"], help="which benchmark")
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "bench":
             return _bench(args, state)
+        if args.command == "export":
+            export_command.check(args)  # a bad lens or path fails before any data or model is loaded
         engine = Engine.load(
             args.dataset, args.data, offline=args.offline, cache_dir=args.cache_dir,
             retrain=getattr(args, "retrain", False), state=state, on_first_use=_to_stderr,
@@ -73,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(engine)
         if args.command == "influence":
             return influence_command.run(engine, args, state)
+        if args.command == "export":
+            return export_command.run(engine, args, state)
         profile = profile_from_args(engine, args)
         return _recommend(engine, profile, args) if args.command == "recommend" else _explain(engine, profile, args)
     except EngineError as error:

@@ -71,6 +71,9 @@ def check_output_path(path: str | Path) -> Path:
     if path.is_dir():
         raise ExportError(f"{path} is a folder; give a file name such as {path / 'model.onnx'}.")
     folder = path.parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ExportError(f"Cannot write the export into {folder}: {existing} is a file, not a folder.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-", delete=True):

@@ -1,0 +1,69 @@
+"""`python -m engine export`: write a lens's served model as ONNX with its vocabulary beside it."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.api import Engine, Lens
+from engine.data.registry import default_cache_dir
+from engine.data.vocabulary import Vocabulary
+from engine.errors import InvalidInputError
+from engine.export import ExportedModel, check_output_path, default_output
+from engine.lenses import LensContext, explainer_class
+from engine.progress import SILENT, TaskState
+
+# The models a lens can export besides its default (the first); a lens not listed has one model.
+LENS_MODELS = {Lens.RELEVANCE: ("reconet",), Lens.INFLUENCE: ("mf", "ncf")}
+
+
+def add_parser(commands, common: argparse.ArgumentParser) -> None:
+    parser = commands.add_parser(
+        "export", parents=[common], help="write a lens's served model as ONNX, with its vocabulary beside it"
+    )
+    parser.add_argument("--lens", required=True, choices=[lens.value for lens in Lens], help="whose model")
+    parser.add_argument("--model", help="influence: mf (default) or ncf")
+    parser.add_argument("--output", metavar="PATH",
+                        help="the .onnx file (default cinewhy-DATASET-LENS-MODEL.onnx in this folder); "
+                             "the vocabulary goes beside it as NAME.vocabulary.json")
+
+
+def check(args) -> Path:
+    """The output path, once the lens, model and path are known to be usable: run before loading
+    anything, so that a mistake costs no training."""
+    lens = Lens(args.lens)
+    explainer_class(lens)  # a lens not built yet fails here with one sentence
+    model = model_of(lens, args.model)
+    return check_output_path(args.output or default_output(args.dataset, lens.value, model))
+
+
+def model_of(lens: Lens, model: str | None) -> str:
+    models = LENS_MODELS.get(lens, ("default",))
+    if model is None:
+        return models[0]
+    if model not in models:
+        raise InvalidInputError(f"The {lens.value} lens exports {' or '.join(models)}, not {model!r}.")
+    return model
+
+
+def run(engine: Engine, args, state: TaskState) -> int:
+    exported = export(engine, Lens(args.lens), check(args), args.model, args.cache_dir, state)
+    print(f"Wrote {exported.onnx_path} ({exported.onnx_bytes / 1e6:.2f} MB, opset {exported.metadata['opset']}) "
+          f"and its vocabulary {exported.vocabulary_path} in {exported.seconds:.1f} s.")
+    return 0
+
+
+def export(engine: Engine, lens: Lens, path: str | Path, model: str | None = None, cache_dir=None,
+           state: TaskState = SILENT) -> ExportedModel:
+    """Export `lens`'s model (trained or loaded from the cache first, with progress and cancel)."""
+    model = model_of(lens, model)
+    if lens is Lens.INFLUENCE and model != LENS_MODELS[lens][0]:
+        # The engine serves MF; another rating model is prepared here, as `influence --model` does.
+        from engine.explain.influence_explainer import InfluenceExplainer
+
+        check_output_path(path)
+        context = LensContext(engine.dataset, engine.catalogue, Path(cache_dir or default_cache_dir()), None,
+                              Vocabulary(engine.dataset))
+        explainer = InfluenceExplainer(context, model)
+        explainer.prepare(state)
+        return explainer.export_onnx(path)
+    return engine.export_onnx(lens, path, state)

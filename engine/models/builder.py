@@ -11,7 +11,6 @@ from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
 from engine.models import store
 from engine.models.reconet import RecoNetConfig, RecoNetWeights
-from engine.models.training import train_reconet, validation_recall
 from engine.progress import SILENT, TaskState
 
 # Found on the 60/20/20 validation split (reports/); ML-100k needs more, smaller steps.
@@ -53,6 +52,8 @@ def obtain_model(
     )
 
     def train(state: TaskState):
+        from engine.models.training import train_reconet, validation_recall  # torch: only when training
+
         split = random_split(user_ids, positives, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)
         validate = validation_recall(vocabulary, split.train, split.validation, user_attributes, config)
         result = train_reconet(vocabulary, split.train, user_attributes, config, validate, state)

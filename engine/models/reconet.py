@@ -1,20 +1,15 @@
 """RecoNet: the mean of a profile's feature embeddings, mapped by a linear layer to one logit per movie.
 
-Training uses the torch module; serving and explanations use `RecoNetWeights`, plain numpy copies of
-the parameters, so an explanation never touches a model another thread may be training.
+Training uses the torch module (engine.models.reconet_module); serving and explanations use
+`RecoNetWeights`, plain numpy copies of the parameters, so an explanation never touches a model another
+thread may be training, and serving never imports torch (importing it costs over a second at start-up).
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import torch
-from torch import nn
-
-# torch warns once that sparse CSR support is "beta"; the one product used here is well supported.
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta", category=UserWarning)
 
 
 @dataclass(frozen=True)
@@ -40,50 +35,6 @@ class RecoNetConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class RecoNetModule(nn.Module):
-    def __init__(self, n_features: int, n_items: int, config: RecoNetConfig):
-        super().__init__()
-        self.embedding = nn.Parameter(torch.empty(n_features, config.dim))
-        self.hidden = nn.Linear(config.dim, config.hidden) if config.hidden else None
-        self.output = nn.Linear(config.hidden or config.dim, n_items)
-        nn.init.xavier_uniform_(self.embedding)
-        nn.init.xavier_uniform_(self.output.weight)
-        nn.init.zeros_(self.output.bias)
-        if self.hidden is not None:
-            nn.init.xavier_uniform_(self.hidden.weight)
-            nn.init.zeros_(self.hidden.bias)
-
-    def forward(self, profiles: torch.Tensor) -> torch.Tensor:
-        # Rows of `profiles` hold 1/|profile| per feature, so this product is the paper's mean of
-        # feature vectors; a sparse product's backward is much cheaper than EmbeddingBag's here.
-        pooled = torch.sparse.mm(profiles, self.embedding)
-        if self.hidden is not None:
-            pooled = torch.relu(self.hidden(pooled))
-        return self.output(pooled)
-
-    def to_weights(self) -> "RecoNetWeights":
-        def numpy(t: torch.Tensor) -> np.ndarray:
-            return t.detach().cpu().numpy().astype(np.float32, copy=True)
-
-        return RecoNetWeights(
-            embedding=numpy(self.embedding),
-            output_weight=numpy(self.output.weight),
-            output_bias=numpy(self.output.bias),
-            hidden_weight=numpy(self.hidden.weight) if self.hidden is not None else None,
-            hidden_bias=numpy(self.hidden.bias) if self.hidden is not None else None,
-        )
-
-
-def to_torch_csr(profiles: sp.csr_matrix) -> torch.Tensor:
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(profiles.indptr.astype(np.int64)),
-        torch.from_numpy(profiles.indices.astype(np.int64)),
-        torch.from_numpy(profiles.data.astype(np.float32)),
-        size=profiles.shape,
-        check_invariants=False,  # scipy built these arrays; checking again costs time per batch
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,3 +84,12 @@ class RecoNetWeights:
             hidden_weight=arrays.get("hidden_weight"),
             hidden_bias=arrays.get("hidden_bias"),
         )
+
+
+def __getattr__(name: str):
+    """The torch parts, imported only when asked for (training, export)."""
+    if name in ("RecoNetModule", "to_torch_csr"):
+        from engine.models import reconet_module
+
+        return getattr(reconet_module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

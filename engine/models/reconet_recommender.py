@@ -13,7 +13,6 @@ from engine.data.vocabulary import Vocabulary
 from engine.models.profiles import profile_matrix
 from engine.models.reconet import RecoNetConfig, RecoNetWeights
 from engine.models.recommender import Recommender, as_binary_csr
-from engine.models.training import train_reconet
 from engine.progress import SILENT, TaskState
 
 
@@ -29,6 +28,8 @@ class RecoNetRecommender(Recommender):
         self.weights: RecoNetWeights | None = None
 
     def fit(self, train: sp.csr_matrix, state: TaskState = SILENT) -> "RecoNetRecommender":
+        from engine.models.training import train_reconet  # torch: only when training
+
         rows = self._checked(train, "train")
         self.n_items = rows.shape[1]
         self.weights = train_reconet(self.vocabulary, rows, None, self.config, None, state).weights

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from engine.data.vocabulary import Vocabulary
-from engine.models.reconet import RecoNetConfig, RecoNetModule, RecoNetWeights, to_torch_csr
+from engine.models.reconet import RecoNetConfig, RecoNetWeights
+from engine.models.reconet_module import RecoNetModule, to_torch_csr
 from engine.models.sampling import ExampleSampler
 from engine.progress import SILENT, TaskState
 

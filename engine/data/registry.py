@@ -68,34 +68,54 @@ def load_dataset(
     return dataset
 
 
+def find_folder(
+    name: str,
+    *,
+    state: TaskState = SILENT,
+    offline: bool = False,
+    cache_dir: str | Path | None = None,
+) -> Path:
+    """The folder `load_dataset(name)` would read, found (or fetched into the cache) the same way; for
+    callers that hand the folder on, such as the tests. Raises as load_dataset does."""
+    if name not in KNOWN_DATASETS:
+        raise InvalidInputError(f"Unknown dataset {name!r}; known datasets: {', '.join(KNOWN_DATASETS)}.")
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return _locate(name, None, state, offline, cache)[0]
+
+
 def _find(name: str, path: str | Path | None, state: TaskState, offline: bool, cache: Path) -> Dataset:
+    folder, how = _locate(name, path, state, offline, cache)
+    return _load(folder, name, how, state)
+
+
+def _locate(name: str, path: str | Path | None, state: TaskState, offline: bool, cache: Path) -> tuple[Path, str]:
+    """(the folder holding `name`, how it was found), from the first source that has it."""
     state.progress(0.0, f"Looking for {name}")
     if path is not None:
-        return _load(_explicit_folder(name, Path(path).expanduser()), name, "given folder", state)
+        return _explicit_folder(name, Path(path).expanduser()), "given folder"
 
     tried: list[str] = []
     env_folder = _env_folder(name, tried)
     if env_folder is not None:
-        return _load(env_folder, name, f"${DATA_ENV}", state)
+        return env_folder, f"${DATA_ENV}"
 
     cached = cache / "data" / name
     if cached.is_dir() and detect_layout(cached, name) is not None:
-        return _load(cached, name, "cache", state)
+        return cached, "cache"
     tried.append(f"the cache folder {cached}: no data there")
 
     if offline:
         tried.append("the GroupLens download: skipped (offline)")
     else:
         try:
-            folder = download.fetch_grouplens(name, cache / "data", state.sub(0.0, 0.9))
-            return _load(folder, name, "downloaded from GroupLens", state)
+            return download.fetch_grouplens(name, cache / "data", state.sub(0.0, 0.9)), "downloaded from GroupLens"
         except download.FetchFailed as failure:
             tried.append(f"the GroupLens download: {failure}")
 
     if name == "ml-100k":
         try:
             folder = download.fetch_recbole_ml100k(cache, state.sub(0.0, 0.9), offline=offline)
-            return _load(folder, name, f"the MovieLens copy in the PyPI wheel {download.RECBOLE_REQUIREMENT}", state)
+            return folder, f"the MovieLens copy in the PyPI wheel {download.RECBOLE_REQUIREMENT}"
         except download.FetchFailed as failure:
             tried.append(f"the copy in the PyPI wheel {download.RECBOLE_REQUIREMENT}: {failure}")
 

@@ -207,7 +207,7 @@ class NCF(RatingModel):
         l2, l2_bias = (float(v) for v in arrays["regularisation"])
         return cls(arrays["user_factors"], arrays["item_factors"], arrays["user_bias"], arrays["item_bias"],
                    arrays["hidden_weight"], arrays["hidden_bias"], arrays["output_weight"],
-                   float(arrays["offset"]), l2, l2_bias)
+                   float(np.asarray(arrays["offset"]).reshape(1)[0]), l2, l2_bias)  # the cache stores it 1-d
 
     # -- the objective (for tests, the benchmark and IA) ----------------------------------------
 

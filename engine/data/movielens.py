@@ -9,14 +9,18 @@ Any file may be gzip-compressed (`u.data.gz`).
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from engine.data.checks import RatingsFile, drop_duplicates, require_listed
 from engine.data.parsing import (
+    Bounds,
     check_text,
     find_file,
+    parse_bounded_int,
     parse_int,
     parse_title,
     read_bytes,
@@ -42,8 +46,20 @@ ML100K_GENRES: tuple[str, ...] = (
     "War", "Western",
 )
 
+_log = logging.getLogger("engine.data")
+
+# MovieLens ids start at 1; 2**31 - 1 leaves room for every MovieLens release and keeps ids exact
+# in int32 and float64 arrays.
+MAX_ID = 2**31 - 1
+USER_ID = Bounds(1, MAX_ID, f"a user id from 1 to {MAX_ID}")
+MOVIE_ID = Bounds(1, MAX_ID, f"a movie id from 1 to {MAX_ID}")
+RATING = Bounds(1, 5, "a rating from 1 to 5")
+TIMESTAMP = Bounds(0, 253_402_300_799, "a timestamp in seconds since 1970 (0 to 253402300799)")
+AGE = Bounds(0, 120, "an age in years from 0 to 120")
+
 _RATING_COLUMNS = ("user id", "item id", "rating", "timestamp")
 _RATING_INTEGER = (True, True, False, True)
+_RATING_BOUNDS = (USER_ID, MOVIE_ID, RATING, TIMESTAMP)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,16 +76,27 @@ def _require(folder: Path, name: str, layout: str) -> Path:
     return path
 
 
-def _assemble(name: str, movies: dict[int, Movie], users: dict[int, User], interactions: Interactions,
-              source: str) -> Dataset:
-    """The Dataset, with a bare User/Movie for ids that appear only in the ratings."""
+def _assemble(name: str, movies: dict[int, Movie], users: dict[int, User], ratings: RatingsFile,
+              interactions: Interactions, source: str, *, users_file: Path | None, movies_file: Path | None,
+              encodings: dict[str, str]) -> Dataset:
+    """The Dataset, once every rated user and movie is listed in the layout's users and movies files
+    (where it has them; otherwise a bare User/Movie stands in) and exact duplicate ratings are dropped."""
+    if users_file is not None:
+        require_listed(ratings, interactions.users, users, "user", users_file)
+    if movies_file is not None:
+        require_listed(ratings, interactions.items, movies, "movie", movies_file)
+    interactions, note = drop_duplicates(ratings, interactions)
+    notes = (note,) if note else ()
+    for text in notes:
+        _log.warning(text)
     for user_id in _distinct(interactions.users):
         if user_id not in users:
             users[user_id] = User(user_id)
     for item_id in _distinct(interactions.items):
         if item_id not in movies:
             movies[item_id] = Movie(item_id, f"Item {item_id}")
-    return Dataset(name=name, movies=movies, users=users, interactions=interactions, source=source)
+    return Dataset(name=name, movies=movies, users=users, interactions=interactions, source=source,
+                   notes=notes, encodings=encodings)
 
 
 def _distinct(ids: np.ndarray) -> list[int]:
@@ -108,31 +135,35 @@ def _unique_id(path: Path, number: int, key: int, seen: dict, what: str) -> int:
 def load_ml100k(folder: str | Path) -> Dataset:
     folder = Path(folder)
     layout = "MovieLens 100k"
-    ratings = read_numeric_table(_require(folder, "u.data", layout), "\t", _RATING_COLUMNS, _RATING_INTEGER)
-    users = _read_ml100k_users(_require(folder, "u.user", layout))
+    ratings_path = _require(folder, "u.data", layout)
+    ratings = read_numeric_table(ratings_path, "\t", _RATING_COLUMNS, _RATING_INTEGER, bounds=_RATING_BOUNDS)
+    encodings: dict[str, str] = {}
+    users_path = _require(folder, "u.user", layout)
+    users = _read_ml100k_users(users_path, encodings)
     genre_file = find_file(folder, "u.genre")
-    genres = _read_ml100k_genres(genre_file) if genre_file else ML100K_GENRES
-    movies = _read_ml100k_items(_require(folder, "u.item", layout), genres)
-    return _assemble("ml-100k", movies, users, _interactions(ratings), f"MovieLens 100k files in {folder}")
+    genres = _read_ml100k_genres(genre_file, encodings) if genre_file else ML100K_GENRES
+    movies_path = _require(folder, "u.item", layout)
+    movies = _read_ml100k_items(movies_path, genres, encodings)
+    return _assemble("ml-100k", movies, users, RatingsFile(ratings_path), _interactions(ratings),
+                     f"MovieLens 100k files in {folder}", users_file=users_path, movies_file=movies_path,
+                     encodings=encodings)
 
 
-def _read_ml100k_users(path: Path) -> dict[int, User]:
+def _read_ml100k_users(path: Path, encodings: dict[str, str]) -> dict[int, User]:
     columns = ("user id", "age", "gender", "occupation", "zip code")
     users: dict[int, User] = {}
-    for number, line in text_lines(path):
+    for number, line in text_lines(path, encodings):
         user_id, age, gender, occupation, zip_code = split_fields(path, number, line, "|", columns)
-        key = _unique_id(path, number, parse_int(path, number, user_id, "user id"), users, "user")
-        years = parse_int(path, number, age, "age in years")
-        if years < 0:
-            raise DataFormatError(path, number, "an age in years", repr(age))
+        key = _unique_id(path, number, parse_bounded_int(path, number, user_id, "user id", USER_ID), users, "user")
+        years = parse_bounded_int(path, number, age, "age in years", AGE)
         users[key] = User(key, _check_gender(path, number, gender), age_bucket(years),
                           occupation.strip() or None, zip_code.strip() or None)
     return users
 
 
-def _read_ml100k_genres(path: Path) -> tuple[str, ...]:
+def _read_ml100k_genres(path: Path, encodings: dict[str, str]) -> tuple[str, ...]:
     by_index: dict[int, str] = {}
-    for number, line in text_lines(path):
+    for number, line in text_lines(path, encodings):
         name, index = split_fields(path, number, line, "|", ("genre", "index"))
         by_index[parse_int(path, number, index, "genre index")] = name
     if sorted(by_index) != list(range(len(by_index))):
@@ -140,13 +171,13 @@ def _read_ml100k_genres(path: Path) -> tuple[str, ...]:
     return tuple(by_index[i] for i in range(len(by_index)))
 
 
-def _read_ml100k_items(path: Path, genres: Sequence[str]) -> dict[int, Movie]:
+def _read_ml100k_items(path: Path, genres: Sequence[str], encodings: dict[str, str]) -> dict[int, Movie]:
     columns = ("movie id", "title", "release date", "video release date", "IMDb URL") + tuple(genres)
     described = f"{', '.join(columns[:5])} and {len(genres)} genre flags"
     movies: dict[int, Movie] = {}
-    for number, line in text_lines(path):
+    for number, line in text_lines(path, encodings):
         fields = split_fields(path, number, line, "|", columns, described)
-        key = _unique_id(path, number, parse_int(path, number, fields[0], "movie id"), movies, "movie")
+        key = _unique_id(path, number, parse_bounded_int(path, number, fields[0], "movie id", MOVIE_ID), movies, "movie")
         title, year = parse_title(fields[1])
         if year is None:
             year = _year_of_release_date(fields[2])
@@ -172,32 +203,41 @@ def _year_of_release_date(text: str) -> int | None:
 def load_ml1m(folder: str | Path) -> Dataset:
     folder = Path(folder)
     layout = "MovieLens 1M"
-    ratings = read_numeric_table(_require(folder, "ratings.dat", layout), "::", _RATING_COLUMNS, _RATING_INTEGER)
-    users = _read_ml1m_users(_require(folder, "users.dat", layout))
-    movies = _read_ml1m_movies(_require(folder, "movies.dat", layout))
-    return _assemble("ml-1m", movies, users, _interactions(ratings), f"MovieLens 1M files in {folder}")
+    ratings_path = _require(folder, "ratings.dat", layout)
+    ratings = read_numeric_table(ratings_path, "::", _RATING_COLUMNS, _RATING_INTEGER, bounds=_RATING_BOUNDS)
+    encodings: dict[str, str] = {}
+    users_path = _require(folder, "users.dat", layout)
+    users = _read_ml1m_users(users_path, encodings)
+    movies_path = _require(folder, "movies.dat", layout)
+    movies = _read_ml1m_movies(movies_path, encodings)
+    return _assemble("ml-1m", movies, users, RatingsFile(ratings_path), _interactions(ratings),
+                     f"MovieLens 1M files in {folder}", users_file=users_path, movies_file=movies_path,
+                     encodings=encodings)
 
 
 def load_ml1m_reindexed(folder: str | Path) -> Dataset:
     """All ML-1M ratings with re-indexed item ids: no titles and no timestamps exist for this source."""
     folder = Path(folder)
     layout = "the re-indexed MovieLens 1M ratings"
-    ratings = read_numeric_table(
-        _require(folder, "ratings_reindexed.tsv", layout), "\t", _RATING_COLUMNS[:3], _RATING_INTEGER[:3]
-    )
+    ratings_path = _require(folder, "ratings_reindexed.tsv", layout)
+    ratings = read_numeric_table(ratings_path, "\t", _RATING_COLUMNS[:3], _RATING_INTEGER[:3],
+                                 bounds=_RATING_BOUNDS[:3])
+    encodings: dict[str, str] = {}
     users_file = find_file(folder, "users.dat")
-    users = _read_ml1m_users(users_file) if users_file else {}
+    users = _read_ml1m_users(users_file, encodings) if users_file else {}
     source = (f"MovieLens 1M ratings with re-indexed item ids in {folder}: "
               "no titles, genres or timestamps exist for this source")
-    return _assemble("ml-1m", {}, users, _interactions(ratings, with_timestamps=False), source)
+    # No movies file exists for this source: its items stand as bare "Item N" records.
+    return _assemble("ml-1m", {}, users, RatingsFile(ratings_path), _interactions(ratings, with_timestamps=False),
+                     source, users_file=users_file, movies_file=None, encodings=encodings)
 
 
-def _read_ml1m_users(path: Path) -> dict[int, User]:
+def _read_ml1m_users(path: Path, encodings: dict[str, str]) -> dict[int, User]:
     columns = ("user id", "gender", "age code", "occupation code", "zip code")
     users: dict[int, User] = {}
-    for number, line in text_lines(path):
+    for number, line in text_lines(path, encodings):
         user_id, gender, age, occupation, zip_code = split_fields(path, number, line, "::", columns)
-        key = _unique_id(path, number, parse_int(path, number, user_id, "user id"), users, "user")
+        key = _unique_id(path, number, parse_bounded_int(path, number, user_id, "user id", USER_ID), users, "user")
         code = parse_int(path, number, age, "age code")
         try:
             bucket = age_bucket_from_ml1m_code(code)
@@ -211,11 +251,11 @@ def _read_ml1m_users(path: Path) -> dict[int, User]:
     return users
 
 
-def _read_ml1m_movies(path: Path) -> dict[int, Movie]:
+def _read_ml1m_movies(path: Path, encodings: dict[str, str]) -> dict[int, Movie]:
     movies: dict[int, Movie] = {}
-    for number, line in text_lines(path):
+    for number, line in text_lines(path, encodings):
         movie_id, raw_title, genres = split_fields(path, number, line, "::", ("movie id", "title", "genres"))
-        key = _unique_id(path, number, parse_int(path, number, movie_id, "movie id"), movies, "movie")
+        key = _unique_id(path, number, parse_bounded_int(path, number, movie_id, "movie id", MOVIE_ID), movies, "movie")
         title, year = parse_title(raw_title)
         names = tuple(g for g in genres.strip().split("|") if g and g != "(no genres listed)")
         movies[key] = Movie(key, title or f"Item {key}", year, names)
@@ -234,10 +274,16 @@ def load_recbole_atomic(folder: str | Path) -> Dataset:
     wanted = ("user_id", "item_id", "rating", "timestamp")
     if header != list(wanted):
         raise DataFormatError(inter_path, 1, f"the header {' '.join(wanted)} (typed, tab-separated)", " ".join(header))
-    ratings = read_numeric_table(inter_path, "\t", _RATING_COLUMNS, _RATING_INTEGER, header=True)
-    users = _read_atomic_users(_require(folder, "ml-100k.user", layout))
-    movies = _read_atomic_items(_require(folder, "ml-100k.item", layout))
-    return _assemble("ml-100k", movies, users, _interactions(ratings), f"RecBole's MovieLens 100k files in {folder}")
+    ratings = read_numeric_table(inter_path, "\t", _RATING_COLUMNS, _RATING_INTEGER, header=True,
+                                 bounds=_RATING_BOUNDS)
+    encodings: dict[str, str] = {}
+    users_path = _require(folder, "ml-100k.user", layout)
+    users = _read_atomic_users(users_path, encodings)
+    movies_path = _require(folder, "ml-100k.item", layout)
+    movies = _read_atomic_items(movies_path, encodings)
+    return _assemble("ml-100k", movies, users, RatingsFile(inter_path, first_line=2), _interactions(ratings),
+                     f"RecBole's MovieLens 100k files in {folder}", users_file=users_path, movies_file=movies_path,
+                     encodings=encodings)
 
 
 def _atomic_header(path: Path) -> list[str]:
@@ -248,9 +294,10 @@ def _atomic_header(path: Path) -> list[str]:
     return [field.split(":", 1)[0].strip() for field in first.split("\t")] if first.strip() else []
 
 
-def _atomic_rows(path: Path, wanted: Sequence[str]) -> tuple[list[tuple[int, list[str]]], dict[str, int]]:
+def _atomic_rows(path: Path, wanted: Sequence[str],
+                 encodings: dict[str, str]) -> tuple[list[tuple[int, list[str]]], dict[str, int]]:
     """Data rows (line number, fields) and the index of each wanted column."""
-    lines = iter(text_lines(path, utf8_first=True))
+    lines = iter(text_lines(path, encodings))
     _, header_line = next(lines)
     names = [field.split(":", 1)[0].strip() for field in header_line.split("\t")]
     missing = [name for name in wanted if name not in names]
@@ -262,24 +309,24 @@ def _atomic_rows(path: Path, wanted: Sequence[str]) -> tuple[list[tuple[int, lis
     return rows, {name: names.index(name) for name in wanted}
 
 
-def _read_atomic_users(path: Path) -> dict[int, User]:
-    rows, col = _atomic_rows(path, ("user_id", "age", "gender", "occupation", "zip_code"))
+def _read_atomic_users(path: Path, encodings: dict[str, str]) -> dict[int, User]:
+    rows, col = _atomic_rows(path, ("user_id", "age", "gender", "occupation", "zip_code"), encodings)
     users: dict[int, User] = {}
     for number, fields in rows:
-        key = _unique_id(path, number, parse_int(path, number, fields[col["user_id"]], "user id"), users, "user")
-        years = parse_int(path, number, fields[col["age"]], "age in years")
-        if years < 0:
-            raise DataFormatError(path, number, "an age in years", repr(fields[col["age"]]))
+        user_id = parse_bounded_int(path, number, fields[col["user_id"]], "user id", USER_ID)
+        key = _unique_id(path, number, user_id, users, "user")
+        years = parse_bounded_int(path, number, fields[col["age"]], "age in years", AGE)
         users[key] = User(key, _check_gender(path, number, fields[col["gender"]]), age_bucket(years),
                           fields[col["occupation"]].strip() or None, fields[col["zip_code"]].strip() or None)
     return users
 
 
-def _read_atomic_items(path: Path) -> dict[int, Movie]:
-    rows, col = _atomic_rows(path, ("item_id", "movie_title", "release_year", "class"))
+def _read_atomic_items(path: Path, encodings: dict[str, str]) -> dict[int, Movie]:
+    rows, col = _atomic_rows(path, ("item_id", "movie_title", "release_year", "class"), encodings)
     movies: dict[int, Movie] = {}
     for number, fields in rows:
-        key = _unique_id(path, number, parse_int(path, number, fields[col["item_id"]], "item id"), movies, "movie")
+        item_id = parse_bounded_int(path, number, fields[col["item_id"]], "item id", MOVIE_ID)
+        key = _unique_id(path, number, item_id, movies, "movie")
         # RecBole strips the last "(...)" off each title into release_year, so item 1412 has year
         # "V" and a title still ending in "(1995)"; the unknown movie 267 has "unkonwn" for both.
         title, year = parse_title(fields[col["movie_title"]])

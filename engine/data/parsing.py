@@ -10,6 +10,7 @@ import gzip
 import re
 import warnings
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -86,23 +87,52 @@ def check_text(path: Path, data: bytes) -> None:
         raise DataFormatError(path, line, "Latin-1 text", "NUL bytes (a UTF-16 or binary file?)")
 
 
-def decode_text(path: Path, data: bytes, *, utf8_first: bool = False) -> str:
-    """Text of a MovieLens file. GroupLens files are Latin-1; RecBole's copies are UTF-8."""
-    check_text(path, data)
+def detect_encoding(data: bytes) -> str:
+    """The encoding of MovieLens text, read from its bytes rather than assumed.
+
+    Pure ASCII is "ascii"; bytes that form valid UTF-8 with some non-ASCII are "utf-8" (a Latin-1
+    title almost never happens to be valid UTF-8); otherwise "cp1252" when the bytes 0x80-0x9F,
+    which are control codes in Latin-1 but quotes and dashes in Windows-1252, occur and decode;
+    otherwise "latin-1", the encoding GroupLens's own files use.
+    """
     if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM):]
-        utf8_first = True
-    if utf8_first:
         try:
-            return data.decode("utf-8")
+            data.decode("utf-8-sig")
+            return "utf-8-sig"
         except UnicodeDecodeError:
             pass
-    return data.decode("latin-1")
+    if data.isascii():
+        return "ascii"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if re.search(rb"[\x80-\x9f]", data):
+        try:
+            data.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass  # bytes cp1252 leaves undefined: C1 control codes, which only Latin-1 reads
+    return "latin-1"
 
 
-def text_lines(path: Path, *, utf8_first: bool = False) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line) for every line of a small text file; trailing blank lines dropped."""
-    text = decode_text(path, read_bytes(path), utf8_first=utf8_first).rstrip()
+def decode_text(path: Path, data: bytes) -> tuple[str, str]:
+    """(text, detected encoding) of a MovieLens file: GroupLens's are Latin-1, RecBole's UTF-8."""
+    check_text(path, data)
+    encoding = detect_encoding(data)
+    return data.decode(encoding), encoding
+
+
+def text_lines(path: Path, encodings: dict[str, str] | None = None) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) for every line of a small text file; trailing blank lines dropped.
+
+    The detected encoding is recorded in `encodings` under the file's name when given.
+    """
+    text, encoding = decode_text(path, read_bytes(path))
+    if encodings is not None:
+        encodings[Path(path).name] = encoding
+    text = text.rstrip()
     if not text:
         raise DataFormatError(path, 1, "at least one line of data", "an empty file")
     return ((number, line.rstrip("\r")) for number, line in enumerate(text.split("\n"), start=1))
@@ -135,26 +165,46 @@ def split_fields(path: Path, number: int, line: str, sep: str, columns: Sequence
 
 
 def parse_int(path: Path, number: int, token: str, what: str) -> int:
-    try:
-        return int(token)
-    except ValueError:
-        pass
-    try:
-        value = float(token)
-    except ValueError:
-        value = float("nan")
-    if value.is_integer():
-        return int(value)
+    if token.isascii():  # int() would also take other scripts' digits, which no MovieLens file has
+        try:
+            return int(token)
+        except ValueError:
+            pass
+        try:
+            value = float(token)
+        except ValueError:
+            value = float("nan")
+        if value.is_integer():
+            return int(value)
     raise DataFormatError(path, number, f"an integer {what}", repr(token))
 
 
 def parse_float(path: Path, number: int, token: str, what: str) -> float:
     try:
-        value = float(token)
+        value = float(token) if token.isascii() else float("nan")
     except ValueError:
         value = float("nan")
     if not np.isfinite(value):
         raise DataFormatError(path, number, f"a number for {what}", repr(token))
+    return value
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a column may hold, and how an error message says so."""
+
+    low: int | float
+    high: int | float
+    expected: str  # e.g. "a rating from 1 to 5"
+
+    def holds(self, value: int | float) -> bool:
+        return self.low <= value <= self.high
+
+
+def parse_bounded_int(path: Path, number: int, token: str, what: str, bounds: Bounds) -> int:
+    value = parse_int(path, number, token, what)
+    if not bounds.holds(value):
+        raise DataFormatError(path, number, bounds.expected, repr(token))
     return value
 
 
@@ -169,12 +219,15 @@ def read_numeric_table(
     integer: Sequence[bool],
     *,
     header: bool = False,
+    bounds: Sequence[Bounds | None] | None = None,
 ) -> list[np.ndarray]:
     """Columns of a table whose fields are all numbers: int64 where `integer`, else float64.
 
-    `header` skips (without reading) the first line. Any problem raises DataFormatError for
-    the first offending line.
+    `header` skips (without reading) the first line; `bounds` gives each column's allowed values
+    (None: any, but an integer must fit int64 -- never silently clamped). Any problem raises
+    DataFormatError for the first offending line, quoting its text. Row i is line first + i.
     """
+    bounds = tuple(bounds) if bounds is not None else (None,) * len(columns)
     data = read_bytes(path)
     check_text(path, data)
     first_line = 1
@@ -187,13 +240,20 @@ def read_numeric_table(
         if header:
             raise DataFormatError(path, 2, "at least one row of data", "only the header line")
         raise DataFormatError(path, 1, "at least one row of data", "an empty file")
-    fast = _fast_numeric(data, sep, len(columns), integer)
+    fast = _fast_numeric(data, sep, len(columns), integer, bounds)
     if fast is not None:
         return fast
-    return _scan_numeric(path, data, sep, columns, integer, first_line)
+    return _scan_numeric(path, data, sep, columns, integer, first_line, bounds)
 
 
-def _fast_numeric(data: bytes, sep: str, width: int, integer: Sequence[bool]) -> list[np.ndarray] | None:
+_INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+# Bounds every integer column has anyway: NumPy clamps an overflowing integer to the int64 limits,
+# so a value at either limit is sent to the slow scan, which reads the exact text.
+_INT64 = Bounds(_INT64_MIN + 1, _INT64_MAX - 1, "an integer that fits in 64 bits")
+
+
+def _fast_numeric(data: bytes, sep: str, width: int, integer: Sequence[bool],
+                  bounds: Sequence[Bounds | None]) -> list[np.ndarray] | None:
     """Parse with NumPy, or None when anything looks off (then the slow scan decides)."""
     if sep != "\t":
         if b"\t" in data:
@@ -224,6 +284,9 @@ def _fast_numeric(data: bytes, sep: str, width: int, integer: Sequence[bool]) ->
     result = []
     for column, is_int in enumerate(integer):
         array = table[:, column]
+        allowed = bounds[column] or (_INT64 if is_int else None)
+        if allowed is not None and not np.all((array >= allowed.low) & (array <= allowed.high)):
+            return None
         if is_int and array.dtype != np.int64:
             if not np.all(np.mod(array, 1) == 0):
                 return None
@@ -245,16 +308,20 @@ def _fromstring(data: bytes, dtype) -> np.ndarray | None:
 
 
 def _scan_numeric(
-    path: Path, data: bytes, sep: str, columns: Sequence[str], integer: Sequence[bool], first_line: int
+    path: Path, data: bytes, sep: str, columns: Sequence[str], integer: Sequence[bool], first_line: int,
+    bounds: Sequence[Bounds | None] = (),
 ) -> list[np.ndarray]:
+    bounds = tuple(bounds) or (None,) * len(columns)
     values: list[list] = [[] for _ in columns]
     for number, line in enumerate(data.decode("latin-1").split("\n"), start=first_line):
         fields = split_fields(path, number, line, sep, columns)
-        for column, (token, name, is_int) in enumerate(zip(fields, columns, integer)):
-            if is_int:
-                values[column].append(parse_int(path, number, token, name))
-            else:
-                values[column].append(parse_float(path, number, token, name))
+        for column, (token, name, is_int, allowed) in enumerate(zip(fields, columns, integer, bounds)):
+            value = parse_int(path, number, token, name) if is_int else parse_float(path, number, token, name)
+            if is_int and allowed is None and not _INT64.holds(value):
+                raise DataFormatError(path, number, f"an integer {name} that fits in 64 bits", repr(token))
+            if allowed is not None and not allowed.holds(value):
+                raise DataFormatError(path, number, allowed.expected, repr(token))
+            values[column].append(value)
     return [np.array(v, dtype=np.int64 if is_int else np.float64) for v, is_int in zip(values, integer)]
 
 

@@ -93,6 +93,8 @@ class Dataset:
     users: dict[int, User]
     interactions: Interactions
     source: str = ""  # where the files came from, for messages and the manifest
+    notes: tuple[str, ...] = ()  # problems the loader worked around, e.g. duplicate ratings it dropped
+    encodings: dict[str, str] = field(default_factory=dict)  # text file name -> encoding detected
     _fingerprint: list[str] = field(default_factory=list, repr=False)
 
     @property

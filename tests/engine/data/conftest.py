@@ -25,7 +25,7 @@ def _flags(*names: str) -> str:
 ML100K_FILES = {
     "u.data": "1\t1\t5\t874965758\n1\t2\t3\t876893171\n2\t1\t4\t888550871\n2\t3\t2\t888551000\n"
               "3\t4\t1\t879000000\n3\t6\t5\t879000100\n9\t2\t4\t880000000\n",
-    "u.user": "1|24|M|technician|85711\n2|53|F|other|94043\n3|17|M|student|32067\n",
+    "u.user": "1|24|M|technician|85711\n2|53|F|other|94043\n3|17|M|student|32067\n9|31|F|writer|02139\n",
     "u.item": (
         f"1|Toy Story (1995)|01-Jan-1995||http://example.org/1|{_flags('Animation', CHILDRENS, 'Comedy')}\n"
         f"2|Usual Suspects, The (1995)|14-Aug-1995||http://example.org/2|{_flags('Crime', 'Thriller')}\n"
@@ -40,7 +40,7 @@ ML100K_FILES = {
 
 ML1M_FILES = {
     "ratings.dat": "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n6::3408::4::978236000\n",
-    "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n3::M::25::15::55117\n",
+    "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n3::M::25::15::55117\n6::M::35::12::02139\n",
     "movies.dat": "661::James and the Giant Peach (1996)::Animation|Children's|Musical\n"
                   "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n"
                   "3408::Erin Brockovich (2000)::Drama\n"
@@ -49,7 +49,7 @@ ML1M_FILES = {
 
 REINDEXED_FILES = {
     "ratings_reindexed.tsv": "1\t1\t5\n6\t1\t4\n2\t2\t3\n7\t3\t1\n",
-    "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n6::F::50::9::55117\n",
+    "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n6::F::50::9::55117\n7::M::18::4::10025\n",
 }
 
 RECBOLE_FILES = {

@@ -32,7 +32,7 @@ def test_ml100k(movielens, gz):
     assert dataset.users[1] == User(1, "M", "18-24", "technician", "85711")
     assert dataset.users[2].age == "50-55" and dataset.users[2].gender == "F"
     assert dataset.users[3].age == "Under 18"
-    assert dataset.users[9] == User(9)  # rated, but absent from u.user: a user without attributes
+    assert dataset.users[9] == User(9, "F", "25-34", "writer", "02139")
     assert "Drama" in dataset.genres
 
 
@@ -68,7 +68,7 @@ def test_ml1m(movielens, gz):
     assert dataset.users[1] == User(1, "F", "Under 18", "K-12 student", "48067")
     assert dataset.users[2] == User(2, "M", "56+", ML1M_OCCUPATIONS[16], "70072")
     assert dataset.users[3].occupation == "scientist"
-    assert dataset.users[6] == User(6)
+    assert dataset.users[6] == User(6, "M", "35-44", "programmer", "02139")
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -81,7 +81,7 @@ def test_ml1m_reindexed(movielens, gz):
     assert not dataset.has_titles
     assert "no titles" in dataset.source
     assert dataset.users[6] == User(6, "F", "50-55", "homemaker", "55117")
-    assert dataset.users[7] == User(7)
+    assert dataset.users[7] == User(7, "M", "18-24", "college/grad student", "10025")
 
 
 def test_ml1m_reindexed_without_users_file(movielens):

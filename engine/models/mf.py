@@ -1,7 +1,14 @@
 """Biased matrix factorisation for explicit ratings, trained to a stationary point for FIA.
 
     r̂_ui = μ + b_u + b_i + p_u · q_i
-    J(θ) = Σ_z (r̂_z - r_z)² + λ (‖P‖² + ‖Q‖²) + λ_b (‖b_user‖² + ‖b_item‖²)     (sum form)
+    J(θ) = Σ_z (r̂_z - r_z)² + Σ_u λ_u ‖p_u‖² + Σ_i λ_i ‖q_i‖² + λ_b (‖b_user‖² + ‖b_item‖²)   (sum form)
+    λ_u = λ · n_u^α, λ_i = λ · n_i^α   (n_u, n_i: training ratings of u and of i; α = 0 is plain L2)
+
+The per-entity weights generalise ALS-WR's "weighted-λ regularisation" (Zhou et al. 2008, α = 1): the
+penalty of a row grows with the data term it balances, so the mean-form strength is alike for light
+and heavy raters and for obscure and popular movies. They are fixed once from the training counts
+and stored with the model: they are part of the objective, so leave-one-out retraining keeps them
+and FIA's local Hessian uses them (2λ_u I on the user block, 2λ_i I on the item block).
 
 The FIA paper's eq. 1 is r̂ = p_u · q_i without biases; we add the global mean and the user and item
 biases (as the paper's reference code and every practical MF do) because most of a rating is the
@@ -32,7 +39,8 @@ from engine.progress import SILENT, TaskState
 @dataclass(frozen=True)
 class MFConfig:
     factors: int = 16  # K
-    reg: float = 10.0  # λ on every factor vector (sum form)
+    reg: float = 10.0  # λ: a row's factor vector is penalised by λ · n^α (sum form)
+    reg_exponent: float = 0.0  # α: 0 is plain L2, 1 is ALS-WR's weighted-λ regularisation
     reg_bias: float = 1.0  # λ_b on every user and item bias
     seed: int = 0
     sweeps: int = 60  # ALS sweeps before the Newton polish (cheap; they shorten the polish)
@@ -48,13 +56,29 @@ class MatrixFactorization(RatingModel):
 
     name = "mf"
 
-    def __init__(self, mean, user_factors, item_factors, user_bias, item_bias, reg: float, reg_bias: float):
+    def __init__(self, mean, user_factors, item_factors, user_bias, item_bias, reg: float, reg_bias: float,
+                 user_reg=None, item_reg=None, reg_exponent: float = 0.0):
         self.mean = float(mean)
         self.user_factors = np.asarray(user_factors, dtype=np.float64)  # P (n_users, K)
         self.item_factors = np.asarray(item_factors, dtype=np.float64)  # Q (n_items, K)
         self.user_bias = np.asarray(user_bias, dtype=np.float64)
         self.item_bias = np.asarray(item_bias, dtype=np.float64)
-        self.reg, self.reg_bias = float(reg), float(reg_bias)
+        self.reg, self.reg_bias, self.reg_exponent = float(reg), float(reg_bias), float(reg_exponent)
+        # λ_u and λ_i of each row's factors (λ · n^α, fixed at training); plain L2 when not given
+        self.user_reg = np.full(len(self.user_bias), self.reg) if user_reg is None else np.asarray(user_reg, dtype=np.float64)
+        self.item_reg = np.full(len(self.item_bias), self.reg) if item_reg is None else np.asarray(item_reg, dtype=np.float64)
+
+    def replace(self, **arrays) -> "MatrixFactorization":
+        """The same model with some arrays replaced (the regularisers stay)."""
+        fields = dict(mean=self.mean, user_factors=self.user_factors, item_factors=self.item_factors,
+                      user_bias=self.user_bias, item_bias=self.item_bias, reg=self.reg, reg_bias=self.reg_bias,
+                      user_reg=self.user_reg, item_reg=self.item_reg, reg_exponent=self.reg_exponent)
+        fields.update(arrays)
+        return MatrixFactorization(**fields)
+
+    def row_regulariser(self, n_ratings: int) -> float:
+        """λ · n^α for a row with n training ratings (a folded-in user)."""
+        return self.reg * float(max(n_ratings, 1)) ** self.reg_exponent
 
     @property
     def factors(self) -> int:
@@ -94,12 +118,13 @@ class MatrixFactorization(RatingModel):
         of_item = related.items == item
         x_own = _with_ones(self.item_factors[related.items[own]])  # ∂r̂_z/∂(p_u, b_u)
         x_item = _with_ones(self.user_factors[related.users[of_item]])  # ∂r̂_z/∂(q_i, b_i)
-        ridge = 2 * np.r_[np.full(K, self.reg), self.reg_bias]
+        user_ridge = 2 * np.r_[np.full(K, self.user_reg[user]), self.reg_bias]
+        item_ridge = 2 * np.r_[np.full(K, self.item_reg[item]), self.reg_bias]
 
         d = 2 * K + 2
         hessian = np.zeros((d, d))
-        hessian[: K + 1, : K + 1] = 2 * x_own.T @ x_own + np.diag(ridge)
-        hessian[K + 1 :, K + 1 :] = 2 * x_item.T @ x_item + np.diag(ridge)
+        hessian[: K + 1, : K + 1] = 2 * x_own.T @ x_own + np.diag(user_ridge)
+        hessian[K + 1 :, K + 1 :] = 2 * x_item.T @ x_item + np.diag(item_ridge)
         gradients = np.zeros((len(related), d))
         gradients[own, : K + 1] = 2 * errors[own, None] * x_own
         gradients[of_item, K + 1 :] = 2 * errors[of_item, None] * x_item
@@ -130,25 +155,27 @@ class MatrixFactorization(RatingModel):
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """User factors (p, b_u) for ratings of `items`, the item side frozen: the ridge regression
-        that minimises Σ w_z (r̂_z - r_z)² + λ‖p‖² + λ_b b_u² (the ALS user step, in closed form)."""
+        that minimises Σ w_z (r̂_z - r_z)² + λ_u‖p‖² + λ_b b_u² (the ALS user step, in closed form),
+        λ_u = λ · n^α for the n = len(items) ratings given; `weights` scale only their squared errors,
+        so a zero weight is leave-one-out with λ_u kept, as in the model's own objective."""
         items = np.asarray(items, dtype=np.int64)
         x = _with_ones(self.item_factors[items])
         w = np.ones(len(items)) if weights is None else np.asarray(weights, dtype=np.float64)
         target = np.asarray(ratings, dtype=np.float64) - self.mean - self.item_bias[items]
         K = self.factors
-        normal = x.T @ (w[:, None] * x) + np.diag(np.r_[np.full(K, self.reg), self.reg_bias])
+        normal = x.T @ (w[:, None] * x) + np.diag(np.r_[np.full(K, self.row_regulariser(len(items))), self.reg_bias])
         solution = np.linalg.solve(normal, x.T @ (w * target))
         return solution[:K], float(solution[K])
 
     def with_folded_in_user(self, items: np.ndarray, ratings: np.ndarray) -> tuple["MatrixFactorization", int]:
         """This model with a new user fitted to `ratings` of `items` (fold-in), and that user's row."""
-        return self.with_user(*self.fold_in(items, ratings))
+        return self.with_user(*self.fold_in(items, ratings), n_ratings=len(items))
 
-    def with_user(self, factors: np.ndarray, bias: float) -> tuple["MatrixFactorization", int]:
-        """This model with one more user row (e.g. a folded-in profile), and that row."""
-        model = MatrixFactorization(
-            self.mean, np.vstack([self.user_factors, np.asarray(factors)[None, :]]), self.item_factors,
-            np.r_[self.user_bias, bias], self.item_bias, self.reg, self.reg_bias,
+    def with_user(self, factors: np.ndarray, bias: float, n_ratings: int) -> tuple["MatrixFactorization", int]:
+        """This model with one more user row (e.g. a folded-in profile of `n_ratings` ratings), and that row."""
+        model = self.replace(
+            user_factors=np.vstack([self.user_factors, np.asarray(factors)[None, :]]),
+            user_bias=np.r_[self.user_bias, bias], user_reg=np.r_[self.user_reg, self.row_regulariser(n_ratings)],
         )
         return model, self.n_users
 
@@ -161,16 +188,19 @@ class MatrixFactorization(RatingModel):
             "item_factors": self.item_factors,
             "user_bias": self.user_bias,
             "item_bias": self.item_bias,
-            "regularisers": np.array([self.reg, self.reg_bias]),
+            "regularisers": np.array([self.reg, self.reg_bias, self.reg_exponent]),
+            "user_regularisers": self.user_reg,
+            "item_regularisers": self.item_reg,
         }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "MatrixFactorization":
-        reg, reg_bias = (float(v) for v in np.asarray(arrays["regularisers"]).reshape(2))
+        reg, reg_bias, exponent = (float(v) for v in np.asarray(arrays["regularisers"]).reshape(3))
         model = cls(float(np.asarray(arrays["mean"]).reshape(1)[0]), arrays["user_factors"], arrays["item_factors"], arrays["user_bias"],
-                    arrays["item_bias"], reg, reg_bias)
+                    arrays["item_bias"], reg, reg_bias, arrays["user_regularisers"], arrays["item_regularisers"], exponent)
         if model.item_factors.shape[1] != model.factors or len(model.user_bias) != model.n_users \
-                or len(model.item_bias) != model.n_items:
+                or len(model.item_bias) != model.n_items or len(model.user_reg) != model.n_users \
+                or len(model.item_reg) != model.n_items:
             raise ValueError("MF arrays of inconsistent shapes")
         return model
 
@@ -181,7 +211,7 @@ class MatrixFactorization(RatingModel):
 
     def with_flat(self, theta: np.ndarray) -> "MatrixFactorization":
         P, Q, bu, bi = _unflatten(theta, self.n_users, self.n_items, self.factors)
-        return MatrixFactorization(self.mean, P, Q, bu, bi, self.reg, self.reg_bias)
+        return self.replace(user_factors=P, item_factors=Q, user_bias=bu, item_bias=bi)
 
     def parameter_index(self, kind: str, row: int) -> np.ndarray:
         """Positions in `flat()` of a user's or item's (factors, bias)."""
@@ -231,7 +261,8 @@ class TrainingSet:
 
 def objective(model: MatrixFactorization, data: TrainingSet) -> float:
     errors = model.predict(data.ratings.users, data.ratings.items) - data.ratings.ratings
-    return float(data.weights @ errors**2 + model.reg * (np.sum(model.user_factors**2) + np.sum(model.item_factors**2))
+    return float(data.weights @ errors**2 + model.user_reg @ np.sum(model.user_factors**2, axis=1)
+                 + model.item_reg @ np.sum(model.item_factors**2, axis=1)
                  + model.reg_bias * (model.user_bias @ model.user_bias + model.item_bias @ model.item_bias))
 
 
@@ -240,15 +271,16 @@ def gradient(model: MatrixFactorization, data: TrainingSet) -> np.ndarray:
     E = data.matrix(2 * errors)
     P, Q = model.user_factors, model.item_factors
     return np.concatenate([
-        (E @ Q + 2 * model.reg * P).ravel(),
-        (E.T @ P + 2 * model.reg * Q).ravel(),
+        (E @ Q + 2 * model.user_reg[:, None] * P).ravel(),
+        (E.T @ P + 2 * model.item_reg[:, None] * Q).ravel(),
         np.asarray(E.sum(axis=1)).ravel() + 2 * model.reg_bias * model.user_bias,
         np.asarray(E.sum(axis=0)).ravel() + 2 * model.reg_bias * model.item_bias,
     ])
 
 
 def hessian_vector_product(model: MatrixFactorization, data: TrainingSet, vector: np.ndarray) -> np.ndarray:
-    """∇²J · v, exact: 2 Σ (∇r̂·v) ∇r̂ (Gauss-Newton part) + 2 Σ e (v_q, v_p) (the p·q curvature) + 2Λv."""
+    """∇²J · v, exact: 2 Σ (∇r̂·v) ∇r̂ (Gauss-Newton part) + 2 Σ e (v_q, v_p) (the p·q curvature) + 2Λv
+    (Λ: each row's λ_u or λ_i on its factors, λ_b on the biases)."""
     return hessian_product(model, data)(vector)
 
 
@@ -268,8 +300,8 @@ def hessian_product(model: MatrixFactorization, data: TrainingSet):
         jv = np.einsum("nk,nk->n", vP[users], Qi) + np.einsum("nk,nk->n", Pu, vQ[items]) + vbu[users] + vbi[items]
         JV = sp.csr_matrix((2 * weights * jv, data._indices, data._indptr), shape=(data.n_users, data.n_items))
         return np.concatenate([
-            (JV @ Q + E @ vQ + 2 * model.reg * vP).ravel(),
-            (JV.T @ P + ET @ vP + 2 * model.reg * vQ).ravel(),
+            (JV @ Q + E @ vQ + 2 * model.user_reg[:, None] * vP).ravel(),
+            (JV.T @ P + ET @ vP + 2 * model.item_reg[:, None] * vQ).ravel(),
             np.asarray(JV.sum(axis=1)).ravel() + 2 * model.reg_bias * vbu,
             np.asarray(JV.sum(axis=0)).ravel() + 2 * model.reg_bias * vbi,
         ])
@@ -322,10 +354,13 @@ def _train_mf(train, n_users, n_items, config, state):
     started = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     K = config.factors
+    user_counts = np.bincount(train.users, minlength=n_users)
+    item_counts = np.bincount(train.items, minlength=n_items)
     model = MatrixFactorization(
         float(np.mean(train.ratings)) if len(train) else 0.0,
         rng.normal(0.0, 0.1, (n_users, K)), rng.normal(0.0, 0.1, (n_items, K)),
         np.zeros(n_users), np.zeros(n_items), config.reg, config.reg_bias,
+        _row_regularisers(config, user_counts), _row_regularisers(config, item_counts), config.reg_exponent,
     )
     data = TrainingSet(train, n_users, n_items)
     for sweep in range(config.sweeps):
@@ -335,6 +370,11 @@ def _train_mf(train, n_users, n_items, config, state):
     record = dict(polish, sweeps=config.sweeps, seconds=round(time.perf_counter() - started, 2),
                   n_ratings=len(train))
     return model, record
+
+
+def _row_regularisers(config: MFConfig, counts: np.ndarray) -> np.ndarray:
+    """λ · n^α per row (a row with no rating counts as one: its factors stay at zero anyway)."""
+    return config.reg * np.maximum(counts, 1).astype(np.float64) ** config.reg_exponent
 
 
 def retrain_without(
@@ -349,9 +389,9 @@ def retrain_without(
 def als_sweep(model: MatrixFactorization, data: TrainingSet) -> MatrixFactorization:
     """One alternating least-squares sweep: every user's (p_u, b_u) given Q, then every item's given P."""
     bu, P = _ridge_side(model.item_factors, model.item_bias, data.matrix, data.ratings, model, users_side=True)
-    model = MatrixFactorization(model.mean, P, model.item_factors, bu, model.item_bias, model.reg, model.reg_bias)
+    model = model.replace(user_factors=P, user_bias=bu)
     bi, Q = _ridge_side(model.user_factors, model.user_bias, data.matrix, data.ratings, model, users_side=False)
-    return MatrixFactorization(model.mean, model.user_factors, Q, model.user_bias, bi, model.reg, model.reg_bias)
+    return model.replace(item_factors=Q, item_bias=bi)
 
 
 def _ridge_side(other_factors, other_bias, matrix, ratings, model, users_side: bool):
@@ -364,7 +404,11 @@ def _ridge_side(other_factors, other_bias, matrix, ratings, model, users_side: b
     ones, targets = matrix(np.ones(len(ratings))), matrix(target)
     if not users_side:
         ones, targets = ones.T.tocsr(), targets.T.tocsr()
-    normal = (ones @ outer).reshape(-1, K + 1, K + 1) + np.diag(np.r_[np.full(K, model.reg), model.reg_bias])
+    row_reg = model.user_reg if users_side else model.item_reg
+    ridge = np.zeros((len(row_reg), K + 1, K + 1))
+    ridge[:, np.arange(K), np.arange(K)] = row_reg[:, None]
+    ridge[:, K, K] = model.reg_bias
+    normal = (ones @ outer).reshape(-1, K + 1, K + 1) + ridge
     rhs = targets @ x
     solution = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
     return solution[:, K], solution[:, :K]
@@ -375,11 +419,14 @@ def _block_preconditioner(model: MatrixFactorization, data: TrainingSet):
     a ridge regression), applied to a flat vector."""
     K, nu, ni = model.factors, model.n_users, model.n_items
     counts = data.matrix(np.ones(len(data.ratings)))  # users x items, the ratings' weights
-    ridge = 2 * np.diag(np.r_[np.full(K, model.reg), model.reg_bias])
     blocks = []
-    for side_counts, other_factors in ((counts, model.item_factors), (counts.T.tocsr(), model.user_factors)):
+    for side_counts, other_factors, row_reg in ((counts, model.item_factors, model.user_reg),
+                                                 (counts.T.tocsr(), model.user_factors, model.item_reg)):
         x = _with_ones(other_factors)
         outer = (x[:, :, None] * x[:, None, :]).reshape(len(x), -1)
+        ridge = np.zeros((len(row_reg), K + 1, K + 1))
+        ridge[:, np.arange(K), np.arange(K)] = 2 * row_reg[:, None]
+        ridge[:, K, K] = 2 * model.reg_bias
         blocks.append(np.linalg.inv(2 * (side_counts @ outer).reshape(-1, K + 1, K + 1) + ridge))
     user_inv, item_inv = blocks
 

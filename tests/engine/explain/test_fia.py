@@ -21,10 +21,12 @@ def synthetic_ratings(n_users, n_items, density, seed) -> RatingTriples:
     return RatingTriples(users.astype(np.int64), items.astype(np.int64), stars.astype(np.float64))
 
 
-@pytest.fixture(scope="module")
-def small():
+@pytest.fixture(scope="module", params=[0.0, 0.7], ids=["plain-l2", "per-entity-l2"])
+def small(request):
+    """A small MF at a stationary point, with plain L2 and with ALS-WR-style λ·n^α per row."""
     ratings = synthetic_ratings(20, 15, 0.4, seed=7)
-    config = mf.MFConfig(factors=3, reg=1.5, reg_bias=0.5, seed=2, sweeps=20, tolerance=1e-10)
+    reg = 1.5 if request.param == 0 else 0.8
+    config = mf.MFConfig(factors=3, reg=reg, reg_exponent=request.param, reg_bias=0.5, seed=2, sweeps=20, tolerance=1e-10)
     model, _ = mf.train_mf(ratings, 20, 15, config)
     return model, ratings
 
@@ -49,10 +51,14 @@ def naive_influences(model, train: RatingTriples, user: int, item: int) -> list[
     def loss(theta, z):
         return (predicted(theta, int(train.users[z]), int(train.items[z])) - train.ratings[z]) ** 2
 
+    # each row's factor penalty λ · n^α, with n counted here from the training ratings
+    reg_user = model.reg * np.sum(train.users == user) ** model.reg_exponent
+    reg_item = model.reg * np.sum(train.items == item) ** model.reg_exponent
+
     def objective(theta):
         p_u, b_u, q_i, b_i = parts(theta)
         total = sum(loss(theta, z) for z in range(len(train)))
-        return total + model.reg * (p_u @ p_u + q_i @ q_i) + model.reg_bias * (b_u**2 + b_i**2)
+        return total + reg_user * (p_u @ p_u) + reg_item * (q_i @ q_i) + model.reg_bias * (b_u**2 + b_i**2)
 
     theta = torch.tensor(np.r_[model.user_factors[user], model.user_bias[user], model.item_factors[item], model.item_bias[item]])
     inverse = torch.linalg.inv(torch.autograd.functional.hessian(objective, theta))
@@ -100,7 +106,7 @@ def test_fia_of_a_fold_in_is_exact_leave_one_out(small):
     model, train = small
     items, stars, target = np.array([0, 2, 3, 5, 8, 9, 12]), np.array([5.0, 1.0, 4.0, 2.0, 5.0, 3.0, 4.0]), 6
     p, b = model.fold_in(items, stars)
-    extended, row = model.with_user(p, b)
+    extended, row = model.with_user(p, b, n_ratings=len(items))
     own = RatingTriples(np.full(len(items), row), items, stars)
     others = RatingIndex(train, 20, 15).of_item(target)
     problem = extended.local_problem(row, target, concatenate(own, others))
@@ -111,8 +117,11 @@ def test_fia_of_a_fold_in_is_exact_leave_one_out(small):
     assert problem.prediction == pytest.approx(full, abs=1e-12)
     epsilon = 1e-5
     for z in range(len(items)):
-        keep = np.arange(len(items)) != z
-        assert exact[z] == pytest.approx(full - fold_in_prediction(model, items[keep], stars[keep], target), abs=1e-10)
+        without = (np.arange(len(items)) != z).astype(float)  # weight 0: the same objective, λ_u included, without z
+        assert exact[z] == pytest.approx(full - fold_in_prediction(model, items, stars, target, without), abs=1e-10)
+        if model.reg_exponent == 0:  # with plain L2 that is simply the fold-in of the other ratings
+            keep = without > 0
+            assert exact[z] == pytest.approx(full - fold_in_prediction(model, items[keep], stars[keep], target), abs=1e-10)
         up, down = np.ones(len(items)), np.ones(len(items))
         up[z], down[z] = 1 + epsilon, 1 - epsilon
         derivative = (fold_in_prediction(model, items, stars, target, up)

@@ -1,11 +1,13 @@
 """The contract every lens's explainer keeps, run for each lens in the registry on real ml-100k:
 explanations know their lens and subject, come sorted the way the explainer declares, serialise to
-JSON, are deterministic, and add up exactly where the explainer says it is exact."""
+JSON, are deterministic, and add up exactly where the explainer says it is exact; and its model
+exports as ONNX with its vocabulary, which onnxruntime runs like torch."""
 from __future__ import annotations
 
 import json
 import math
 
+import numpy as np
 import pytest
 
 from engine.api import Engine
@@ -81,3 +83,60 @@ def test_the_registry_has_every_built_lens_and_only_those():
     for lens in Lens:
         if lens in EXPLAINERS:
             assert explainer_class(lens).lens is lens
+
+
+# ----- every lens exports its model as ONNX (engine.export), and onnxruntime runs it like torch -----
+
+
+@pytest.fixture(scope="module", params=LENSES, ids=[lens.value for lens in LENSES])
+def exported(request, ml100k_engine: Engine, tmp_path_factory):
+    lens = request.param
+    path = tmp_path_factory.mktemp(f"onnx-{lens.value}") / "model.onnx"
+    result = ml100k_engine.export_onnx(lens, path)
+    return lens, result, ml100k_engine._explainer(lens).onnx_program()
+
+
+def test_every_lens_exports_onnx_with_its_vocabulary_beside_it(exported, ml100k_engine: Engine):
+    lens, result, _ = exported
+    assert result.onnx_path.is_file() and result.vocabulary_path.parent == result.onnx_path.parent
+    vocabulary = json.loads(result.vocabulary_path.read_text())
+    meta = vocabulary["metadata"]
+    assert meta["lens"] == lens.value and meta["dataset"] == ml100k_engine.dataset.name
+    assert meta["fingerprint"] == ml100k_engine.dataset.fingerprint and isinstance(meta["opset"], int) and meta["model"]
+    assert set(vocabulary["inputs"]) and set(vocabulary["outputs"])
+
+
+def test_onnxruntime_runs_every_exported_lens_like_torch_at_any_batch_size(exported):
+    import onnxruntime
+    import torch
+
+    lens, result, program = exported
+    runtime = onnxruntime.InferenceSession(str(result.onnx_path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in runtime.get_inputs()] == list(program.input_names)
+    assert [o.name for o in runtime.get_outputs()] == list(program.output_names)
+    for copies in (1, 3):  # the example's batch size and another: the batch axis is dynamic
+        inputs = [np.concatenate([a] * copies) for a in program.example_inputs]
+        got = runtime.run(None, dict(zip(program.input_names, inputs)))
+        with torch.no_grad():
+            expected = program.module(*(torch.from_numpy(a) for a in inputs))
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        for mine, theirs in zip(got, expected):
+            assert mine.shape == tuple(theirs.shape) and mine.shape[0] == copies * len(program.example_inputs[0])
+            assert np.abs(mine - theirs.numpy()).max() < 1e-5, f"{lens.value}: onnxruntime differs from torch"
+
+
+def test_the_contract_requires_an_export():
+    from engine.lenses import Explainer
+
+    class Unexportable(Explainer):
+        lens, exact = Lens.EXPERTS, True
+        prepared = True
+
+        def prepare(self, state=None):
+            pass
+
+        def explain(self, profile, movie_ids):
+            return []
+
+    with pytest.raises(TypeError, match="onnx_program"):
+        Unexportable(None)

@@ -122,6 +122,13 @@ def _check_gender(path: Path, number: int, token: str) -> str:
     return token
 
 
+def _require_title(path: Path, number: int, raw: str) -> str:
+    """GroupLens lists a title for every movie (even "unknown"); an empty one is a damaged line."""
+    if not raw.strip():
+        raise DataFormatError(path, number, "a movie title", "an empty title field")
+    return raw
+
+
 def _unique_id(path: Path, number: int, key: int, seen: dict, what: str) -> int:
     if key in seen:
         raise DataFormatError(path, number, f"a new {what} id", f"{key} again")
@@ -178,7 +185,7 @@ def _read_ml100k_items(path: Path, genres: Sequence[str], encodings: dict[str, s
     for number, line in text_lines(path, encodings):
         fields = split_fields(path, number, line, "|", columns, described)
         key = _unique_id(path, number, parse_bounded_int(path, number, fields[0], "movie id", MOVIE_ID), movies, "movie")
-        title, year = parse_title(fields[1])
+        title, year = parse_title(_require_title(path, number, fields[1]))
         if year is None:
             year = _year_of_release_date(fields[2])
         flags = fields[5:]
@@ -186,7 +193,7 @@ def _read_ml100k_items(path: Path, genres: Sequence[str], encodings: dict[str, s
             if flag not in ("0", "1"):
                 raise DataFormatError(path, number, "genre flags 0 or 1", repr(flag))
         movie_genres = tuple(g for g, flag in zip(genres, flags) if flag == "1")
-        movies[key] = Movie(key, title or f"Item {key}", year, movie_genres)
+        movies[key] = Movie(key, title, year, movie_genres)
     return movies
 
 
@@ -256,9 +263,9 @@ def _read_ml1m_movies(path: Path, encodings: dict[str, str]) -> dict[int, Movie]
     for number, line in text_lines(path, encodings):
         movie_id, raw_title, genres = split_fields(path, number, line, "::", ("movie id", "title", "genres"))
         key = _unique_id(path, number, parse_bounded_int(path, number, movie_id, "movie id", MOVIE_ID), movies, "movie")
-        title, year = parse_title(raw_title)
+        title, year = parse_title(_require_title(path, number, raw_title))
         names = tuple(g for g in genres.strip().split("|") if g and g != "(no genres listed)")
-        movies[key] = Movie(key, title or f"Item {key}", year, names)
+        movies[key] = Movie(key, title, year, names)
     return movies
 
 

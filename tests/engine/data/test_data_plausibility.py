@@ -231,3 +231,18 @@ def test_good_files_load_without_notes(movielens):
     assert dataset.notes == ()
     assert dataset.encodings["u.item"] == "latin-1" and dataset.encodings["u.user"] == "ascii"
     assert np.all(dataset.interactions.ratings >= 1)
+
+
+@pytest.mark.parametrize(
+    ("writer", "keyword", "text", "name"),
+    [
+        ("ml100k", "u_item", "1| |01-Jan-1995||http://x|" + "|".join("0" * 18 + "1") + "\n", "u.item"),
+        ("ml1m", "movies_dat", "1193::Cuckoo (1975)::Drama\n661::::Drama\n3408::Erin (2000)::Drama\n", "movies.dat"),
+    ],
+)
+def test_movie_without_a_title(movielens, writer, keyword, text, name):
+    """An empty title used to become a made-up "Item N"."""
+    loader = {"ml100k": load_ml100k, "ml1m": load_ml1m}[writer]
+    with pytest.raises(DataFormatError) as caught:
+        loader(getattr(movielens, writer)(**{keyword: text}))
+    _assert_points_at(caught.value, name, 1 if writer == "ml100k" else 2, "a movie title", "an empty title field")

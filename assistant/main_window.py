@@ -4,14 +4,20 @@ explanation tabs, one per lens (right), with menus, shortcuts, undo and a status
 Every profile edit is applied here: saved at once (a dataset user's profile is first copied into a
 saved profile "User N (edited)", since dataset users are read-only), pushed on the undo stack, and
 sent to the live recommender, whose newest result replaces the list and the view of the lens in front.
+
+An edit that cannot be saved (disk full, the database locked by another program, read-only) stays on
+screen, marked "not saved", with a bar that says why; saving is tried again on a timer and with the
+next edit. The undo stack holds only saved states: an edit gets its undo entry when its save lands
+(edits made while saving failed land together and are undone together), and Undo while edits are
+unsaved discards them, back to the profile as it was last saved.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -31,8 +37,9 @@ from assistant.conversation_service import Asked, ConversationService
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList
+from assistant.save_problem_bar import SaveProblemBar
 from assistant.speech.recognisers import RECOGNISERS
-from assistant.storage import ProfileNotFound, ProfileStore, ProfileStoreError
+from assistant.storage import ProfileAccessError, ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
 from assistant.views.lens_views import LensTabs
 from assistant.voice_output import VoiceOutput
@@ -40,6 +47,7 @@ from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Exp
 
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
+SAVE_RETRY_MS = 5000  # how soon an edit that could not be saved is tried again
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
                                            "faster-whisper (model folder needed)")))
 
@@ -93,6 +101,16 @@ def user_label(catalogue: Catalogue, user_id: int) -> str:
     return f"User {user_id}" + (f" — {text}" if text else "")
 
 
+@dataclass(frozen=True)
+class UnsavedEdits:
+    """Edits on screen that are not in the database: `source` and `profile` are the last saved state
+    (what Undo goes back to), `error` why the last try to save failed."""
+
+    source: tuple[str, int]
+    profile: Profile
+    error: ProfileAccessError
+
+
 def _model_text(info: ModelInfo) -> str:
     recall = info.validation_recall_at_50
     return info.variant + (f" · validation recall@50 {recall:.3f}" if recall is not None else "")
@@ -120,6 +138,11 @@ class MainWindow(QMainWindow):
         self.selected: int | None = None
         self.last_result: LiveResult | None = None
         self._undo: list[tuple[tuple[str, int], Profile]] = []
+        self.unsaved: UnsavedEdits | None = None
+        self._save_retry = QTimer(self)
+        self._save_retry.setSingleShot(True)
+        self._save_retry.setInterval(SAVE_RETRY_MS)
+        self._save_retry.timeout.connect(self.retry_save)
         self._movies = {m.id: m for m in self.catalogue.movies}
 
         self.setWindowTitle(f"{APP_TITLE} — recommendations that explain themselves")
@@ -192,6 +215,9 @@ class MainWindow(QMainWindow):
         dismiss.clicked.connect(dismiss.hide)
         dismiss.hide()
         self._dismiss = dismiss
+        self.save_problem = SaveProblemBar(self)
+        self.save_problem.retryRequested.connect(self.retry_save)
+        self.save_problem.discardRequested.connect(self.undo)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setObjectName("mainSplitter")
@@ -219,6 +245,7 @@ class MainWindow(QMainWindow):
         central_layout.setContentsMargins(0, 0, 0, 0)
         central_layout.setSpacing(0)
         central_layout.addLayout(banner_row)
+        central_layout.addWidget(self.save_problem)
         central_layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
@@ -298,9 +325,13 @@ class MainWindow(QMainWindow):
         return (name if name in RECOGNISER_LABELS else "pocketsphinx"), self.store.get_setting("voice/model_dir", None)
 
     def choose_recogniser(self, name: str, model_dir: str | None = None) -> None:
-        if model_dir is not None:
-            self.store.set_setting("voice/model_dir", model_dir)
-        self.store.set_setting("voice/recogniser", name)
+        try:
+            if model_dir is not None:
+                self.store.set_setting("voice/model_dir", model_dir)
+            self.store.set_setting("voice/recogniser", name)
+        except ProfileAccessError as error:
+            self.statusBar().showMessage(f"The recogniser was not changed: {error}", 10000)
+            return
         self.recogniser_actions[name].setChecked(True)
         self.chat.set_microphone(False, "Preparing speech recognition…")
         self.conversation.use_recogniser(*self.recogniser_choice())
@@ -334,6 +365,10 @@ class MainWindow(QMainWindow):
         """Show a dataset user or a saved profile; `record` puts the switch on the undo stack."""
         if source == self.source:
             return True
+        if not self._settle_unsaved(f"open {'User ' + str(source[1]) if source[0] == 'user' else 'another profile'}"):
+            if self.source is not None:
+                self.panel.mark_source(*self.source)
+            return False
         kind, number = source
         try:
             if kind == "saved":
@@ -367,8 +402,10 @@ class MainWindow(QMainWindow):
             return f"User {number}"
         try:
             return self.store.get(number).name
-        except ProfileStoreError:
+        except ProfileNotFound:
             return "Deleted profile"
+        except ProfileStoreError:  # the database cannot be read just now
+            return f"Saved profile {number}"
 
     # ----- editing -----
 
@@ -410,38 +447,131 @@ class MainWindow(QMainWindow):
         self._edit(replace(self.profile, user_id=None, **{field: value}), f"{field.capitalize()}: {shown or 'not set'}.")
 
     def _edit(self, profile: Profile, message: str) -> None:
-        self._push_undo()
+        """Show the edited profile and save it. Saved: one undo entry, back to the state before.
+        Not saved: it stays on screen, marked, and is saved later (see the module docstring)."""
+        saved_source, saved_profile = (self.unsaved.source, self.unsaved.profile) if self.unsaved \
+            else (self.source, self.profile)
+        try:
+            note = self._write(profile)
+        except ProfileAccessError as error:
+            self.unsaved = UnsavedEdits(saved_source, saved_profile, error)
+            self._show(profile)
+            self._save_failed(message)
+            return
+        self._landed(saved_source, saved_profile)
+        self._show(profile)
+        self.statusBar().showMessage(message + note, 8000)
+
+    def _write(self, profile: Profile) -> str:
+        """Save `profile` as the content of the source shown; a dataset user's becomes a new saved
+        profile. Returns what to add to the edit's message; raises ProfileAccessError unsaved."""
         if self.source is not None and self.source[0] == "user":
             user_id = self.source[1]
             stored = self.store.create_from(self.dataset, self.store.unique_name(self.dataset, f"User {user_id} (edited)"), profile)
             self.source = ("saved", stored.id)
-            self._refresh_saved()
-            message += f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
             self.settings.setValue(f"last_profile/{self.dataset}", f"saved:{stored.id}")
-        else:
-            self.store.save_profile(self.source[1], profile)
             self._refresh_saved()
-        self._show(profile)
-        self.statusBar().showMessage(message, 8000)
+            return f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
+        self.store.save_profile(self.source[1], profile)
+        self._refresh_saved()
+        return ""
 
-    def _push_undo(self) -> None:
-        self._undo.append((self.source, self.profile))
+    def _landed(self, saved_source: tuple[str, int], saved_profile: Profile) -> None:
+        """A save landed: undo goes back to the state saved before it; nothing is pending any more."""
+        self.unsaved = None
+        self._save_retry.stop()
+        self.save_problem.clear()
+        self._push_undo(saved_source, saved_profile)
+
+    def _save_failed(self, message: str | None = None) -> None:
+        """Say that the edits shown are not saved and why, in the status bar and the bar above the
+        content (no dialog: a full disk would raise one per edit), and try again later."""
+        error = self.unsaved.error
+        name = self.source_name()
+        if error.retryable:
+            self._save_retry.start()
+            then = (f"They stay on screen; CineWhy tries again every {SAVE_RETRY_MS // 1000} s and with your "
+                    "next edit. Undo discards them.")
+        else:
+            then = "They stay on screen until CineWhy closes. Undo discards them."
+        self.save_problem.show_problem(f"Your changes to “{name}” are not saved: {error.reason}. {then}",
+                                       can_retry=error.retryable)
+        self.statusBar().showMessage(f"{message + ' ' if message else ''}Not saved: {error.reason}.", 10000)
+        self.undo_action.setEnabled(True)
+        self._show_title()
+
+    def retry_save(self) -> bool:
+        """Try again to save the edits on screen; True when nothing is left unsaved."""
+        if self.unsaved is None:
+            return True
+        pending = self.unsaved
+        try:
+            note = self._write(self.profile)
+        except ProfileAccessError as error:
+            self.unsaved = replace(pending, error=error)
+            self._save_failed()
+            return False
+        self._landed(pending.source, pending.profile)
+        self._show_title()
+        if self.source is not None:
+            self.panel.mark_source(*self.source)
+        self.statusBar().showMessage(f"Saved your changes to {self.source_name()}.{note}", 8000)
+        return True
+
+    def _discard_unsaved(self) -> None:
+        """Back to the profile as it was last saved (it is what the database holds: nothing to write)."""
+        pending, self.unsaved = self.unsaved, None
+        self._save_retry.stop()
+        self.save_problem.clear()
+        self.source = pending.source
+        self._show(pending.profile)
+        self.undo_action.setEnabled(bool(self._undo))
+
+    def _settle_unsaved(self, action: str) -> bool:
+        """Before leaving the profile: save what is unsaved, or ask once whether to discard it.
+        False: the user keeps the edits (and the profile) in view."""
+        if self.unsaved is None or self.retry_save():
+            return True
+        answer = QMessageBox.question(
+            self, "Changes not saved",
+            f"Your changes to “{self.source_name()}” could not be saved ({self.unsaved.error.reason}). "
+            f"Discard them and {action}?",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self._discard_unsaved()
+        return True
+
+    def _push_undo(self, source: tuple[str, int] | None = None, profile: Profile | None = None) -> None:
+        self._undo.append((source, profile) if source is not None else (self.source, self.profile))
         del self._undo[:-UNDO_LIMIT]
         self.undo_action.setEnabled(True)
 
     def undo(self) -> bool:
-        """Restore the profile (and the user or saved profile it belonged to) before the last edit."""
+        """Restore the profile (and the user or saved profile it belonged to) before the last edit.
+        With edits not saved, discard them: back to the profile as it was last saved."""
+        if self.unsaved is not None:
+            self._discard_unsaved()
+            self.statusBar().showMessage(f"Discarded the changes that were not saved: {self.source_name()} "
+                                         "is back as it was last saved.", 6000)
+            return True
         if not self._undo:
             self.statusBar().showMessage("Nothing to undo.", 4000)
             return False
         source, profile = self._undo.pop()
-        self.undo_action.setEnabled(bool(self._undo))
         if source[0] == "saved":
             try:
-                self.store.save_profile(source[1], profile)
+                if self.store.get(source[1]).to_profile() != profile:  # undoing a switch writes nothing
+                    self.store.save_profile(source[1], profile)
             except ProfileNotFound:
+                self.undo_action.setEnabled(bool(self._undo))
                 return self.undo()
+            except ProfileAccessError as error:  # nothing changed: the entry stays for the next try
+                self._undo.append((source, profile))
+                self.statusBar().showMessage(f"Not undone: {error.reason}. The profile stays as it is.", 10000)
+                return False
             self._refresh_saved()
+        self.undo_action.setEnabled(bool(self._undo))
         self.source = source
         self.settings.setValue(f"last_profile/{self.dataset}", f"{source[0]}:{source[1]}")
         self._show(profile)
@@ -490,7 +620,11 @@ class MainWindow(QMainWindow):
         profile_id = self._saved_id(profile_id)
         if profile_id is None:
             return None
-        copy = self.store.duplicate(profile_id)
+        try:
+            copy = self.store.duplicate(profile_id)
+        except ProfileStoreError as error:
+            self.statusBar().showMessage(f"No copy was made: {error}", 10000)
+            return None
         self._refresh_saved()
         self._open(("saved", copy.id))
         self.statusBar().showMessage(f"Saved a copy as “{copy.name}”.", 6000)
@@ -505,7 +639,13 @@ class MainWindow(QMainWindow):
             self, "Delete profile", f"Delete the profile “{name}”? This cannot be undone."
         ) != QMessageBox.StandardButton.Yes:
             return False
-        self.store.delete(profile_id)
+        try:
+            self.store.delete(profile_id)
+        except ProfileStoreError as error:
+            self.statusBar().showMessage(f"“{name}” was not deleted: {error}", 10000)
+            return False
+        if self.unsaved is not None and self.unsaved.source == ("saved", profile_id):
+            self._discard_unsaved()  # its unsaved edits went with it
         self._undo = [(s, p) for s, p in self._undo if s != ("saved", profile_id)]
         self.undo_action.setEnabled(bool(self._undo))
         self._refresh_saved()
@@ -524,7 +664,12 @@ class MainWindow(QMainWindow):
         return None
 
     def _refresh_saved(self) -> None:
-        self.panel.set_saved_profiles(self.store.list_profiles(self.dataset))
+        try:
+            profiles = self.store.list_profiles(self.dataset)
+        except ProfileAccessError as error:  # the list stays as it was; say why it may be stale
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self.panel.set_saved_profiles(profiles)
         if self.source is not None:
             self.panel.mark_source(*self.source)
 
@@ -548,7 +693,7 @@ class MainWindow(QMainWindow):
 
     def panel_title(self) -> str:
         kind = "dataset user" if self.source and self.source[0] == "user" else "saved profile"
-        return f"{self.source_name()} ({kind})"
+        return f"{self.source_name()} ({kind})" + (" — not saved" if self.unsaved is not None else "")
 
     def _show_title(self) -> None:
         self.list_title.setText(f"Recommendations for {self.source_name()}")
@@ -744,7 +889,10 @@ class MainWindow(QMainWindow):
         self.voice.set_muted(muted)
         self.chat.set_muted(muted)
         self.mute_action.setChecked(muted)
-        self.store.set_setting("voice/muted", "1" if muted else "0")
+        try:
+            self.store.set_setting("voice/muted", "1" if muted else "0")
+        except ProfileAccessError as error:  # muted for now; only remembering it failed
+            self.statusBar().showMessage(f"The mute setting was not saved: {error}", 8000)
 
     def _on_silent(self, reason: str) -> None:
         """Said once, in the status bar (a permanent label, so edits' messages do not hide it)."""
@@ -832,6 +980,9 @@ class MainWindow(QMainWindow):
     # ----- closing -----
 
     def closeEvent(self, event) -> None:
+        if not self._settle_unsaved("close CineWhy"):
+            event.ignore()
+            return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         self.live.stop()

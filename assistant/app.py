@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None, on_window: Callable[[MainWindow], None] 
             file=sys.stderr,
         )
         return print_recommendations(args)
+    from assistant.qt_requirements import QT_LIBRARIES_MISSING, platform_problem
+
+    if QApplication.instance() is None and (problem := platform_problem()) is not None:
+        print(problem, file=sys.stderr)  # said once, instead of Qt's own abort (exit 134)
+        return QT_LIBRARIES_MISSING
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("cinewhy")

@@ -26,11 +26,11 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
-import networkx as nx
-
 from assistant.views.sankey_layout import Rect, TextBox, elide, elide_name, wrap
 
 if TYPE_CHECKING:  # only the shape of the explanation is used
+    import networkx as nx
+
     from engine.api import InfluenceExplanation, RatingInfluence
 
 TextWidth = Callable[[str], float]
@@ -150,6 +150,8 @@ def build_graph(explanation: "InfluenceExplanation", left: SideSelection, right:
     """Neighbours -> the prediction. Nodes carry `layer`, `kind`, `side` and `value` (influence in
     stars; the predicted rating for the centre); edges carry `influence`. Within a side the nodes
     are inserted top to bottom, which is the order the layout keeps."""
+    import networkx as nx  # here, not at import: the window starts without it (0.2 s)
+
     graph = nx.DiGraph()
     graph.add_node(CENTRE, layer=_LAYER[CENTRE], kind=CENTRE, side=CENTRE, value=explanation.predicted_rating)
     for selection in (left, right):
@@ -170,6 +172,8 @@ def build_graph(explanation: "InfluenceExplanation", left: SideSelection, right:
 def graph_positions(graph: nx.DiGraph) -> dict[str, tuple[float, int]]:
     """Column (-1 own, 0 centre, +1 others) and row offset from the middle of its column, in rows,
     for every node, from networkx's multipartite layout."""
+    import networkx as nx
+
     layers: dict[int, list[str]] = {layer: [] for layer in _LAYER.values()}
     for key, data in graph.nodes(data=True):
         layers[data["layer"]].append(key)

@@ -46,8 +46,7 @@ def positives_matrix(dataset: Dataset, vocabulary: Vocabulary, threshold: float 
     user_ids = np.array(sorted(dataset.users) if dataset.users else np.unique(positives.users), dtype=np.int64)
     user_ids = np.union1d(user_ids, np.unique(positives.users))
     rows = np.searchsorted(user_ids, positives.users)
-    item_lookup = vocabulary.item_index
-    cols = np.fromiter((item_lookup[int(i)] for i in positives.items), dtype=np.int64, count=len(positives))
+    cols = _item_rows(vocabulary, positives.items)
     matrix = sp.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(user_ids), vocabulary.n_items)
     )
@@ -61,13 +60,24 @@ def ratings_matrix(dataset: Dataset, vocabulary: Vocabulary, user_ids: np.ndarra
     interactions = dataset.interactions
     rows = np.searchsorted(user_ids, interactions.users)
     known = (rows < len(user_ids)) & (user_ids[np.minimum(rows, len(user_ids) - 1)] == interactions.users)
-    item_lookup = vocabulary.item_index
-    cols = np.fromiter((item_lookup[int(i)] for i in interactions.items[known]), dtype=np.int64, count=int(known.sum()))
+    cols = _item_rows(vocabulary, interactions.items[known])
     matrix = sp.csr_matrix(
         (interactions.ratings[known].astype(np.float32), (rows[known], cols)), shape=(len(user_ids), vocabulary.n_items)
     )
     matrix.sort_indices()
     return matrix
+
+
+def _item_rows(vocabulary: Vocabulary, item_ids: np.ndarray) -> np.ndarray:
+    """Vocabulary rows of movie ids (KeyError for an unknown one), vectorised: a dict look-up per
+    rating cost 0.1 s per 100,000 ratings at every start."""
+    item_ids = np.asarray(item_ids, dtype=np.int64)
+    known = vocabulary.item_ids  # sorted
+    rows = np.minimum(np.searchsorted(known, item_ids), max(len(known) - 1, 0))
+    missing = known[rows] != item_ids if len(known) else np.ones(len(item_ids), dtype=bool)
+    if missing.any():
+        raise KeyError(int(item_ids[np.flatnonzero(missing)[0]]))
+    return rows.astype(np.int64)
 
 
 def random_split(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import scipy.linalg
 from threadpoolctl import threadpool_limits
 
 from engine.models.conjugate_gradient import conjugate_gradient
@@ -50,6 +49,8 @@ def leave_one_out(problem: LocalProblem, jacobians: np.ndarray, damping: float =
     """The exact leave-one-out change of the local problem, for models whose loss is quadratic in
     θ_t with ∇²ℓ(z) = 2 J_z J_zᵀ (MF with the opposite side frozen): the first-order influence
     divided by 1 - h_z, h_z = 2 J_zᵀ H⁻¹ J_z (Sherman-Morrison). `jacobians` (n', d) = ∂r̂_z/∂θ_t."""
+    import scipy.linalg  # here, not at import: the app starts without it
+
     first_order = fia(problem, damping).values
     factor = _factor(problem.hessian, damping)[0]
     leverage = 2 * np.einsum("nd,nd->n", jacobians, scipy.linalg.cho_solve(factor, jacobians.T).T)
@@ -59,6 +60,8 @@ def leave_one_out(problem: LocalProblem, jacobians: np.ndarray, damping: float =
 def _factor(hessian: np.ndarray, damping: float):
     """Cholesky of H + damping·I; if that is not positive definite, shift it until it is (by
     -λ_min + 1e-3·λ_max, as for an indefinite NCF block) and report the total damping used."""
+    import scipy.linalg  # here, not at import: the app starts without it
+
     d = hessian.shape[0]
     matrix = 0.5 * (hessian + hessian.T) + damping * np.eye(d)
     try:
@@ -70,6 +73,8 @@ def _factor(hessian: np.ndarray, damping: float):
 
 
 def _solve_local(hessian: np.ndarray, rhs: np.ndarray, damping: float) -> tuple[np.ndarray, float]:
+    import scipy.linalg  # here, not at import: the app starts without it
+
     factor, used = _factor(hessian, damping)
     return scipy.linalg.cho_solve(factor, rhs, check_finite=False), used
 

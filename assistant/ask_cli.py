@@ -5,16 +5,23 @@
 
 Prints what was heard (for audio), the intent with its slots, the lens the answer comes from, and the
 answer with its numbers; --json adds the explanation object the answer was phrased from.
+
+With --profile, what the answer changes ("add Heat", "I am 30") is saved to that profile, and the
+question and answer to its conversation, as the window does; a dataset user (--user) is read-only,
+so a change there is answered but not kept, and the output says so. Control characters from the
+question or the data are printed escaped (\x1b), never sent raw to the terminal.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 from assistant.conversation import phrasing
 from assistant.conversation.dialogue import Conversation
+from assistant.conversation.intents import apply_change
 from assistant.speech.listening import ListeningError
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.speech.speaker import SpeechError
@@ -49,42 +56,88 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if bool(args.text) == bool(args.audio):
         parser.error("give the question as TEXT or as --audio FILE (one of them)")
+    from assistant.storage import ProfileStoreError
+
+    store = None
     try:
         engine = Engine.load(args.dataset, args.data, offline=args.offline, cache_dir=args.cache_dir,
-                             on_first_use=lambda text: print(text, file=sys.stderr))
-        profile = _profile(engine, args)
-        report = _ask(engine, profile, args)
-    except (EngineError, ListeningError, SpeechError) as error:
-        print(f"error: {error}", file=sys.stderr)
+                             on_first_use=lambda text: _say(text))
+        if args.user is not None:
+            stored, profile = None, engine.user_profile(args.user)
+        else:
+            store, stored = _saved_profile(engine.info.dataset, args.profile)
+            profile = stored.to_profile()
+        report, asked, answer = _ask(engine, profile, args)
+    except (EngineError, ListeningError, SpeechError, ProfileStoreError) as error:
+        _say(f"error: {error}")
+        _close(store)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _say("interrupted")
+        _close(store)
         return 130
+    problem = None
+    if stored is not None:
+        try:
+            report["saved"] = _keep(store, stored, profile, asked, answer)
+        except ProfileStoreError as error:
+            report["saved"], problem = None, error
+        finally:
+            _close(store)
+    elif answer.change is not None:
+        report["not_saved"] = ("dataset users are read-only, so this change was not kept; "
+                               "ask with --profile NAME to change one of your saved profiles")
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(terminal_safe_json(json.dumps(report, indent=2, ensure_ascii=False)))
     else:
         _print_text(report)
+    if problem is not None:
+        _say(f"error: nothing was saved, neither the change nor this exchange: {problem}")
+        return 2
     return 0
 
 
-def _profile(engine: Engine, args):
-    if args.user is not None:
-        return engine.user_profile(args.user)
-    from assistant.storage import ProfileStore, ProfileStoreError
+def _say(text: str) -> None:
+    print(terminal_safe(text), file=sys.stderr)
 
+
+def _close(store) -> None:
+    if store is not None:
+        store.close()
+
+
+def _saved_profile(dataset: str, name: str):
+    """The open store and the saved profile called `name`. Says on stderr what was done with a
+    database that could not be used (moved aside, and where to)."""
+    from assistant.storage import ProfileStore
+
+    store = ProfileStore()
     try:
-        with ProfileStore() as store:
-            stored = store.find(engine.info.dataset, args.profile)
-            if stored is None:
-                names = ", ".join(p.name for p in store.list_profiles(engine.info.dataset)) or "none yet"
-                raise InvalidInputError(f"No saved profile called {args.profile!r} for {engine.info.dataset} "
-                                        f"(saved profiles: {names}).")
-            return stored.to_profile()
-    except ProfileStoreError as error:
-        raise InvalidInputError(str(error)) from None
+        if store.recovery_message:
+            _say(f"note: {store.recovery_message}")
+        stored = store.find(dataset, name)
+        if stored is None:
+            names = ", ".join(p.name for p in store.list_profiles(dataset)) or "none yet"
+            raise InvalidInputError(f"No saved profile called {name!r} for {dataset} (saved profiles: {names}).")
+    except BaseException:
+        store.close()
+        raise
+    return store, stored
 
 
-def _ask(engine: Engine, profile, args) -> dict:
+def _keep(store, stored, profile, asked: str, answer) -> dict:
+    """Save what the answer changed, then the exchange, as the window does; what was saved."""
+    changed = apply_change(profile, answer.change) if answer.change is not None else profile
+    profile_changed = changed != profile
+    if profile_changed:
+        stored = store.save_profile(stored.id, changed)
+    store.add_message(stored.id, "user", asked)
+    store.add_message(stored.id, "assistant", answer.text)
+    return {"profile": stored.name, "profile_id": stored.id, "profile_changed": profile_changed,
+            "movies": len(stored.movies), "conversation": True}
+
+
+def _ask(engine: Engine, profile, args):
     voice = Voice(engine.catalogue, args.cache_dir, args.recogniser, args.model_dir) \
         if args.audio or args.reply_audio else None
     try:
@@ -94,7 +147,8 @@ def _ask(engine: Engine, profile, args) -> dict:
             voice.close()
 
 
-def _answer(engine: Engine, profile, args, voice: Voice | None) -> dict:
+def _answer(engine: Engine, profile, args, voice: Voice | None):
+    """(the report, the text asked, the Answer)."""
     conversation = Conversation(engine, profile, aliases=voice.aliases if voice else None)
     conversation.set_lens(Lens(args.lens))
     report: dict = {}
@@ -113,21 +167,52 @@ def _answer(engine: Engine, profile, args, voice: Voice | None) -> dict:
     if args.reply_audio:
         seconds = voice.save_reply(answer.speech or answer.text, Path(args.reply_audio))
         report["reply_audio"] = {"path": args.reply_audio, "seconds": round(seconds, 2)}
-    return report
+    return report, text, answer
 
 
 def _print_text(report: dict) -> None:
+    lines = []
     if "recogniser_note" in report:
-        print(f"note: {report['recogniser_note']}")
+        lines.append(f"note: {report['recogniser_note']}")
     if "heard" in report:
-        print(f"heard: {report['heard'] or '(nothing recognised)'}")
+        lines.append(f"heard: {report['heard'] or '(nothing recognised)'}")
     slots = ", ".join(f"{k}={v}" for k, v in report["slots"].items())
-    print(f"intent: {report['intent']}" + (f" ({slots})" if slots else ""))
+    lines.append(f"intent: {report['intent']}" + (f" ({slots})" if slots else ""))
     if report["lens"]:
-        print(f"lens: {report['lens']}")
-    print(f"answer: {report['answer']}")
+        lines.append(f"lens: {report['lens']}")
+    lines.append(f"answer: {report['answer']}")
     for share in report["shares"]:
-        print(f"  {share['name']:<50} {phrasing.percent(share['share']):>5}  relevance {share['relevance']:+.4f}")
+        lines.append(f"  {share['name']:<50} {phrasing.percent(share['share']):>5}  relevance {share['relevance']:+.4f}")
     if "reply_audio" in report:
-        print(f"reply audio: {report['reply_audio']['path']} ({report['reply_audio']['seconds']:.1f} s)")
+        lines.append(f"reply audio: {report['reply_audio']['path']} ({report['reply_audio']['seconds']:.1f} s)")
+    saved = report.get("saved")
+    if saved:
+        what = f"“{saved['profile']}” now has {saved['movies']} movies" if saved["profile_changed"] \
+            else f"“{saved['profile']}” is unchanged"
+        lines.append(f"saved: {what}; the question and answer are in its conversation")
+    if "not_saved" in report:
+        lines.append(f"not saved: {report['not_saved']}")
+    for line in lines:
+        print(terminal_safe(line))
+
+
+# Characters that steer a terminal or reorder text: C0/C1 controls and DEL (escape sequences, bells,
+# screen clears) and the bidirectional overrides and isolates (text that reads differently than it is).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _steers_terminal(ch: str) -> bool:
+    return (unicodedata.category(ch) == "Cc" and ch not in "\n\t") or ch in _BIDI_CONTROLS or ch in "\u2028\u2029"
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character that could steer the terminal written as an escape (\\x1b,
+    \\u202e); line breaks stay."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if _steers_terminal(ch) else ch for ch in text)
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text (ensure_ascii=False) with the characters json leaves raw (DEL, C1 controls, bidi
+    controls) written as \\u escapes: the same JSON value, nothing raw for the terminal."""
+    return "".join(f"\\u{ord(ch):04x}" if _steers_terminal(ch) and ch != "\n" else ch for ch in text)
 

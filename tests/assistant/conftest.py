@@ -12,12 +12,8 @@ from engine.api import Engine
 
 
 @pytest.fixture(scope="session")
-def app_engine() -> Engine:
-    root = os.environ.get("CINEWHY_DATA")
-    folder = Path(root) / "ml-100k" if root else None
-    if folder is None or not folder.is_dir():
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    return Engine.load("ml-100k", folder, offline=True, cache_dir=os.environ["CINEWHY_CACHE"])
+def app_engine(ml100k_folder: Path) -> Engine:
+    return Engine.load("ml-100k", ml100k_folder, offline=True, cache_dir=os.environ["CINEWHY_CACHE"])
 
 
 @pytest.fixture(autouse=True)

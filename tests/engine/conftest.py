@@ -1,4 +1,5 @@
-"""An engine on the real MovieLens 100k, trained once per test run (about a minute on two cores)."""
+"""An engine on the real MovieLens 100k (found as the app finds it: tests/conftest.py), trained once
+per test run (about a minute on two cores)."""
 import os
 from pathlib import Path
 
@@ -9,23 +10,14 @@ from engine.api import Engine
 from engine.data.types import Dataset, Interactions, Movie, User
 
 
-def shared_ml100k() -> Path | None:
-    root = os.environ.get("CINEWHY_DATA")
-    folder = Path(root) / "ml-100k" if root else None
-    return folder if folder is not None and folder.is_dir() else None
-
-
 @pytest.fixture(scope="session")
 def engine_cache() -> str:
     return os.environ["CINEWHY_CACHE"]
 
 
 @pytest.fixture(scope="session")
-def ml100k_engine(engine_cache) -> Engine:
-    folder = shared_ml100k()
-    if folder is None:
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
-    return Engine.load("ml-100k", folder, offline=True, cache_dir=engine_cache)
+def ml100k_engine(ml100k_folder: Path, engine_cache) -> Engine:
+    return Engine.load("ml-100k", ml100k_folder, offline=True, cache_dir=engine_cache)
 
 
 @pytest.fixture()

@@ -1,7 +1,6 @@
 """The ml-100k catalogue as the speech grammar takes it, and a grammar cache per test module."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,11 @@ from engine.data.registry import load_dataset
 
 
 @pytest.fixture(scope="session")
-def catalogue() -> tuple[dict[int, str], list[str]]:
+def catalogue(ml100k_folder: Path) -> tuple[dict[int, str], list[str]]:
     """(movie id -> title, occupations) of MovieLens 100k."""
-    root = os.environ.get("CINEWHY_DATA")
-    if not root or not (Path(root) / "ml-100k").is_dir():
-        pytest.skip("MovieLens 100k is not available (set CINEWHY_DATA to a folder holding ml-100k/)")
     if espeak_missing():
         pytest.fail(f"Words outside the dictionary are pronounced by espeak-ng: {espeak_missing()}")
-    dataset = load_dataset("ml-100k", offline=True)
+    dataset = load_dataset("ml-100k", ml100k_folder, offline=True)
     return {m.id: m.title for m in dataset.movies.values()}, sorted({u.occupation for u in dataset.users.values()})
 
 

@@ -1,6 +1,8 @@
-"""The real MovieLens copies in the shared data folder ($CINEWHY_DATA, else <repo>/../shared/data).
+"""The real MovieLens copies: ml-100k wherever the app finds it (tests/conftest.py: $CINEWHY_DATA, the
+cache, the GroupLens download or the recbole wheel, in either file layout), the others in the shared
+data folder ($CINEWHY_DATA, else <repo>/../shared/data).
 
-Skipped where that folder is absent. Nothing here is copied into the repository.
+Skipped where a copy is absent. Nothing here is copied into the repository.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.data import load_dataset, load_ml1m_reindexed, load_ml100k
+from engine.data import load_dataset, load_ml1m_reindexed
 from engine.data.types import AGE_BUCKETS, ML1M_OCCUPATIONS, Movie
 
 
@@ -29,8 +31,8 @@ def _folder(name: str) -> Path:
     return folder
 
 
-def test_real_ml100k():
-    dataset = load_ml100k(_folder("ml-100k"))
+def test_real_ml100k(ml100k_folder):
+    dataset = load_dataset("ml-100k", ml100k_folder, offline=True)
     inter = dataset.interactions
     assert len(inter) == 100_000
     assert len(dataset.users) == 943 and len(dataset.movies) == 1_682

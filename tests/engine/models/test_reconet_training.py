@@ -1,7 +1,5 @@
 """RecoNet's example sampling (paper section 4.2) and a short real training run on MovieLens 100k."""
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,11 +55,8 @@ def test_user_attributes_are_kept_or_dropped_whole(tiny_dataset):
 
 
 @pytest.fixture(scope="module")
-def ml100k_split():
-    root = os.environ.get("CINEWHY_DATA")
-    if not root or not (Path(root) / "ml-100k").is_dir():
-        pytest.skip("MovieLens 100k is not available")
-    data = load_dataset("ml-100k", Path(root) / "ml-100k", offline=True)
+def ml100k_split(ml100k_folder):
+    data = load_dataset("ml-100k", ml100k_folder, offline=True)
     vocabulary = Vocabulary(data)
     user_ids, positives = positives_matrix(data, vocabulary)
     attributes = dataset_user_attributes(vocabulary, data, user_ids)

@@ -14,6 +14,7 @@ unsaved discards them, back to the profile as it was last saved.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -465,6 +466,12 @@ class MainWindow(QMainWindow):
     def _write(self, profile: Profile) -> str:
         """Save `profile` as the content of the source shown; a dataset user's becomes a new saved
         profile. Returns what to add to the edit's message; raises ProfileAccessError unsaved."""
+        # Once a save has failed, later tries do not wait for another program's lock: on the UI
+        # thread that wait would freeze the window at every retry.
+        with self.store.lock_wait(0) if self.unsaved is not None else nullcontext():
+            return self._write_now(profile)
+
+    def _write_now(self, profile: Profile) -> str:
         if self.source is not None and self.source[0] == "user":
             user_id = self.source[1]
             stored = self.store.create_from(self.dataset, self.store.unique_name(self.dataset, f"User {user_id} (edited)"), profile)

@@ -311,6 +311,22 @@ class ProfileStore:
         self.close()
 
     @contextmanager
+    def lock_wait(self, seconds: float) -> Iterator["ProfileStore"]:
+        """Within the block, wait at most `seconds` for another program's lock instead of the store's
+        timeout: a caller that already knows the database is locked (a retry on the UI thread) need
+        not stall for the whole timeout again."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise ProfileStoreError("The profile store is closed.")
+            conn.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+            try:
+                yield self
+            finally:
+                if self._conn is conn:
+                    conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+
+    @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction under the lock: committed when the block ends, rolled back if it raises.
         Reads use one too, so a listing never mixes two states of the file."""

@@ -59,11 +59,19 @@ def saved_in_file(window, profile_id):
 
 
 def test_a_database_locked_by_another_program_keeps_the_edit_on_screen_and_saves_it_later(
-        qtbot, window_on, saved_profile, app_engine):
+        qtbot, window_on, saved_profile, app_engine, monkeypatch):
     window = window_on(("saved", saved_profile.id))
     before = window.profile
     undo_entries = list(window._undo)
     first, second = new_movies(app_engine, before, 2)
+    waits = []  # how long each save may wait for the other program's lock, in ms
+    real_save = window.store.save_profile
+
+    def save_profile(*args):
+        waits.append(window.store._conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        return real_save(*args)
+
+    monkeypatch.setattr(window.store, "save_profile", save_profile)
     holder = sqlite3.connect(window.store.path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -76,9 +84,11 @@ def test_a_database_locked_by_another_program_keeps_the_edit_on_screen_and_saves
         assert "tries again every 5 s" in bar and window.save_problem.retry_button.isVisible()
         assert "Not saved: another program is using the profile database." in window.statusBar().currentMessage()
         assert window.panel._editor.title().endswith("— not saved")
-        window.set_attribute("age", "50-55")  # the next edit tries again, fails again: one bar, no dialog
-        assert window.unsaved is not None and window.profile.age == "50-55" and first in window.profile.movies
+        window.set_attribute("age", "18-24")  # the next edit tries again, fails again: one bar, no dialog
+        assert window.unsaved is not None and first in window.profile.movies
+        assert window.profile.age == "18-24" != before.age
         assert no_dialog_shown() and window._undo == undo_entries
+        assert waits == [50, 0]  # the store's timeout once; a try after a failure does not stall the window
         assert saved_in_file(window, saved_profile.id) == before  # nothing of either edit is in the file
     finally:
         holder.execute("ROLLBACK")

@@ -826,6 +826,26 @@ def test_a_database_locked_by_another_program_is_a_save_error_and_reads_still_wo
         assert opened.save(profile.id, movies=[2]).movies == (2,)
 
 
+def test_lock_wait_bounds_the_wait_for_another_programs_lock_inside_the_block_only(db_path):
+    def busy_timeout(store):
+        return store._conn.execute("PRAGMA busy_timeout").fetchone()[0]
+
+    with ProfileStore(db_path, timeout=3.0) as opened:
+        profile = opened.create(DS, "Waits", movies=[1])
+        assert busy_timeout(opened) == 3000
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with opened.lock_wait(0):
+                assert busy_timeout(opened) == 0
+                with pytest.raises(ProfileSaveError, match="another program"):
+                    opened.save(profile.id, movies=[2])
+            assert busy_timeout(opened) == 3000
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+
 def read_only_connections(monkeypatch):
     """The store's connection opened through SQLite's read-only URI, as on a read-only file or
     folder (chmod does not stop root, who runs the tests)."""

@@ -37,5 +37,17 @@ class ModelFileError(EngineError):
     """A cached model file is unreadable or does not match its manifest."""
 
 
+class CacheNotWritableError(EngineError):
+    """The cache folder cannot be written, so a model cannot be saved or a damaged one replaced."""
+
+    def __init__(self, folder: Path | str, error: OSError, consequence: str):
+        self.folder = Path(folder)
+        reason = error.strerror or type(error).__name__
+        super().__init__(
+            f"The cache folder {self.folder} cannot be written ({reason}), so {consequence}: fix its permissions "
+            f"or point CINEWHY_CACHE (or --cache-dir) at a writable folder."
+        )
+
+
 class Cancelled(EngineError):
     """Long work stopped because the user asked for it."""

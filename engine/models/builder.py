@@ -33,6 +33,15 @@ class ServedModel:
     note: str = ""  # e.g. that a damaged cache was moved aside
 
 
+def weight_shapes(config: RecoNetConfig, n_features: int, n_items: int) -> dict[str, tuple[int, ...]]:
+    """The shape of every RecoNet array that these settings and data imply."""
+    width = config.hidden or config.dim
+    shapes = {"embedding": (n_features, config.dim), "output_weight": (n_items, width), "output_bias": (n_items,)}
+    if config.hidden:
+        shapes.update(hidden_weight=(config.hidden, config.dim), hidden_bias=(config.hidden,))
+    return shapes
+
+
 def obtain_model(
     dataset: Dataset,
     vocabulary: Vocabulary,
@@ -64,12 +73,8 @@ def obtain_model(
         }
         return result.weights.to_arrays(), training
 
-    def check(arrays) -> None:
-        weights = RecoNetWeights.from_arrays(arrays)
-        if weights.embedding.shape[0] != len(keys) or weights.n_items != vocabulary.n_items:
-            raise ValueError("its shapes differ from the data's features and movies")
-
-    cached = store.obtain(cache_dir, manifest, train, state, retrain, check)
+    shapes = weight_shapes(config, len(keys), vocabulary.n_items)
+    cached = store.obtain(cache_dir, manifest, train, state, retrain, shapes=shapes)
     return ServedModel(
         RecoNetWeights.from_arrays(cached.arrays), config, cached.manifest, cached.trained_now, cached.note
     )

@@ -37,7 +37,7 @@ from assistant.conversation.intents import apply_change
 from assistant.conversation_service import Asked, ConversationService
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
-from assistant.recommendation_list import RecommendationList
+from assistant.recommendation_list import RecommendationList, liked_counts
 from assistant.save_problem_bar import SaveProblemBar
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.storage import ProfileAccessError, ProfileNotFound, ProfileStore, ProfileStoreError
@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.list_title.setWordWrap(True)
         self.list_title.setTextFormat(Qt.TextFormat.PlainText)
         self.recommendations = RecommendationList(centre)
+        self.recommendations.set_popularity(liked_counts(catalogue))  # the bars of an empty profile's list
         self.recommendations.movieSelected.connect(self.select_recommendation)
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(6, 6, 6, 6)

@@ -1,12 +1,19 @@
 """The recommendation list: a model of `Recommendation`s and a delegate that draws each as rank,
-title, year, genres and a score bar scaled to the top recommendation."""
+title, year, genres and a score bar scaled to the top recommendation.
+
+The bar follows what the list was ranked by, so that it always shrinks down the list: the model's
+probability, or, for a profile that gives the model nothing to go on (the engine then recommends
+the most popular movies), how many people liked each movie."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from engine.api import Recommendation
+from engine.api import Catalogue, Recommendation
 
 MOVIE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RECOMMENDATION_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -16,17 +23,49 @@ SELECTED_BACKGROUND = QColor("#dde7ff")
 SEPARATOR = QColor("#eceef2")
 
 
+def liked_counts(catalogue: Catalogue) -> dict[int, int]:
+    """Movie id -> how many of the dataset's users liked it: what an empty profile is ranked by."""
+    counts = np.asarray(catalogue.liked.sum(axis=0)).ravel()
+    return {int(movie): int(count) for movie, count in zip(catalogue.item_ids, counts)}
+
+
+def ranked_by_popularity(recommendations: list[Recommendation]) -> bool:
+    """Whether the engine ranked this list by popularity: it does so when the profile gives the
+    model no feature at all, and then every explanation has no feature to name."""
+    return bool(recommendations) and all(
+        r.explanation is not None and not r.explanation.parts for r in recommendations
+    )
+
+
 class RecommendationModel(QAbstractListModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._items: list[Recommendation] = []
         self._top = 0.0
+        self._liked_by: Mapping[int, int] = {}
+        self._by_popularity = False
+
+    def set_popularity(self, liked_by: Mapping[int, int]) -> None:
+        """How many people liked each movie (see `liked_counts`): the bars of a popularity-ranked list."""
+        self._liked_by = liked_by
 
     def set_recommendations(self, recommendations: list[Recommendation]) -> None:
         self.beginResetModel()
         self._items = list(recommendations)
-        self._top = max((r.probability for r in self._items), default=0.0)
+        self._by_popularity = ranked_by_popularity(self._items) and all(
+            r.movie.id in self._liked_by for r in self._items)
+        self._top = max((self._score(r) for r in self._items), default=0.0)
         self.endResetModel()
+
+    @property
+    def by_popularity(self) -> bool:
+        """True when the bars show how many people liked each movie, not the model's probability."""
+        return self._by_popularity
+
+    def _score(self, recommendation: Recommendation) -> float:
+        if self._by_popularity:
+            return float(self._liked_by[recommendation.movie.id])
+        return recommendation.probability
 
     def recommendations(self) -> list[Recommendation]:
         return list(self._items)
@@ -35,8 +74,9 @@ class RecommendationModel(QAbstractListModel):
         return next((row for row, r in enumerate(self._items) if r.movie.id == movie_id), None)
 
     def share(self, recommendation: Recommendation) -> float:
-        """The bar's length: the probability relative to the top recommendation's."""
-        return recommendation.probability / self._top if self._top > 0 else 0.0
+        """The bar's length: the probability (or, ranked by popularity, the number of people who
+        liked the movie) relative to the top recommendation's."""
+        return self._score(recommendation) / self._top if self._top > 0 else 0.0
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._items)
@@ -50,8 +90,10 @@ class RecommendationModel(QAbstractListModel):
             return f"{recommendation.rank}. {movie.label}"
         if role == Qt.ItemDataRole.ToolTipRole:
             genres = ", ".join(movie.genres) or "no genre listed"
+            popular = (f"\nLiked by {self._liked_by[movie.id]} people: your profile gives the model nothing to "
+                       "go on yet, so the most popular movies come first" if self._by_popularity else "")
             return (f"{movie.label}\n{genres}\nProbability {100 * recommendation.probability:.3f} % "
-                    f"(logit {recommendation.logit:.3f})")
+                    f"(logit {recommendation.logit:.3f}){popular}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Rank {recommendation.rank}: {movie.label}, {100 * recommendation.probability:.2f} percent"
         if role == MOVIE_ID_ROLE:
@@ -155,6 +197,9 @@ class RecommendationList(QListView):
     @property
     def recommendation_model(self) -> RecommendationModel:
         return self._model
+
+    def set_popularity(self, liked_by: Mapping[int, int]) -> None:
+        self._model.set_popularity(liked_by)
 
     def set_recommendations(self, recommendations: list[Recommendation], select: int | None) -> None:
         """Replace the list and select `select` if it is in it, without emitting movieSelected."""

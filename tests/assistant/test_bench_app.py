@@ -1,0 +1,39 @@
+"""`python -m assistant bench`: runs on ml-100k unless told otherwise, and says plainly when the data
+it needs is not on this computer (it used to default to ml-1m and end in a traceback)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from assistant import bench_app
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_benchmark_defaults_to_ml_100k():
+    assert bench_app.build_parser().parse_args([]).dataset == "ml-100k"
+    assert bench_app.build_parser().parse_args(["--dataset", "ml-1m"]).dataset == "ml-1m"
+
+
+def test_missing_data_is_one_clear_message_not_a_traceback(tmp_path):
+    empty = tmp_path / "no-movielens-here"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "CINEWHY_DATA"}
+    env.update(QT_QPA_PLATFORM="offscreen", CINEWHY_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "bench", "--dataset", "ml-1m", "--data", str(empty), "--starts", "0",
+         "--out", str(tmp_path / "report.json")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and "ml-1m" in done.stderr
+    assert "Without --dataset the benchmark runs on ml-100k" in done.stderr
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_percentiles_interpolate_like_numpy():
+    assert bench_app._percentile([1.0, 2.0, 3.0, 4.0], 95) == 3.85
+    assert bench_app._summary([5.0])["p95"] == 5.0

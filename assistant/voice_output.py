@@ -1,10 +1,10 @@
 """The app's voice: a Qt face on `Speaker` (which keeps pyttsx3 in its own process). Events from the
-speech process arrive on a background thread and are re-emitted as signals, queued to the window."""
+speech process arrive on a background thread and are re-emitted as signals from the UI thread."""
 from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from assistant.speech.speaker import Speaker, SpeechError
 
@@ -14,10 +14,15 @@ class VoiceOutput(QObject):
     silent = Signal(str)  # why answers are not heard; sent once per reason
     saved = Signal(str, float)  # path, seconds
     saveFailed = Signal(str)
+    _arrived = Signal(object)  # an event of the speech process, handed from its reader thread to ours
 
     def __init__(self, env: dict | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._current: int | None = None
+        # Emitting from the reader thread lost the silent reason whenever the child was ready before
+        # the window had connected to `silent` (half of windowed starts): an event is re-emitted
+        # only once the UI thread's event loop runs, after whoever built this object has connected.
+        self._arrived.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self.speaker = Speaker(on_event=self._on_event, env=env)
         self.speaker.start()  # about 80 ms, in the background: the first answer then starts at once
 
@@ -49,6 +54,10 @@ class VoiceOutput(QObject):
         self.speaker.close()
 
     def _on_event(self, event: dict) -> None:
+        self._arrived.emit(event)
+
+    @Slot(object)
+    def _dispatch(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "ready" and event.get("silent_reason"):
             self.silent.emit(event["silent_reason"])

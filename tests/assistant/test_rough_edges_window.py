@@ -1,0 +1,59 @@
+"""Issue 13's rough edges of the window and its start: the "why is it silent" note on every start,
+the loading dialog, Cancel during training, training progress with an ETA, ml-1m's re-indexed
+dataset, stray Qt warnings, status-bar messages, a locked database and the data loader's notes."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from assistant.main_window import MainWindow
+from assistant.storage import ProfileStore
+from assistant.voice_output import VoiceOutput
+from test_main_window import wait_fresh
+
+# A speech child that cannot start (Python refuses an impossible home): a silent reason on any machine.
+BROKEN_SPEECH_ENV = {"PYTHONHOME": "/nonexistent-python-home", "PATH": "/usr/bin:/bin"}
+
+
+@pytest.fixture
+def window_with(qtbot, app_engine, store_path, settings):
+    stores = []
+
+    def make(**kwargs):
+        store = ProfileStore(store_path)
+        stores.append(store)
+        window = MainWindow(app_engine, store, settings, start=("user", 1), **kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        wait_fresh(qtbot, window)
+        return window
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_the_silent_note_shows_even_when_speech_is_ready_before_the_window(qtbot, window_with, monkeypatch):
+    """The start-up race: the speech child said why it is silent before the window had connected."""
+    forwarded = threading.Event()
+    on_event = VoiceOutput._on_event
+
+    def recording(self, event):
+        on_event(self, event)
+        forwarded.set()
+
+    monkeypatch.setattr(VoiceOutput, "_on_event", recording)
+    build = MainWindow._build
+
+    def slow_build(self, catalogue):  # the child answers while the window is still being built
+        assert forwarded.wait(15), "the speech child never reported"
+        build(self, catalogue)
+
+    monkeypatch.setattr(MainWindow, "_build", slow_build)
+    window = window_with(speech_env=BROKEN_SPEECH_ENV)
+    qtbot.waitUntil(lambda: window.voice_label.isVisible(), timeout=5_000)
+    assert "Speech is off" in window.voice_label.text()
+    assert window.chat.silent_note.isVisible()
+    assert "stopped while starting" in window.chat.silent_note.text()

@@ -47,9 +47,7 @@ def top_k(
     if scores.ndim == 1:
         if rows is not None:
             raise ValueError("rows can only be given with a matrix of scores")
-        excluded = _row_exclusion(exclude, scores.shape[0])
-        ranked = _top_k_matrix(scores[np.newaxis, :], int(k), excluded, np.zeros(1, dtype=np.intp))[0]
-        return ranked[ranked >= 0]
+        return _top_k_row(scores, int(k), _row_exclusion(exclude, scores.shape[0]))
     if scores.ndim != 2:
         raise ValueError(f"scores must be a row or a matrix, got {scores.ndim} dimensions")
     excluded = _matrix_exclusion(exclude, scores.shape)
@@ -62,25 +60,46 @@ def top_k(
     return _top_k_matrix(scores, int(k), excluded, row_ids)
 
 
-def _row_exclusion(exclude: ExcludeLike, n_items: int) -> sp.csr_matrix | None:
+def _row_exclusion(exclude: ExcludeLike, n_items: int) -> np.ndarray | None:
+    """The excluded item indices of one row (a sequence, a boolean mask or a 1 x n_items sparse row)."""
     if exclude is None:
         return None
     if sp.issparse(exclude):
         matrix = sp.csr_matrix(exclude)
         if matrix.shape != (1, n_items):
             raise ValueError(f"exclude must have shape (1, {n_items}), got {matrix.shape}")
-        return matrix
+        return matrix.indices[matrix.data != 0]
     array = np.asarray(exclude)
     if array.dtype == np.bool_:
         if array.shape != (n_items,):
             raise ValueError(f"a boolean exclude mask must have shape ({n_items},), got {array.shape}")
-        indices = np.flatnonzero(array)
+        return np.flatnonzero(array)
+    indices = array.astype(np.int64, casting="safe").reshape(-1) if array.size else np.zeros(0, np.int64)
+    if indices.size and (indices.min() < 0 or indices.max() >= n_items):
+        raise IndexError(f"excluded item indices must lie in 0..{n_items - 1}")
+    return indices
+
+
+def _top_k_row(scores: np.ndarray, k: int, excluded: np.ndarray | None) -> np.ndarray:
+    """One row's ranking with plain numpy: recommending one profile is the app's hot path, and the
+    sparse exclusion of the matrix path cost more than the ranking itself (0.3 ms per call)."""
+    n_items = scores.shape[0]
+    width = min(k, n_items)
+    if width == 0:
+        return np.zeros(0, dtype=np.int64)
+    work = scores.astype(np.float64) if not np.issubdtype(scores.dtype, np.floating) else scores.copy()
+    work[np.isnan(work)] = -np.inf
+    if excluded is not None and excluded.size:
+        work[excluded] = -np.inf
+    if width < n_items:
+        threshold = np.partition(work, n_items - width)[n_items - width]
+        candidates = np.flatnonzero(work >= threshold)  # more than `width` only with ties at the boundary
     else:
-        indices = array.astype(np.int64, casting="safe").reshape(-1) if array.size else np.zeros(0, np.int64)
-        if indices.size and (indices.min() < 0 or indices.max() >= n_items):
-            raise IndexError(f"excluded item indices must lie in 0..{n_items - 1}")
-    data = np.ones(indices.size, dtype=np.bool_)
-    return sp.csr_matrix((data, (np.zeros(indices.size, dtype=np.int64), indices)), shape=(1, n_items))
+        candidates = np.arange(n_items)
+    values = work[candidates]
+    order = np.lexsort((candidates, -values))[:width]  # descending score, then ascending index
+    chosen = candidates[order]
+    return chosen[~np.isneginf(values[order])].astype(np.int64)
 
 
 def _matrix_exclusion(exclude: ExcludeLike, shape: tuple[int, int]) -> sp.csr_matrix | None:

@@ -23,10 +23,10 @@ def relevance_coefficients(weights: RecoNetWeights, pooled: np.ndarray, targets:
 
     Returns (c: targets x dim, bias_share: targets, absorbed: targets).
     """
-    w = weights.output_weight[targets]  # (t, hidden or dim)
-    bias = weights.output_bias[targets].astype(np.float64)
+    bias = weights.output_bias64[targets]
     if weights.hidden_weight is None:
-        return w.astype(np.float64), bias, np.zeros(len(targets))
+        return weights.output_weight64[targets], bias, np.zeros(len(targets))
+    w = weights.output_weight[targets]  # (t, hidden)
     pre = weights.hidden_weight @ pooled + weights.hidden_bias  # s_k
     hidden = np.maximum(pre, 0.0)
     r_hidden = w * hidden  # (t, k): relevance of each hidden unit
@@ -38,9 +38,14 @@ def relevance_coefficients(weights: RecoNetWeights, pooled: np.ndarray, targets:
     return c.astype(np.float64), bias + hidden_bias_share, absorbed
 
 
-def feature_relevances(weights: RecoNetWeights, rows: np.ndarray, targets: np.ndarray, epsilon: float = EPSILON):
-    """Relevance of every profile row for every target: (rows x targets), plus bias and epsilon shares."""
-    pooled = weights.pooled(rows)
+def feature_relevances(
+    weights: RecoNetWeights, rows: np.ndarray, targets: np.ndarray, epsilon: float = EPSILON,
+    pooled: np.ndarray | None = None,
+):
+    """Relevance of every profile row for every target: (rows x targets), plus bias and epsilon shares.
+    `pooled` is the profile vector when the caller has it already (it scored the same rows)."""
+    if pooled is None:
+        pooled = weights.pooled(rows)
     c, bias_share, absorbed = relevance_coefficients(weights, pooled, targets, epsilon)
-    relevance = (weights.embedding[rows].astype(np.float64) @ c.T) / max(len(rows), 1)
+    relevance = (weights.embedding64[rows] @ c.T) / max(len(rows), 1)
     return relevance, bias_share, absorbed

@@ -50,8 +50,9 @@ class RelevanceExplainer(Explainer):
         index = self._vocabulary.item_index
         items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)
         rows, _ = self.rows(profile)
-        logits = self._weights.logits(rows)
-        return self.explain_rows(rows, logits, softmax(logits), items)
+        pooled = self._weights.pooled(rows)
+        logits = self._weights.logits_of_pooled(pooled)
+        return self.explain_rows(rows, logits, softmax(logits), items, pooled)
 
     # ----- shared with the engine's ranking, which scores the same rows -----
 
@@ -59,21 +60,33 @@ class RelevanceExplainer(Explainer):
         """The profile's feature rows (liked movies and attributes) and the item rows of every movie it holds."""
         if not isinstance(profile, Profile):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
-        index = self._vocabulary.item_index
-        try:
-            held = np.array([index[int(m)] for m in profile.movies], dtype=np.int64)
-            liked = np.array([index[int(m)] for m in profile.positives], dtype=np.int64)
-        except KeyError as error:
-            raise InvalidInputError(f"Unknown movie id {error.args[0]} in the profile.") from None
+        held = self._item_rows(profile.movies)
+        liked = self._item_rows(profile.positives)
         config = self._served.config
         attributes = self._vocabulary.user_attributes(profile.gender, profile.age, profile.occupation)
         rows = self._vocabulary.profile_rows(liked, attributes, config.use_user_attributes, config.use_item_attributes)
         return rows, held
 
-    def explain_rows(self, rows, logits, probabilities, items) -> list[RelevanceExplanation]:
+    def _item_rows(self, movie_ids) -> np.ndarray:
+        """Vocabulary rows of movie ids, found in the sorted id array (the per-edit hot path)."""
+        try:
+            ids = np.array(movie_ids, dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            ids = None
+        if ids is None or ids.ndim != 1:
+            raise InvalidInputError(f"The profile's movies must be movie ids, got {movie_ids!r}.")
+        known = self._vocabulary.item_ids
+        rows = np.searchsorted(known, ids)
+        unknown = (rows >= len(known)) | (known[np.minimum(rows, len(known) - 1)] != ids)
+        if unknown.any():
+            raise InvalidInputError(f"Unknown movie id {int(ids[np.argmax(unknown)])} in the profile.")
+        return rows.astype(np.int64, copy=False)
+
+    def explain_rows(self, rows, logits, probabilities, items, pooled=None) -> list[RelevanceExplanation]:
+        """`pooled`: the profile vector of `rows`, when the caller computed it for `logits`."""
         if len(rows) == 0:
             return [self._popular_explanation(item, logits, probabilities) for item in items]
-        relevance, bias_share, absorbed = feature_relevances(self._weights, rows, np.asarray(items))
+        relevance, bias_share, absorbed = feature_relevances(self._weights, rows, np.asarray(items), pooled=pooled)
         # Sort every column at once and gather names with numpy: this is the top-50 hot path.
         order = np.argsort(-relevance, axis=0, kind="stable")
         sorted_rows = rows[order].T

@@ -7,6 +7,7 @@ thread may be training, and serving never imports torch (importing it costs over
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -61,7 +62,25 @@ class RecoNetWeights:
         return np.maximum(pooled @ self.hidden_weight.T + self.hidden_bias, 0.0)
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
-        return self.output_weight @ self.hidden_activations(self.pooled(rows)) + self.output_bias
+        return self.logits_of_pooled(self.pooled(rows))
+
+    def logits_of_pooled(self, pooled: np.ndarray) -> np.ndarray:
+        """The logits of a profile vector from `pooled` (so that its explanation can reuse it)."""
+        return self.output_weight @ self.hidden_activations(pooled) + self.output_bias
+
+    # float64 copies for LRP, made once per model rather than per explanation (exact copies: the
+    # explanation's sums run in float64 over the float32 weights either way).
+    @cached_property
+    def embedding64(self) -> np.ndarray:
+        return self.embedding.astype(np.float64)
+
+    @cached_property
+    def output_weight64(self) -> np.ndarray:
+        return self.output_weight.astype(np.float64)
+
+    @cached_property
+    def output_bias64(self) -> np.ndarray:
+        return self.output_bias.astype(np.float64)
 
     def logits_batch(self, profiles: sp.csr_matrix) -> np.ndarray:
         """Logits for many profiles at once; `profiles` is row-normalised (users x features)."""

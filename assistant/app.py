@@ -255,8 +255,9 @@ class AppController(QObject):
     def _on_failed(self, message: str) -> None:
         self._close_dialog()
         if self._screenshot is None and isinstance(self._loader.error, DataUnavailableError):
-            if self._ask_for_data_folder(message):
-                return
+            if not self._ask_for_data_folder(message):
+                self._quit(1)  # the box said it already: no second one with the same words
+            return
         _report(self._args, message)
         self._quit(1)
 
@@ -311,6 +312,9 @@ class AppController(QObject):
 
     def _close_dialog(self) -> None:
         self._finished = True
+        # reset() stops the dialog's own timer, which otherwise shows it `minimumDuration` after
+        # the first progress: a stale "Looking for ml-1m" over the message that follows a quick failure.
+        self._dialog.reset()
         self._dialog.hide()  # hide, not close: closing a QProgressDialog emits canceled
 
     def _quit(self, code: int) -> None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from assistant.app import AppController, build_parser
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
 from assistant.voice_output import VoiceOutput
@@ -57,3 +61,43 @@ def test_the_silent_note_shows_even_when_speech_is_ready_before_the_window(qtbot
     assert "Speech is off" in window.voice_label.text()
     assert window.chat.silent_note.isVisible()
     assert "stopped while starting" in window.chat.silent_note.text()
+
+
+def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, qapp, store_path, tmp_path, monkeypatch):
+    """ml-1m nowhere (offline, no $CINEWHY_DATA, an empty cache): one message, and the "Looking for
+    ml-1m" dialog, hidden when the loader failed, must not show itself over it."""
+    monkeypatch.delenv("CINEWHY_DATA", raising=False)
+    criticals = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *args, **kwargs: criticals.append(args))
+    args = build_parser().parse_args(["--dataset", "ml-1m", "--offline", "--cache-dir", str(tmp_path / "cache")])
+    store = ProfileStore(store_path)
+    controller = AppController(qapp, args, store)
+    seen = {}
+
+    def answer_the_box() -> None:
+        box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
+        if box is None:
+            return
+        poll.stop()
+        seen["text"] = box.text()
+        progress = controller._dialog
+        seen["pending"] = [(t.interval(), t.isSingleShot(), t.parent() is progress) for t in progress.findChildren(QTimer) if t.isActive()]
+        QTest.qWait(progress.minimumDuration() + 300)  # longer than the dialog's own show timer
+        seen["progress shown"] = progress.isVisible()
+        box.button(QMessageBox.StandardButton.Close).click()
+
+    poll = QTimer()
+    poll.timeout.connect(answer_the_box)
+    poll.start(20)
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: controller.exit_code is not None, timeout=15_000)
+    finally:
+        poll.stop()
+        controller.shutdown()
+        controller.dispose()
+        store.close()
+    assert "No ml-1m data found" in seen["text"]
+    assert seen["pending"] == [] and seen["progress shown"] is False
+    assert criticals == []  # not the same words again in a second box
+    assert controller.exit_code == 1

@@ -11,6 +11,7 @@ from typing import Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from assistant.conversation.numbers import numbers_as_digits
 from engine.api import Movie
 
 ARTICLES = ("the", "a", "an", "les", "la", "le", "l", "il", "el", "das", "der", "die")
@@ -42,6 +43,19 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+def title_key(text: str, keep_articles: bool = False) -> str:
+    """`normalise`d, with numbers as digits ("Godfather: Part II" and "godfather 2" -> "godfather 2"):
+    what two ways of writing one title share. `keep_articles` keeps a leading or trailing article, to
+    tell "Fear" from "The Fear"."""
+    if keep_articles:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+        words = _NON_WORD.sub(" ", plain.replace("'", "").replace("&", " and ")).split()
+    else:
+        words = normalise(text).split()
+    return " ".join(numbers_as_digits(words))
+
+
 def split_year(query: str) -> tuple[str, int | None]:
     """The query without a year it mentions, and that year (None when there is none). A title that
     is itself a year ("1941", "2001") keeps it when nothing else is left."""
@@ -61,13 +75,16 @@ class TitleIndex:
     def __init__(self, movies: Iterable[Movie]):
         self._movies = list(movies)
         self._keys = [normalise(m.title) for m in self._movies]
+        self._number_keys = [title_key(m.title) for m in self._movies]  # "godfather 2" finds "Part II"
+        self._whole_keys = set(self._number_keys)
 
     def __len__(self) -> int:
         return len(self._movies)
 
     def search(self, query: str, limit: int = 10) -> list[TitleMatch]:
         """The best matches, best first; empty for an empty query."""
-        text, year = split_year(query)
+        # a title that ends in a number ("Item 1901" on re-indexed data) is not a year
+        text, year = (query, None) if title_key(query) in self._whole_keys else split_year(query)
         key = normalise(text)
         if not key or limit <= 0:
             return []
@@ -79,6 +96,13 @@ class TitleIndex:
                 scores[index] = WORD_PREFIX_SCORE
             elif len(key.replace(" ", "")) >= 3 and key in title:
                 scores[index] = SUBSTRING_SCORE
+        digits = title_key(text)
+        if any(word.isdigit() for word in digits.split()):  # compare with the titles' numbers as digits
+            for index, title in enumerate(self._number_keys):
+                if title.startswith(digits):
+                    scores[index] = PREFIX_SCORE
+                elif f" {digits}" in f" {title}":
+                    scores[index] = max(scores.get(index, 0.0), WORD_PREFIX_SCORE)
         if len(key) >= 3:
             for index, score in enumerate(self._typo_scores(key)):
                 if score >= FUZZY_CUTOFF:
@@ -104,4 +128,4 @@ class TitleIndex:
         return matches[0].movie if matches else None
 
 
-__all__ = ["TitleIndex", "TitleMatch", "normalise", "split_year"]
+__all__ = ["TitleIndex", "TitleMatch", "normalise", "split_year", "title_key"]

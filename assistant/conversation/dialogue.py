@@ -53,6 +53,8 @@ class Conversation:
         self._list: list[int] = []  # the recommendations "next" walks, for self._list_profile
         self._list_profile: Profile | None = None
         self._cursor = 0
+        # A question waiting for a yes: a spoken profile change, or the movie offered by "did you mean"
+        self.pending: Question | None = None
         liked = np.asarray(self.catalogue.liked.sum(axis=0)).ravel()
         self._fans = {int(m): int(n) for m, n in zip(self.catalogue.item_ids, liked)}
 
@@ -74,7 +76,36 @@ class Conversation:
     def ask(self, text: str) -> Answer:
         return self.answer(parse(text))
 
+    def hear(self, text: str, doubt: str = "", unsure: bool = False) -> Answer:
+        """A spoken question as the recogniser heard it. `doubt` says why it heard nothing it can
+        vouch for (silence, noise, too short): nothing is done then. `unsure` says its words may be
+        wrong: a title it names is offered ("did you mean ...?") rather than acted on. A profile
+        change it asks for is confirmed first ("Add Heat (1995) to your profile? Say yes or no.")."""
+        if doubt or not text.strip():
+            question = Question(text, Intent.UNKNOWN, spoken=True)
+            why = f" ({doubt})" if doubt else ""
+            return plain_answer(question, f"I didn't catch that{why}. Please say it again, or type it.",
+                                "I didn't catch that. Please say it again.")
+        return self.answer(replace(parse(text), spoken=True, unsure=unsure))
+
     def answer(self, question: Question) -> Answer:
+        if question.intent not in (Intent.YES, Intent.NO, Intent.REPEAT):
+            self.pending = None  # another question: the offer waiting for a yes is dropped
+        answer = self._handled(question)
+        asked = answer.question  # after a yes: the question said yes to
+        if answer.change is not None and asked.spoken and not asked.confirmed:
+            answer = self._confirmation(asked, answer.change)
+        if answer.change is not None:
+            self.profile = apply_change(self.profile, answer.change)
+        if answer.movie_id is not None:
+            self.focus = answer.movie_id
+        if answer.lens is not None:  # the window switches to the answer's lens
+            self.lens = Lens(answer.lens)
+        if question.intent not in (Intent.REPEAT, Intent.STOP):
+            self.last_answer = answer
+        return answer
+
+    def _handled(self, question: Question) -> Answer:
         # A lens's own questions ("who influenced this?") are answered by its module; the rest here.
         lens_handler = LENS_QUESTIONS.get(question.intent)
         handler = getattr(self, f"_{question.intent.value}") if lens_handler is None else None
@@ -87,39 +118,81 @@ class Conversation:
         except Exception as error:  # a bug must not take the conversation down: say it, log it
             log.exception("conversation failed on %r", question.text)
             answer = plain_answer(question, f"Sorry, something went wrong while answering ({type(error).__name__}: {error}).")
-        if answer.change is not None:
-            self.profile = apply_change(self.profile, answer.change)
-        if answer.movie_id is not None:
-            self.focus = answer.movie_id
-        if answer.lens is not None:  # the window switches to the answer's lens
-            self.lens = Lens(answer.lens)
-        if question.intent not in (Intent.REPEAT, Intent.STOP):
-            self.last_answer = answer
         return answer
+
+    def _confirmation(self, question: Question, change: ProfileChange) -> Answer:
+        """Asks before a spoken edit is made: a misheard word must not change the profile."""
+        movie_id = (change.add or change.remove or (None,))[0]
+        self.pending = replace(question, movie_id=movie_id, confirmed=True)
+        if change.add or change.remove:
+            movie = self.movies[movie_id]
+            verb, where = ("Add", "to") if change.add else ("Remove", "from")
+            text = f"{verb} {self.written(movie)} {where} your profile? Say yes or no."
+            speech = f"{verb} {say.spoken_title(movie)} {where} your profile? Say yes or no."
+        else:
+            said = {"gender": lambda v: GENDERS.get(v, v), "age": lambda v: f"aged {v}",
+                    "occupation": lambda v: f"working as {v}"}
+            parts = ", ".join(said[name](value) for name, value in change.attributes)
+            text = f"Change your profile to: {parts}? Say yes or no."
+            speech = text.replace("-", " to ")
+        return Answer(question, text, speech, movie_id=movie_id)
+
+    def _offer(self, question: Question, movie: Movie) -> Answer:
+        """ "I heard ..., did you mean <movie>?": a yes then answers the question about it."""
+        self.pending = replace(question, movie_id=movie.id, unsure=False, confirmed=True)
+        text = f"I heard “{question.text.strip()}”. Did you mean {self.written(movie)}? Say yes or no."
+        speech = f"Did you mean {say.spoken_title(movie)}? Say yes or no."
+        return Answer(question, text, speech, suggestions=(movie.label,))
+
+    def _yes(self, question: Question) -> Answer:
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return plain_answer(question, "There is nothing waiting for a yes. " + HELP_TEXT, "There is nothing to say yes to.")
+        return self._handled(pending)
+
+    def _no(self, question: Question) -> Answer:
+        pending, self.pending = self.pending, None
+        if pending is None:
+            return plain_answer(question, "There is nothing waiting for a yes or no. " + HELP_TEXT,
+                                "There is nothing to say no to.")
+        if pending.intent in (Intent.ADD, Intent.REMOVE, Intent.SET_ATTRIBUTES):
+            return plain_answer(question, "OK, I left your profile as it is.")
+        return plain_answer(question, "OK. Which movie did you mean? Say or type its title.")
 
     # ----- helpers -----
 
     def movie_asked(self, question: Question) -> Movie | Answer:
         """The movie a question is about: the title it names, else the movie in focus, else the top
         recommendation. An unknown title gives the "did you mean" answer instead."""
+        if question.movie_id is not None and question.movie_id in self.movies:
+            return self.movies[question.movie_id]
         if question.title:
             found = self.titles.resolve(question.title)
             if found.movie is None:
-                return self._unknown_title(question, found.suggestions)
+                return self._unknown_title(question, found.suggestions, found.ambiguous)
+            if question.unsure:  # the recogniser may have misheard the title: offer, don't act
+                return self._offer(question, found.movie)
             return found.movie
         if self.focus is not None and self.focus in self.movies:
             return self.movies[self.focus]
         return self.engine.recommend(self.profile, 1)[0].movie
 
-    def _unknown_title(self, question: Question, suggestions: tuple[Movie, ...]) -> Answer:
+    def _unknown_title(self, question: Question, suggestions: tuple[Movie, ...], ambiguous: bool = False) -> Answer:
+        """No confident match: "did you mean ...?" (a single suggestion waits for a yes); nothing is done."""
         asked = question.title
+        if len(suggestions) == 1:
+            self.pending = replace(question, movie_id=suggestions[0].id, unsure=False, confirmed=True)
+        lead = (f"“{asked}” could be more than one movie." if ambiguous
+                else f"I don't know a movie called “{asked}”.")
+        if question.spoken:
+            lead = f"I heard “{question.text.strip()}”. {lead}"
         if suggestions:
             labels = [say.written_title(m) for m in suggestions]
             spoken = [say.spoken_title(m) for m in suggestions]
-            text = f"I don't know a movie called “{asked}”. Did you mean {_either(labels)}?"
-            speech = f"I don't know a movie called {asked}. Did you mean {_either(spoken)}?"
+            text = f"{lead} Did you mean {_either(labels)}?"
+            speech = f"{lead} Did you mean {_either(spoken)}?"
         else:
-            text = speech = f"I don't know a movie called “{asked}”. Try a part of its title."
+            text = speech = f"{lead} Try a part of its title."
         return Answer(question, text, speech.replace("“", "").replace("”", ""),
                       suggestions=tuple(m.label for m in suggestions))
 

@@ -26,6 +26,8 @@ class Intent(Enum):
     WHAT_IF_RATE = "what_if_rate"  # what if I rated <title> 2 stars
     LENS = "lens"  # show the influence graph
     REPEAT = "repeat"
+    YES = "yes"  # yes to "Add Heat (1995) to your profile?" or "did you mean ...?"
+    NO = "no"
     STOP = "stop"  # stop talking
     HELP = "help"
     UNKNOWN = "unknown"
@@ -56,6 +58,10 @@ class Question:
     occupation: str | None = None  # as said; matched against the catalogue's occupations later
     lens: str | None = None  # an engine.api.Lens value
     stars: float | None = None  # a rating as said ("2 stars"); the dialogue checks it is 1-5 whole stars
+    movie_id: int | None = None  # the movie `title` was found to mean (once confirmed), else None
+    spoken: bool = False  # recognised from speech: a profile change waits for a yes
+    unsure: bool = False  # the recogniser doubts its words: "I heard ..., did you mean ...?"
+    confirmed: bool = False  # the asker said yes to doing it
 
     def slots(self) -> dict:
         names = ("title", "age", "gender", "occupation", "lens", "stars")

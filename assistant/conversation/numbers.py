@@ -35,6 +35,42 @@ def parse_number(text: str) -> int | None:
     return current
 
 
+ROMAN_NUMERALS = {
+    "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11, "xii": 12,
+    "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19, "xx": 20,
+}
+# Words that are numerals only after a title's first word: "V for Vendetta", "X: the Unknown".
+_ROMAN_NOT_FIRST = {"v", "x"}
+
+
+def numbers_as_digits(words: list[str]) -> list[str]:
+    """Lower-case words with every number as digits, so that a title's "2", "II", "two" and "Part 2"
+    read alike: ["godfather", "part", "ii"] -> ["godfather", "2"], ["twelve", "monkeys"] -> ["12",
+    "monkeys"]. A lone "i" stays a word (it is far more often the pronoun)."""
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word in _UNITS or word in _TENS:
+            # the longest run of number words that is one number ("twenty five")
+            end = index + 1
+            while end < len(words) and (words[end] in _UNITS or words[end] in _TENS or words[end] == "hundred"):
+                end += 1
+            while end > index + 1 and parse_number(" ".join(words[index:end])) is None:
+                end -= 1
+            value = parse_number(" ".join(words[index:end]))
+            out.append(str(value) if value is not None else word)
+            index = max(end, index + 1)
+            continue
+        if word in ROMAN_NUMERALS and (index > 0 or word not in _ROMAN_NOT_FIRST):
+            out.append(str(ROMAN_NUMERALS[word]))
+        else:
+            out.append(word)
+        index += 1
+    # "Part 2" is said "2": "Godfather: Part II" is asked for as "Godfather 2"
+    return [w for i, w in enumerate(out) if not (w == "part" and i + 1 < len(out) and out[i + 1].isdigit())]
+
+
 _SCALES = ((1_000_000, "million"), (1000, "thousand"), (100, "hundred"))
 
 

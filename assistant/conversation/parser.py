@@ -57,6 +57,12 @@ _RATE = r"(?:rated|rate|gave|give|scored|score|rerated|re-rated)"
 
 # (intent, pattern) in order: the first full match wins. Patterns see normalised text.
 _RULES: tuple[tuple[Intent, str], ...] = (
+    (Intent.YES, r"(?:yes|yeah|yep|yup|sure|correct|right|that is right|that is correct|exactly|confirm|"
+                 r"go ahead|do it|(?:yes|yeah|ok|okay) (?:please|do it|go ahead|that is (?:right|it)|that one|"
+                 r"i did|i do)|yes yes|affirmative)"),
+    (Intent.NO, r"(?:no|nope|nah|no thanks|no thank you|no no|wrong|not that one|that is wrong|"
+                r"no (?:that is (?:wrong|not (?:it|right))|do not|i did not|i do not|leave it|not that one)|"
+                r"do not|never mind|nevermind|negative)"),
     (Intent.STOP, r"(?:stop|stop (?:talking|speaking|it|that|reading)|be quiet|quiet|shut up|silence|hush|enough|"
                   r"cancel|shush|(?:please )?stop)"),
     (Intent.REPEAT, r"(?:repeat(?: (?:that|it|the answer|yourself|please))?|say (?:that|it) again|"

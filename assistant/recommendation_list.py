@@ -143,7 +143,7 @@ class RecommendationDelegate(QStyledItemDelegate):
         left = rect.left() + self.RANK_WIDTH
         width = rect.right() - left
         movie = recommendation.movie
-        year = f" ({movie.year})" if movie.year else ""
+        year = movie.label[len(movie.title):]  # " (1997)", or " (1997, id 246)" for a shared title
         title_font = QFont(option.font)
         title_font.setBold(True)
         title_metrics = QFontMetrics(title_font)

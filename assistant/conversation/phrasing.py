@@ -21,8 +21,9 @@ def display_title(title: str) -> str:
 
 
 def written_title(movie: Movie) -> str:
-    title = display_title(movie.title)
-    return f"{title} ({movie.year})" if movie.year else title
+    """The label with the title as people say it: "The Usual Suspects (1995)" (and the id of a movie
+    that shares its title and year with another)."""
+    return display_title(movie.title) + movie.label[len(movie.title):]
 
 
 def spoken_title(movie: Movie) -> str:

@@ -37,6 +37,7 @@ from engine.data.types import (
     User,
     age_bucket,
     age_bucket_from_ml1m_code,
+    mark_shared_labels,
 )
 from engine.errors import DataFormatError, DataUnavailableError
 
@@ -95,8 +96,8 @@ def _assemble(name: str, movies: dict[int, Movie], users: dict[int, User], ratin
     for item_id in _distinct(interactions.items):
         if item_id not in movies:
             movies[item_id] = Movie(item_id, f"Item {item_id}")
-    return Dataset(name=name, movies=movies, users=users, interactions=interactions, source=source,
-                   notes=notes, encodings=encodings)
+    return Dataset(name=name, movies=mark_shared_labels(movies), users=users, interactions=interactions,
+                   source=source, notes=notes, encodings=encodings)
 
 
 def _distinct(ids: np.ndarray) -> list[int]:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,11 +47,23 @@ class Movie:
     title: str
     year: int | None = None
     genres: tuple[str, ...] = ()
+    # True when another movie of the dataset has the same title and year (18 pairs in ML-100k, with
+    # the same genres too): the label then carries the MovieLens id, the one thing that differs.
+    shares_label: bool = False
 
     @property
     def label(self) -> str:
-        """Title with year, as people write it: "Alien (1979)"."""
-        return f"{self.title} ({self.year})" if self.year else self.title
+        """Title with year, as people write it: "Alien (1979)"; with the id for a movie that shares
+        its title and year with another: "Chasing Amy (1997, id 246)"."""
+        extra = ", ".join(part for part in (str(self.year) if self.year else "",
+                                              f"id {self.id}" if self.shares_label else "") if part)
+        return f"{self.title} ({extra})" if extra else self.title
+
+
+def mark_shared_labels(movies: dict[int, Movie]) -> dict[int, Movie]:
+    """`movies` with `shares_label` set on every movie whose title and year another one has too."""
+    counts = Counter((m.title, m.year) for m in movies.values())
+    return {key: replace(m, shares_label=True) if counts[(m.title, m.year)] > 1 else m for key, m in movies.items()}
 
 
 @dataclass(frozen=True)

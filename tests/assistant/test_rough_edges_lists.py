@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from assistant.recommendation_list import liked_counts
+from assistant.recommendation_list import RecommendationModel, liked_counts
+from engine.api import Recommendation
 from test_main_window import open_window, sankey, wait_fresh  # noqa: F401 (a fixture)
 
 
@@ -42,3 +43,43 @@ def test_liked_counts_are_the_catalogues(app_engine):
     assert sum(liked.values()) == app_engine.catalogue.liked.nnz
     star_wars = 50
     assert liked[star_wars] == max(liked.values())  # the most liked movie of MovieLens 100k
+
+
+CHASING_AMY = (246, 268)  # one movie listed twice in MovieLens 100k: same title, year and genres
+
+
+def test_the_duplicated_titles_carry_their_id_and_no_other_title_does(app_engine):
+    movies = app_engine.catalogue.movies
+    shared = [m for m in movies if m.shares_label]
+    assert len(shared) == 36  # 18 titles, each listed twice
+    assert max(Counter(m.label for m in movies).values()) == 1  # every label now tells its movie apart
+    assert all(m.label.endswith(f", id {m.id})") for m in shared)
+    assert app_engine.catalogue.movie(246).label == "Chasing Amy (1997, id 246)"
+    assert app_engine.catalogue.movie(1).label == "Toy Story (1995)"
+
+
+def test_duplicated_titles_are_told_apart_in_profile_search_and_list(qtbot, open_window, app_engine):
+    window = open_window(("user", 2))
+    window.new_profile("Twins")
+    for movie_id in (*CHASING_AMY, 1):
+        window.add_movie(movie_id, 5)
+    wait_fresh(qtbot, window)
+    profile_rows = [window.panel.movie_list.item(row).text() for row in range(window.panel.movie_list.count())]
+    assert sorted(profile_rows) == ["Chasing Amy (1997, id 246)", "Chasing Amy (1997, id 268)", "Toy Story (1995)"]
+
+    window.panel.search_edit.setText("sliding doors")
+    results = [window.panel.results.item(row).text() for row in range(window.panel.results.count())]
+    assert results[:2] == ["Sliding Doors (1998, id 1429)", "Sliding Doors (1998, id 1680)"]
+
+    model = RecommendationModel()
+    model.set_recommendations([Recommendation(rank, app_engine.catalogue.movie(movie_id), 0.01 / rank, -rank)
+                               for rank, movie_id in enumerate((1429, 1680, 1), start=1)])
+    assert [model.data(model.index(row)) for row in range(3)] == [
+        "1. Sliding Doors (1998, id 1429)", "2. Sliding Doors (1998, id 1680)", "3. Toy Story (1995)"]
+
+
+def test_answers_name_a_duplicated_title_with_its_id(qtbot, open_window):
+    window = open_window(("user", 1))
+    with qtbot.waitSignal(window.conversation.answered, timeout=20_000):
+        window.ask("tell me about Sliding Doors")
+    assert "Sliding Doors (1998, id 1429)" in window.chat.transcript_text()

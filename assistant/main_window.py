@@ -49,6 +49,7 @@ from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Exp
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
 SAVE_RETRY_MS = 5000  # how soon an edit that could not be saved is tried again
+CONVERSATION_START_LATEST_MS = 1500  # the conversation starts with the first result, or after this
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
                                            "faster-whisper (model folder needed)")))
 
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
         self.live.finished.connect(self._on_result)
         # Conversation on its own worker (building the voice there too); speech in its own process.
         self.conversation = ConversationService(engine, voice_factory, self.recogniser_choice(), self)
-        self.voice = VoiceOutput(speech_env, self)
+        self.voice = VoiceOutput(speech_env, self, start=False)  # started with the conversation (see there)
         self.last_answer = None
         self._build(self.catalogue)
         self._build_menus()
@@ -861,13 +862,24 @@ class MainWindow(QMainWindow):
         service.listening.connect(self._on_listening)
         self.voice.speaking.connect(chat.set_speaking)
         self.voice.silent.connect(self._on_silent)
-        self.voice.saved.connect(lambda path, seconds: self.statusBar().showMessage(
-            f"Saved the answer as {path} ({seconds:.1f} s).", 8000))
+        self.voice.saved.connect(self._on_answer_saved)
         self.voice.saveFailed.connect(lambda text: QMessageBox.warning(self, APP_TITLE, text))
         muted = self.store.get_setting("voice/muted", "0") == "1"
         self.set_muted(muted)
         self._listening = False
-        service.start()
+        # The voice (grammar, recogniser) and the speech process start once the first result is on
+        # screen: started with the window they took a fifth of the CPU its first paint needed.
+        # Questions asked meanwhile wait in the service's queue.
+        self._conversation_started = False
+        self.resultShown.connect(self._start_conversation)
+        QTimer.singleShot(CONVERSATION_START_LATEST_MS, self._start_conversation)  # e.g. no result at all
+
+    def _start_conversation(self) -> None:
+        if self._conversation_started:
+            return
+        self._conversation_started = True
+        self.conversation.start()
+        self.voice.start()
 
     def ask(self, text: str) -> None:
         """A typed question: shown at once, answered on the conversation worker."""
@@ -977,6 +989,12 @@ class MainWindow(QMainWindow):
         self.recommendations.select_movie(movie_id)
         self._request()
 
+    def _on_answer_saved(self, path: str, seconds: float) -> None:
+        """Where the WAV went: in the chat, under the answer (it stays), and in the status bar."""
+        text = f"Saved the answer as {Path(path).absolute()} ({seconds:.1f} s)."
+        self.chat.add_note(text)
+        self.statusBar().showMessage(text, 15000)
+
     def save_answer_dialog(self) -> None:
         if self.last_answer is None or not (self.last_answer.speech or self.last_answer.text):
             self.statusBar().showMessage("Ask a question first: there is no answer to save yet.", 6000)
@@ -994,6 +1012,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         self.live.stop()
+        self._conversation_started = True  # a conversation not started yet must not start after this
         self.conversation.stop()
         self.voice.close()
         self.closing.emit()

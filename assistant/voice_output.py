@@ -16,7 +16,8 @@ class VoiceOutput(QObject):
     saveFailed = Signal(str)
     _arrived = Signal(object)  # an event of the speech process, handed from its reader thread to ours
 
-    def __init__(self, env: dict | None = None, parent: QObject | None = None):
+    def __init__(self, env: dict | None = None, parent: QObject | None = None, start: bool = True):
+        """With `start` False the speech process starts at `start()` (or with the first answer)."""
         super().__init__(parent)
         self._current: int | None = None
         # Emitting from the reader thread lost the silent reason whenever the child was ready before
@@ -24,6 +25,10 @@ class VoiceOutput(QObject):
         # only once the UI thread's event loop runs, after whoever built this object has connected.
         self._arrived.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self.speaker = Speaker(on_event=self._on_event, env=env)
+        if start:
+            self.start()
+
+    def start(self) -> None:
         self.speaker.start()  # about 80 ms, in the background: the first answer then starts at once
 
     @property

@@ -38,22 +38,29 @@ def stars_text(stars: int | None) -> str:
     return "not rated" if stars is None else "★" * stars + "☆" * (MAX_STARS - stars)
 
 
+_STAR_SHAPES: dict[float, QPainterPath] = {}  # outer radius -> the star around (0, 1)
+
+
 def _star_path(box: QRectF) -> QPainterPath:
-    """A five-pointed star inscribed in `box`, point up."""
+    """A five-pointed star inscribed in `box`, point up. The shape is built once per size and moved
+    into place: a profile list repaints dozens of stars at every edit."""
     centre = box.center()
     outer = min(box.width(), box.height()) / 2
-    inner = outer * 0.45
-    path = QPainterPath()
-    for i in range(10):
-        radius = outer if i % 2 == 0 else inner
-        angle = -math.pi / 2 + i * math.pi / 5
-        point = QPointF(centre.x() + radius * math.cos(angle), centre.y() + 1 + radius * math.sin(angle))
-        if i == 0:
-            path.moveTo(point)
-        else:
-            path.lineTo(point)
-    path.closeSubpath()
-    return path
+    shape = _STAR_SHAPES.get(outer)
+    if shape is None:
+        inner = outer * 0.45
+        shape = QPainterPath()
+        for i in range(10):
+            radius = outer if i % 2 == 0 else inner
+            angle = -math.pi / 2 + i * math.pi / 5
+            point = QPointF(radius * math.cos(angle), 1 + radius * math.sin(angle))
+            if i == 0:
+                shape.moveTo(point)
+            else:
+                shape.lineTo(point)
+        shape.closeSubpath()
+        _STAR_SHAPES[outer] = shape
+    return shape.translated(centre.x(), centre.y())
 
 
 def star_boxes(strip: QRectF) -> list[QRectF]:

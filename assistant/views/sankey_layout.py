@@ -458,6 +458,18 @@ def _message_layout(width: float, height: float, title: str, message: str, margi
     return SankeyLayout(width, height, title_lines=tuple(titles), message_lines=tuple(lines), item_id=item_id)
 
 
+def _remembered(measure: TextWidth) -> TextWidth:
+    widths: dict[str, float] = {}
+
+    def width(text: str) -> float:
+        value = widths.get(text)
+        if value is None:
+            value = widths[text] = measure(text)
+        return value
+
+    return width
+
+
 def compute_layout(
     explanation: "RelevanceExplanation | None",
     width: float,
@@ -487,7 +499,9 @@ def compute_layout(
     drawn at that ratio instead, marked `compressed` (the view draws a break mark on it), and keeps
     its exact value in its label and tooltip.
     """
-    title_width = title_text_width or text_width
+    # Each text is measured once per layout: the legend, the caption and the labels ask again and again.
+    title_width = _remembered(title_text_width or text_width)
+    text_width = _remembered(text_width)
     title_lh = title_line_height or line_height
     top_n = max(1, min(MAX_TOP_N, int(top_n)))
     if width <= 0 or height <= 0:
@@ -563,10 +577,15 @@ def compute_layout(
                 compressed[i] = True
     largest = max(magnitudes)
 
-    def fits(scale: float) -> bool:
-        thick = [max(scale * r, min_thickness) for r in magnitudes]
-        slots = sum(max(t, slot_min) for t in thick) + gaps_total
-        return slots <= avail * 0.94 and sum(thick) + split_gap <= avail * 0.75
+    def fits(scale: float) -> bool:  # called ~50 times per layout: one plain loop, same sums as before
+        thick_total, slot_total = 0, 0
+        for r in magnitudes:
+            thick = scale * r
+            if thick < min_thickness:
+                thick = min_thickness
+            thick_total += thick
+            slot_total += thick if thick >= slot_min else slot_min
+        return slot_total + gaps_total <= avail * 0.94 and thick_total + split_gap <= avail * 0.75
 
     scale = 0.0
     if largest > 0 and math.isfinite(largest) and avail > 0:

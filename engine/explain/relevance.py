@@ -57,11 +57,11 @@ class RelevanceExplanation:
     def total_relevance(self) -> float:
         return float(sum(self.relevances))
 
-    @property
+    @cached_property  # the Sankey's layout and its description both ask, at every edit
     def positive(self) -> tuple[FeatureRelevance, ...]:
         return tuple(f for f in self.features if f.relevance > 0)
 
-    @property
+    @cached_property
     def negative(self) -> tuple[FeatureRelevance, ...]:
         return tuple(f for f in reversed(self.features) if f.relevance < 0)
 

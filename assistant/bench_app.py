@@ -37,6 +37,8 @@ DEFAULT_DATASET = "ml-100k"
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 TARGETS = {"start_s": 1.0, "edit_p95_ms": 16.0, "explanation_median_ms": 0.2}
 STAGES = ("edit_call", "queued", "engine", "delivered", "layout", "paint")
+# CPU per edit, which the load of other processes does not inflate: the UI thread's and the worker's.
+CPU_PARTS = ("ui_thread_cpu", "worker_cpu", "cpu")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         report.update({
             "edit_to_sankey_painted_ms": _summary(edits["total"]),
             "edit_stages_ms": {stage: _summary(edits[stage]) for stage in STAGES},
+            "edit_cpu_ms": {part: _summary(edits[part]) for part in CPU_PARTS},
             "edits": len(edits["total"]),
             "edit_kinds": edits["kinds"],
             "profile_size": {"min": min(edits["sizes"]), "max": max(edits["sizes"])},
@@ -128,6 +131,10 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"  edit -> Sankey painted over {report['edits']} random edits: median {total['median']:.1f} ms, "
                      f"p95 {total['p95']:.1f} ms (target p95 {TARGETS['edit_p95_ms']} ms)")
         lines.append(f"    stage medians (ms): {stages}")
+        cpu = report["edit_cpu_ms"]
+        lines.append(f"    CPU per edit (ms): UI thread median {cpu['ui_thread_cpu']['median']:.2f}, worker median "
+                     f"{cpu['worker_cpu']['median']:.2f}; together median {cpu['cpu']['median']:.2f}, "
+                     f"p95 {cpu['cpu']['p95']:.2f}")
     one, explain = report["one_explanation_ms"], report["explain_one_movie_ms"]
     lines.append(f"  one explanation (recommend k=1 with LRP) over {report['explanation_profiles']} users: median "
                  f"{one['median']:.3f} ms, p95 {one['p95']:.3f} ms (target median {TARGETS['explanation_median_ms']} ms); "
@@ -208,10 +215,11 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
         view = window.tabs.panel(Lens.RELEVANCE).view  # the benchmark times the Sankey of the relevance lens
         marks: dict[str, float] = {}
         computed: dict[int, tuple[float, float]] = {}  # generation -> (start, end) on the worker
-        _time_calls(window.live, "_compute", lambda request, start, end: computed.__setitem__(
-            request.generation, (start, end)))
-        _time_calls(view, "_compute_layout", lambda *_: _mark_once(marks, "layout", _[-2], _[-1]))
-        _time_calls(view, "_render", lambda *_: _mark_once(marks, "render", _[-2], _[-1]))
+        worker_cpu: dict[int, float] = {}  # generation -> CPU seconds of the worker thread
+        _time_calls(window.live, "_compute", lambda request, start, end, cpu: (
+            computed.__setitem__(request.generation, (start, end)), worker_cpu.__setitem__(request.generation, cpu)))
+        _time_calls(view, "_compute_layout", lambda *_: _mark_once(marks, "layout", _[-3], _[-2]))
+        _time_calls(view, "_render", lambda *_: _mark_once(marks, "render", _[-3], _[-2]))
         state = {"target": None, "done": None}
         loop = QEventLoop()
 
@@ -226,13 +234,13 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
         deadline.setSingleShot(True)
         deadline.setInterval(10_000)
         deadline.timeout.connect(loop.quit)
-        stages: dict[str, list[float]] = {name: [] for name in ("total", *STAGES)}
+        stages: dict[str, list[float]] = {name: [] for name in ("total", *STAGES, *CPU_PARTS)}
         sizes, kinds = [], {}
 
         def run(edit) -> None:
             state["done"] = None
             marks.clear()
-            start = time.perf_counter()
+            start, ui_cpu = time.perf_counter(), time.thread_time()
             edit()
             called = time.perf_counter()
             state["target"] = window.live.generation
@@ -242,7 +250,7 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
             deadline.stop()
             if state["done"] is None:
                 raise RuntimeError("no Sankey paint within 10 s of an edit")
-            done = state["done"]
+            done, ui_cpu = state["done"], time.thread_time() - ui_cpu
             begun, finished = computed.get(state["target"], (called, called))
             layout_start, layout_end = marks.get("layout", (None, None))
             render_start, render_end = marks.get("render", (done, done))
@@ -254,6 +262,9 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
             stages["delivered"].append(1000 * max(0.0, painting_from - finished))
             stages["layout"].append(1000 * (layout_end - layout_start) if layout_start is not None else 0.0)
             stages["paint"].append(1000 * (done - render_start))
+            stages["ui_thread_cpu"].append(1000 * ui_cpu)
+            stages["worker_cpu"].append(1000 * worker_cpu.get(state["target"], 0.0))
+            stages["cpu"].append(stages["ui_thread_cpu"][-1] + stages["worker_cpu"][-1])
             sizes.append(len(window.profile.movies))
 
         run(lambda: None)  # warm-up: the window's first result and paint
@@ -283,15 +294,16 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
 
 
 def _time_calls(owner, name: str, record) -> None:
-    """Wrap the Python method `name` of `owner` so that each call reports (args..., start, end)."""
+    """Wrap the Python method `name` of `owner` so that each call reports (args..., start, end,
+    CPU seconds of the calling thread)."""
     method = getattr(owner, name)
 
     def timed(*args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             return method(*args, **kwargs)
         finally:
-            record(*args, start, time.perf_counter())
+            record(*args, start, time.perf_counter(), time.thread_time() - cpu)
 
     setattr(owner, name, timed)
 

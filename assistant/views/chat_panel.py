@@ -269,6 +269,10 @@ class ChatPanel(QWidget):
         """Show a problem (a recording that could not be understood, an engine error) in the transcript."""
         self._append(_bubble(f'<span style="color:{ERROR_TEXT};">{_text_html(text)}</span>', ERROR_BUBBLE))
 
+    def add_note(self, text: str) -> None:
+        """A line from the app itself, not an answer: e.g. where a spoken answer was saved."""
+        self._append(f'<p style="color:{MUTED_TEXT}; margin-top:2px; margin-bottom:2px;">{_text_html(text)}</p>')
+
     def clear(self) -> None:
         self.transcript.clear()
         self._suggestions.clear()

@@ -13,8 +13,10 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QPalette
+from html import escape
+
+from PySide6.QtCore import QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -84,9 +86,17 @@ class LensPanel(QWidget):
         self.export_button.setToolTip("Save this view as a PNG or SVG image")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export_dialog)
+        # Where the last export went, beside the button that made it: a status-bar message alone
+        # is gone in a few seconds, and easily missed at the other end of the window.
+        self.saved_label = QLabel(self, objectName="savedTo")
+        self.saved_label.setTextFormat(Qt.TextFormat.RichText)
+        self.saved_label.setOpenExternalLinks(False)
+        self.saved_label.linkActivated.connect(lambda url: QDesktopServices.openUrl(QUrl(url)))
+        self.saved_label.hide()
         self._controls = QHBoxLayout()
         self._controls.setContentsMargins(8, 6, 8, 0)
         self._controls.addStretch(1)
+        self._controls.addWidget(self.saved_label)
         self._controls.addWidget(self.export_button)
 
         self.message = QLabel(self, objectName="lensMessage")
@@ -144,7 +154,7 @@ class LensPanel(QWidget):
 
     def add_control(self, widget: QWidget) -> None:
         """A control in the row above the drawing, left of the Export button."""
-        self._controls.insertWidget(self._controls.count() - 2, widget)
+        self._controls.insertWidget(self._controls.indexOf(self.saved_label) - 1, widget)
 
     def draw(self, explanation) -> None:
         """Draw `explanation` (an Explanation of this panel's lens) in the content widget."""
@@ -243,9 +253,19 @@ class LensPanel(QWidget):
         if self._explanation is None:
             raise ValueError("There is nothing to export yet: select a recommendation first.")
         self.write_image(path)
+        self.show_saved(path)
         self.exported.emit(str(path))
         self.statusMessage.emit(f"Saved to {path}.")
         return path
+
+    def show_saved(self, path: Path) -> None:
+        """Say beside the Export button where the picture went (the full path in the tooltip), with a
+        link that opens its folder."""
+        path = Path(path).absolute()
+        folder = QUrl.fromLocalFile(str(path.parent)).toString()
+        self.saved_label.setText(f"Saved to {escape(path.name)} · <a href=\"{escape(folder)}\">open folder</a>")
+        self.saved_label.setToolTip(f"Saved to {path}")
+        self.saved_label.show()
 
     def export_dialog(self) -> Path | None:
         """Ask for a file name and export; returns the path written, or None if cancelled or failed."""

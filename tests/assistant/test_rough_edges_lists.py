@@ -83,3 +83,38 @@ def test_answers_name_a_duplicated_title_with_its_id(qtbot, open_window):
     with qtbot.waitSignal(window.conversation.answered, timeout=20_000):
         window.ask("tell me about Sliding Doors")
     assert "Sliding Doors (1998, id 1429)" in window.chat.transcript_text()
+
+
+def choose_file(monkeypatch, path, chosen_filter=""):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args, **kwargs: (str(path), chosen_filter)))
+
+
+def test_export_says_beside_its_button_where_the_picture_went(qtbot, open_window, tmp_path, monkeypatch):
+    window = open_window(("user", 1))
+    panel = sankey(window)
+    assert not panel.saved_label.isVisible()
+    target = tmp_path / "pictures" / "why.png"
+    target.parent.mkdir()
+    choose_file(monkeypatch, target, "PNG image (*.png)")
+    panel.export_button.click()
+    assert target.stat().st_size > 0
+    assert panel.saved_label.isVisible() and "Saved to why.png" in panel.saved_label.text()
+    assert panel.saved_label.toolTip() == f"Saved to {target}"
+    assert target.parent.as_uri() in panel.saved_label.text()  # the "open folder" link
+    assert window.statusBar().currentMessage() == f"Saved to {target}."
+    svg = tmp_path / "menu.svg"
+    choose_file(monkeypatch, svg, "SVG image (*.svg)")
+    window.tabs.export_dialog()  # Profile → Export explanation…
+    assert svg.is_file() and "Saved to menu.svg" in panel.saved_label.text()
+
+
+def test_save_as_wav_says_in_the_chat_where_the_answer_went(qtbot, open_window, tmp_path, monkeypatch):
+    window = open_window(("user", 1))
+    with qtbot.waitSignal(window.conversation.answered, timeout=20_000):
+        window.ask("why this movie?")
+    target = tmp_path / "answer.wav"
+    choose_file(monkeypatch, target)
+    window.save_answer_dialog()
+    qtbot.waitUntil(lambda: f"Saved the answer as {target}" in window.chat.transcript_text(), timeout=20_000)
+    assert target.stat().st_size > 44  # more than a WAV header
+    assert window.statusBar().currentMessage().startswith(f"Saved the answer as {target} (")

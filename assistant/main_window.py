@@ -49,7 +49,8 @@ from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Exp
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
 SAVE_RETRY_MS = 5000  # how soon an edit that could not be saved is tried again
-CONVERSATION_START_LATEST_MS = 1500  # the conversation starts with the first result, or after this
+CONVERSATION_START_LATEST_MS = 1500  # the conversation starts after the first result, or after this
+CONVERSATION_START_AFTER_RESULT_MS = 200
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
                                            "faster-whisper (model folder needed)")))
 
@@ -871,7 +872,8 @@ class MainWindow(QMainWindow):
         # screen: started with the window they took a fifth of the CPU its first paint needed.
         # Questions asked meanwhile wait in the service's queue.
         self._conversation_started = False
-        self.resultShown.connect(self._start_conversation)
+        # resultShown comes before the paint it asks for: a moment later, so as not to compete with it.
+        self.resultShown.connect(lambda: QTimer.singleShot(CONVERSATION_START_AFTER_RESULT_MS, self._start_conversation))
         QTimer.singleShot(CONVERSATION_START_LATEST_MS, self._start_conversation)  # e.g. no result at all
 
     def _start_conversation(self) -> None:

@@ -30,6 +30,8 @@ class RelevanceExplanation:
     names: tuple[str, ...] = ()
     relevances: tuple[float, ...] = ()
     note: str = ""  # e.g. why a fallback was used
+    # The movie is in the profile and was explained as if it were left out (it is not its own evidence).
+    left_out: bool = False
 
     lens = Lens.RELEVANCE
 
@@ -77,4 +79,5 @@ class RelevanceExplanation:
                 {"kind": f.kind, "id": f.key, "name": f.name, "relevance": f.relevance} for f in self.features
             ],
             "note": self.note,
+            "left_out": self.left_out,
         }

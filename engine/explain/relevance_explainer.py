@@ -5,6 +5,7 @@ input features; the served RecoNet is the engine's recommender, so preparing thi
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -47,12 +48,24 @@ class RelevanceExplainer(Explainer):
         return relevance_program(self.context)
 
     def explain(self, profile: Profile, movie_ids: Sequence[int]) -> list[RelevanceExplanation]:
+        """A movie the profile holds is explained as if it were left out: it would otherwise be its own
+        evidence, and "why not Fargo?" is a question about the rest of the profile."""
         index = self._vocabulary.item_index
         items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)
         rows, _ = self.rows(profile)
         pooled = self._weights.pooled(rows)
         logits = self._weights.logits_of_pooled(pooled)
-        return self.explain_rows(rows, logits, softmax(logits), items, pooled)
+        explanations = self.explain_rows(rows, logits, softmax(logits), items, pooled)
+        held = set(profile.movies)
+        for i, movie_id in enumerate(movie_ids):
+            if int(movie_id) in held:
+                rest = profile.without_movie(int(movie_id))
+                rest_rows, _ = self.rows(rest)
+                rest_pooled = self._weights.pooled(rest_rows)
+                rest_logits = self._weights.logits_of_pooled(rest_pooled)
+                explained = self.explain_rows(rest_rows, rest_logits, softmax(rest_logits), items[i:i + 1], rest_pooled)
+                explanations[i] = replace(explained[0], left_out=True)
+        return explanations
 
     # ----- shared with the engine's ranking, which scores the same rows -----
 

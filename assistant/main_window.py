@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.chat_history import ChatHistory
 from assistant.conversation.intents import apply_change
 from assistant.conversation_service import Asked, ConversationService
 from assistant.live_recommender import LiveRecommender, LiveResult
@@ -228,6 +229,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.panel)
         splitter.addWidget(centre)
         self.chat = ChatPanel(self)
+        self.chat_history = ChatHistory(self.chat, self.store)  # a profile's saved conversation, shown again
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.setObjectName("explanationSplitter")
         right.addWidget(self.tabs)
@@ -479,6 +481,7 @@ class MainWindow(QMainWindow):
             user_id = self.source[1]
             stored = self.store.create_from(self.dataset, self.store.unique_name(self.dataset, f"User {user_id} (edited)"), profile)
             self.source = ("saved", stored.id)
+            self.chat_history.continue_as(self.source)
             self.settings.setValue(f"last_profile/{self.dataset}", f"saved:{stored.id}")
             self._refresh_saved()
             return f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
@@ -692,6 +695,7 @@ class MainWindow(QMainWindow):
         self.panel.show_profile(self.panel_title(), profile)
         if self.source is not None:
             self.panel.mark_source(*self.source)
+        self.chat_history.follow(self.source, self.source_name())
         self._pinned = None  # an answer's explanation described the profile before this edit
         self._request()
 

@@ -7,6 +7,7 @@ All text is escaped before it goes into the transcript's rich text: titles conta
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
@@ -50,6 +51,8 @@ ERROR_TEXT = "#5c1f18"
 MUTED_TEXT = "#6b7280"
 NEGATIVE = "#c0392b"
 LINK = "#3a5bd9"
+DIVIDER = "#c3c8d2"
+DIVIDER_TEXT = "#4b5363"
 
 
 def _text_html(text: str) -> str:
@@ -268,6 +271,25 @@ class ChatPanel(QWidget):
     def add_error(self, text: str) -> None:
         """Show a problem (a recording that could not be understood, an engine error) in the transcript."""
         self._append(_bubble(f'<span style="color:{ERROR_TEXT};">{_text_html(text)}</span>', ERROR_BUBBLE))
+
+    def add_divider(self, name: str, earlier: Sequence[tuple[str, str]] = (), heading: str = "") -> None:
+        """A line across the transcript naming the profile talked about from here on, then
+        `earlier`: its saved messages as (speaker, text), "user" or "assistant", oldest first,
+        under `heading` when given."""
+        count = len(earlier)
+        label = escape(name) + (f'<span style="font-weight:normal;"> · {count} earlier message{"s" if count != 1 else ""}</span>'
+                                if count else "")
+        rule = f'<td width="50%" valign="middle"><hr style="background-color:{DIVIDER};"></td>'
+        self._append(f'<table width="100%" cellspacing="0" cellpadding="0" style="margin-top:10px; margin-bottom:4px;">'
+                     f'<tr>{rule}<td align="center" style="color:{DIVIDER_TEXT}; font-weight:600; '
+                     f'padding-left:8px; padding-right:8px; white-space:nowrap;">{label}</td>{rule}</tr></table>')
+        if heading:
+            self.add_note(heading)
+        for speaker, text in earlier:
+            if speaker == "user":
+                self._append(_bubble(_text_html(text), USER_BUBBLE, right=True))
+            else:
+                self._append(_bubble(_text_html(text), ANSWER_BUBBLE))
 
     def add_note(self, text: str) -> None:
         """A line from the app itself, not an answer: e.g. where a spoken answer was saved."""

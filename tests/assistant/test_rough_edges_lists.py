@@ -118,3 +118,38 @@ def test_save_as_wav_says_in_the_chat_where_the_answer_went(qtbot, open_window, 
     qtbot.waitUntil(lambda: f"Saved the answer as {target}" in window.chat.transcript_text(), timeout=20_000)
     assert target.stat().st_size > 44  # more than a WAV header
     assert window.statusBar().currentMessage().startswith(f"Saved the answer as {target} (")
+
+
+def test_the_chat_shows_a_profiles_saved_conversation_after_a_restart(qtbot, open_window, app_engine):
+    window = open_window(("user", 1))
+    alice = window.new_profile("Alice")
+    window.add_movie(50, 5)
+    wait_fresh(qtbot, window)
+    with qtbot.waitSignal(window.conversation.answered, timeout=20_000) as answered:
+        window.ask("why this movie?")
+    answer = answered.args[0].answer.text
+    window.close()
+
+    again = open_window()  # the last profile, Alice, with a fresh chat panel
+    assert again.source == ("saved", alice)
+    text = again.chat.transcript_text()
+    assert "Alice · 2 earlier messages" in text
+    assert text.index("Alice · 2 earlier messages") < text.index("why this movie?") < text.index(answer.splitlines()[0])
+
+
+def test_switching_profiles_draws_a_divider_naming_each(qtbot, open_window):
+    window = open_window(("user", 1))
+    assert "User 1 (dataset user)" in window.chat.transcript_text()  # the profile at start
+    bob = window.new_profile("Bob")
+    window.open_user(2)
+    window.open_saved(bob)
+    text = window.chat.transcript_text()
+    dividers = [line for line in text.splitlines() if line.startswith(("User ", "Bob"))]
+    assert dividers == ["User 1 (dataset user)", "Bob", "User 2 (dataset user)", "Bob"]
+
+
+def test_editing_a_dataset_user_keeps_the_conversation_going(qtbot, open_window):
+    window = open_window(("user", 1))
+    before = window.chat.transcript_text()
+    window.add_movie(1000, 4)  # saved as "User 1 (edited)": the same conversation, no divider
+    assert window.source[0] == "saved" and window.chat.transcript_text() == before

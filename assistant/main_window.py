@@ -43,6 +43,7 @@ from assistant.save_problem_bar import SaveProblemBar
 from assistant.speech.recognisers import RECOGNISERS
 from assistant.storage import ProfileAccessError, ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
+from assistant.views.chat_splitter import ChatSplitter
 from assistant.views.lens_views import LensTabs
 from assistant.voice_output import VoiceOutput
 from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Explanation, Lens, ModelInfo, Profile
@@ -230,14 +231,8 @@ class MainWindow(QMainWindow):
         splitter.addWidget(centre)
         self.chat = ChatPanel(self)
         self.chat_history = ChatHistory(self.chat, self.store)  # a profile's saved conversation, shown again
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.setObjectName("explanationSplitter")
-        right.addWidget(self.tabs)
-        right.addWidget(self.chat)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 1)
-        right.setSizes([600, 260])
-        right.setChildrenCollapsible(False)
+        right = ChatSplitter(self.tabs, self.chat, self.settings, self)  # a draggable share, remembered
+        self.chat_splitter = right
         splitter.addWidget(right)
         splitter.setStretchFactor(2, 1)
         splitter.setSizes([330, 360, 710])

@@ -153,3 +153,36 @@ def test_editing_a_dataset_user_keeps_the_conversation_going(qtbot, open_window)
     before = window.chat.transcript_text()
     window.add_movie(1000, 4)  # saved as "User 1 (edited)": the same conversation, no divider
     assert window.source[0] == "saved" and window.chat.transcript_text() == before
+
+
+def chat_share(window) -> float:
+    views, chat = window.chat_splitter.sizes()
+    return chat / (views + chat)
+
+
+def test_the_chat_gets_a_sensible_share_and_keeps_the_one_dragged_to(qtbot, open_window, settings):
+    window = open_window(("user", 1))
+    assert chat_share(window) == pytest.approx(0.38, abs=0.01)
+    assert window.chat.height() >= 250  # at the window's default 1400 x 900
+    window.resize(1000, 640)  # a small screen: the chat keeps its share, it is not squeezed
+    qtbot.waitUntil(lambda: window.height() == 640, timeout=2_000)
+    assert chat_share(window) == pytest.approx(0.38, abs=0.01)
+
+    splitter = window.chat_splitter
+    total = sum(splitter.sizes())
+    splitter.moveSplitter(round(total * 0.5), 1)  # as the user's drag of the handle does
+    dragged = chat_share(window)
+    assert dragged > 0.45
+    window.close()
+    assert float(settings.value("window/chat_share")) == pytest.approx(dragged, abs=0.01)
+
+    again = open_window(("user", 1))
+    assert chat_share(again) == pytest.approx(dragged, abs=0.01)
+    again.resize(1400, 900)  # a taller column: the same share of it
+    qtbot.waitUntil(lambda: again.height() == 900, timeout=2_000)
+    assert chat_share(again) == pytest.approx(dragged, abs=0.01)
+
+
+def test_a_damaged_chat_share_setting_gives_the_default(qtbot, open_window, settings):
+    settings.setValue("window/chat_share", "tall")
+    assert chat_share(open_window(("user", 1))) == pytest.approx(0.38, abs=0.01)

@@ -173,7 +173,7 @@ class Engine:
             order = top_k(logits, int(k), exclude=held)
         probabilities = softmax(logits)
         explanations = (
-            self._relevance.explain_rows(rows, logits, probabilities, order, pooled) if explain else [None] * len(order)
+            self._relevance.explain_rows(rows, logits, probabilities, order, pooled, held) if explain else [None] * len(order)
         )
         return [
             Recommendation(

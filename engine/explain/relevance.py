@@ -32,6 +32,10 @@ class RelevanceExplanation:
     note: str = ""  # e.g. why a fallback was used
     # The movie is in the profile and was explained as if it were left out (it is not its own evidence).
     left_out: bool = False
+    # Rank among the movies the profile does not hold (1 = the top recommendation) and the probability
+    # relative to that top one (1.0 for it): friendlier to read than a softmax probability of 0.7%.
+    rank: int | None = None
+    relative_score: float | None = None
 
     lens = Lens.RELEVANCE
 
@@ -80,4 +84,6 @@ class RelevanceExplanation:
             ],
             "note": self.note,
             "left_out": self.left_out,
+            "rank": self.rank,
+            "relative_score": self.relative_score,
         }

@@ -52,18 +52,19 @@ class RelevanceExplainer(Explainer):
         evidence, and "why not Fargo?" is a question about the rest of the profile."""
         index = self._vocabulary.item_index
         items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)
-        rows, _ = self.rows(profile)
+        rows, held_rows = self.rows(profile)
         pooled = self._weights.pooled(rows)
         logits = self._weights.logits_of_pooled(pooled)
-        explanations = self.explain_rows(rows, logits, softmax(logits), items, pooled)
+        explanations = self.explain_rows(rows, logits, softmax(logits), items, pooled, held_rows)
         held = set(profile.movies)
         for i, movie_id in enumerate(movie_ids):
             if int(movie_id) in held:
                 rest = profile.without_movie(int(movie_id))
-                rest_rows, _ = self.rows(rest)
+                rest_rows, rest_held = self.rows(rest)
                 rest_pooled = self._weights.pooled(rest_rows)
                 rest_logits = self._weights.logits_of_pooled(rest_pooled)
-                explained = self.explain_rows(rest_rows, rest_logits, softmax(rest_logits), items[i:i + 1], rest_pooled)
+                explained = self.explain_rows(
+                    rest_rows, rest_logits, softmax(rest_logits), items[i:i + 1], rest_pooled, rest_held)
                 explanations[i] = replace(explained[0], left_out=True)
         return explanations
 
@@ -95,10 +96,12 @@ class RelevanceExplainer(Explainer):
             raise InvalidInputError(f"Unknown movie id {int(ids[np.argmax(unknown)])} in the profile.")
         return rows.astype(np.int64, copy=False)
 
-    def explain_rows(self, rows, logits, probabilities, items, pooled=None) -> list[RelevanceExplanation]:
-        """`pooled`: the profile vector of `rows`, when the caller computed it for `logits`."""
+    def explain_rows(self, rows, logits, probabilities, items, pooled=None, held=None) -> list[RelevanceExplanation]:
+        """`pooled`: the profile vector of `rows`, when the caller computed it for `logits`; `held`: the
+        item rows of the profile's movies, which give each explanation its rank and relative score."""
         if len(rows) == 0:
             return [self._popular_explanation(item, logits, probabilities) for item in items]
+        ranks, relative = _ranks(logits, np.asarray(items), held) if held is not None else ([None] * len(items),) * 2
         relevance, bias_share, absorbed = feature_relevances(self._weights, rows, np.asarray(items), pooled=pooled)
         # Sort every column at once and gather names with numpy: this is the top-50 hot path.
         order = np.argsort(-relevance, axis=0, kind="stable")
@@ -120,6 +123,8 @@ class RelevanceExplainer(Explainer):
                     keys=tuple(keys[column]),
                     names=tuple(names[column]),
                     relevances=tuple(values[column]),
+                    rank=ranks[column],
+                    relative_score=relative[column],
                 )
             )
         return explanations
@@ -136,6 +141,17 @@ class RelevanceExplainer(Explainer):
             absorbed=0.0,
             note=f"Your profile is empty, so this is one of the most popular movies: {fans} people liked it.",
         )
+
+
+def _ranks(logits: np.ndarray, items: np.ndarray, held: np.ndarray) -> tuple[list, list]:
+    """Each item's 1-based rank among the movies the profile does not hold (ties share a rank), and its
+    probability relative to the best of them (1.0 for the top recommendation)."""
+    eligible = np.sort(np.delete(logits, held))
+    if len(eligible) == 0:
+        return [None] * len(items), [None] * len(items)
+    scores = logits[items]
+    ranks = len(eligible) - np.searchsorted(eligible, scores, side="right") + 1
+    return ranks.tolist(), np.exp(scores - eligible[-1]).tolist()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from engine.profile_args import profile_from_args
 from engine.progress import TaskState
 
 TOP_REASONS = 3
+MAX_DIGITS = 18  # larger counts are read as 10**18
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,9 +94,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
+    """ASCII digits only: str.isdigit() passes '²', which int() refuses, and int() reads other scripts' digits."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not digits.strip("0"):
+        raise argparse.ArgumentTypeError(f"expected a positive whole number (digits 0-9), got {text!r}")
+    digits = digits.lstrip("0")
+    # Any count past the catalogue means "all"; capping keeps int() away from thousands of digits.
+    return int(digits) if len(digits) <= MAX_DIGITS else 10 ** MAX_DIGITS
 
 
 def _train(engine: Engine) -> int:
@@ -108,7 +113,8 @@ def _train(engine: Engine) -> int:
 
 
 def _recommend(engine: Engine, profile: Profile, args) -> int:
-    recommendations = engine.recommend(profile, args.k, explain=True)
+    k = min(args.k, len(engine.dataset.movies))  # more than the catalogue holds would only cost memory
+    recommendations = engine.recommend(profile, k, explain=True)
     if args.json:
         print(json.dumps({
             "dataset": engine.dataset.name,

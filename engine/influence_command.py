@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from engine.api import Engine, Lens
 from engine.data.registry import default_cache_dir
@@ -35,13 +36,16 @@ def run(engine: Engine, args, state: TaskState) -> int:
     item = args.item if args.item is not None else engine.recommend(profile, 1)[0].movie.id
     engine.movie(item)  # an unknown id fails here with one sentence
     if args.model == "mf":
-        engine.prepare(Lens.INFLUENCE, state)
+        note = engine.prepare(Lens.INFLUENCE, state)
         explanation = engine.explain(profile, item, Lens.INFLUENCE)
     else:
         context = LensContext(engine.dataset, engine.catalogue, _cache_dir(args), None, Vocabulary(engine.dataset))
         explainer = InfluenceExplainer(context, args.model)
         explainer.prepare(state)
+        note = explainer.model_note()
         explanation = explainer.explain(profile, [item])[0]
+    if note:  # e.g. that a damaged cached model was moved aside and retrained
+        print(note, file=sys.stderr)
     if args.json:
         print(json.dumps(dict(explanation.to_dict(), dataset=engine.dataset.name), indent=2))
     else:

@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.cli import main
+from tests.engine.small_movielens import tiny_args
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,6 +78,11 @@ def test_recommend_json_shape(capsys, data_args):
         (["recommend", "--items", "1,x"], "comma-separated movie ids"),
         (["recommend", "--items", "1", "--age", "old"], "Unknown age"),
         (["recommend", "--user", "1", "--gender", "F"], "ad-hoc profile"),
+        (["recommend", "--items", "5\u00b2"], "digits 0-9"),  # '5²': isdigit() but not int()
+        (["recommend", "--items", "\uff15\uff10"], "digits 0-9"),  # full-width '50'
+        (["explain", "--items", "50", "--age", "2\u00b2"], "--age takes years in digits 0-9"),
+        (["explain", "--items", "50", "--age", "9" * 5000], "out of range"),
+        (["recommend", "--items", "9" * 5000], "longer than any movie id"),
     ],
 )
 def test_bad_arguments_give_one_clear_message(capsys, data_args, argv, message):
@@ -131,3 +138,64 @@ def test_argparse_rejects_non_positive_k(capsys):
         main(["recommend", "--user", "1", "--k", "0"])
     assert exit_info.value.code == 2
     assert "positive whole number" in capsys.readouterr().err
+
+
+TWO_RATINGS = "1\t1\t5\t881250949\n2\t2\t4\t881250950\n"
+
+
+@pytest.mark.parametrize("manifest", ["[]", "null", "[" * 100_000 + "]" * 100_000])
+def test_a_damaged_model_manifest_is_rebuilt_with_a_note(tmp_path, capsys, manifest):
+    assert run_cli(capsys, "train", *tiny_args(tmp_path))[0] == 0
+    (path,) = (tmp_path / "cache" / "models").glob("*-relevance-reconet-*/manifest.json")
+    path.write_text(manifest)
+    code, out, err = run_cli(capsys, "recommend", "--user", "1", "--k", "1", *tiny_args(tmp_path))
+    assert code == 0 and out.startswith(" 1. ")
+    assert "moved to" in err and "retrained" in err and "Traceback" not in err
+    assert run_cli(capsys, "recommend", "--user", "1", "--k", "1", *tiny_args(tmp_path))[2] == ""  # rebuilt
+
+
+def test_a_changed_weights_file_is_retrained_with_a_note(tmp_path, capsys):
+    assert run_cli(capsys, "train", *tiny_args(tmp_path))[0] == 0
+    (path,) = (tmp_path / "cache" / "models").glob("*-relevance-reconet-*/weights.npz")
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    np.savez(path, **dict(arrays, output_bias=arrays["output_bias"] + 1.0))  # finite, same shapes
+    code, _, err = run_cli(capsys, "recommend", "--user", "1", "--k", "1", *tiny_args(tmp_path))
+    assert code == 0 and "SHA-256" in err and "moved to" in err
+
+
+def test_an_unwritable_cache_is_reported_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    folder = tmp_path / "ml-100k"
+    write_ml100k(folder, TWO_RATINGS)
+    code, out, err = run_cli(capsys, "train", "--data", str(folder), "--offline", "--cache-dir", str(blocker / "cache"))
+    assert code == 2 and out == ""
+    assert "cannot be written" in err and "CINEWHY_CACHE" in err and "Traceback" not in err
+    assert "Training" not in err
+
+
+@pytest.mark.parametrize("k", ["10000000000000000000", "18446744073709551616", "9" * 5000])
+def test_a_huge_k_lists_the_whole_catalogue(capsys, data_args, k):
+    code, out, err = run_cli(capsys, "recommend", "--items", "50", "--k", k, *data_args)
+    assert code == 0 and "Traceback" not in err
+    assert len(out.splitlines()) == 1682 - 1  # every movie but the one in the profile
+
+
+def test_k_is_bounded_by_the_catalogue_before_ranking(capsys, data_args, monkeypatch):
+    from engine.api import Engine
+
+    asked = []
+    real = Engine.recommend
+    monkeypatch.setattr(Engine, "recommend", lambda self, profile, k=10, explain=False: asked.append(k) or real(
+        self, profile, k, explain))
+    assert run_cli(capsys, "recommend", "--items", "50", "--k", "1000000000", "--json", *data_args)[0] == 0
+    assert asked == [1682]  # not a billion: the ranking allocates per requested slot
+
+
+@pytest.mark.parametrize("k", ["\u00b2", "0", "000", "-3", "\uff13"])
+def test_k_takes_ascii_digits_only(capsys, k):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recommend", "--user", "1", "--k", k])
+    assert exit_info.value.code == 2
+    assert "positive whole number (digits 0-9)" in capsys.readouterr().err

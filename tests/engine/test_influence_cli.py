@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from tests.engine.small_movielens import tiny_args
 
 
 def run_cli(capsys, *argv):
@@ -65,9 +66,23 @@ def test_text_names_the_prediction_the_top_ratings_and_what_is_left_out(capsys, 
     (["--ratings", "50:0,1:3"], "Stars are 1 to 5, got 0"),
     (["--ratings", ","], "needs at least one movie:stars pair"),
     (["--user", "1", "--gender", "F"], "use them with --ratings"),
+    (["--ratings", "50:5\u00b2"], "--ratings takes movie:stars pairs"),  # '²' passes isdigit(), not int()
+    (["--ratings", "5\u00b2:5"], "--ratings takes movie:stars pairs"),
+    (["--ratings", "50:" + "9" * 5000], "Stars are 1 to 5"),
+    (["--ratings", "50:5", "--age", "3\u00b2"], "--age takes years in digits 0-9"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(capsys, data_args, argv, message):
     code, out, err = run_cli(capsys, "influence", *argv, *data_args)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_influence_model_is_retrained_with_a_note(tmp_path, capsys):
+    args = ["influence", "--ratings", "1:5,2:4", "--item", "3", *tiny_args(tmp_path)]
+    assert run_cli(capsys, *args)[0] == 0
+    (manifest,) = (tmp_path / "cache" / "models").glob("*-influence-mf-*/manifest.json")
+    manifest.write_text("null")
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0 and "predicted" in out
+    assert "moved to" in err and "retrained" in err and "Traceback" not in err

@@ -31,6 +31,7 @@ TextWidth = Callable[[str], float]
 DEFAULT_TOP_N = 6
 MAX_TOP_N = 12
 CAPTION = "width = share of the score (LRP relevance)"
+CAPTION_COMPRESSED = "width = share of the score (LRP relevance), except the band with a break mark"
 ELLIPSIS = "…"
 
 # Colour roles: the view maps each to a colour.
@@ -226,6 +227,8 @@ class SankeyLayout:
     scale: float = 0.0  # pixels of thickness per unit of relevance
     labels_shown: bool = True
     item_id: int | None = None
+    # Over the bands: how much of the evidence the named bands carry, and what the grouped rest carries.
+    coverage: TextBox | None = None
 
     @property
     def positive_bands(self) -> tuple[Band, ...]:
@@ -240,7 +243,7 @@ class SankeyLayout:
         boxes = [box for band in self.bands for box in (band.label, band.value)]
         boxes += list(self.title_lines) + list(self.message_lines)
         boxes += [item.label for item in self.legend]
-        boxes += [box for box in (self.probability, self.caption) if box is not None]
+        boxes += [box for box in (self.probability, self.caption, self.coverage) if box is not None]
         return [box for box in boxes if box.text]
 
     def band_at(self, x: float, y: float, tolerance: float = _TOLERANCE) -> Band | None:
@@ -397,7 +400,8 @@ def _tooltip(node: _Node, total: float, compressed: bool = False) -> str:
 
 
 def _legend(roles: list[str], width: float, height: float, margin: float, line_height: float,
-            text_width: TextWidth, rows: int | None = None) -> tuple[tuple[LegendItem, ...], TextBox | None, int]:
+            text_width: TextWidth, rows: int | None = None,
+            caption_full: str = CAPTION) -> tuple[tuple[LegendItem, ...], TextBox | None, int]:
     """Legend items and caption along the bottom, and how many rows they take (0, 1 or 2).
 
     One row when items and caption fit side by side, else items above the caption; rows are given up
@@ -405,7 +409,7 @@ def _legend(roles: list[str], width: float, height: float, margin: float, line_h
     inner = width - 2 * margin
     swatch = max(4.0, min(10.0, line_height * 0.6))
     item_widths = [swatch + 4 + text_width(ROLE_LABELS[r]) for r in roles]
-    caption_width = text_width(CAPTION)
+    caption_width = text_width(caption_full)
     items_width = sum(item_widths) + LEGEND_SPACING * max(0, len(roles) - 1)
     if rows is None:
         rows = 1 if items_width + 2 * LEGEND_SPACING + caption_width <= inner else 2
@@ -414,12 +418,12 @@ def _legend(roles: list[str], width: float, height: float, margin: float, line_h
     if rows == 0 or inner <= 0:
         return (), None, 0
     caption_y = height - margin - line_height
-    caption_text = elide(CAPTION, inner, text_width)
+    caption_text = elide(caption_full, inner, text_width)
     caption_w = text_width(caption_text) if caption_text else 0.0
     caption = None
     if caption_text:  # right-aligned beside the items, left-aligned under them
         caption_x = width - margin - caption_w if rows == 1 else margin
-        caption = TextBox(Rect(caption_x, caption_y, caption_w, line_height), caption_text, CAPTION)
+        caption = TextBox(Rect(caption_x, caption_y, caption_w, line_height), caption_text, caption_full)
     items: list[LegendItem] = []
     y = caption_y if rows == 1 else caption_y - line_height
     limit = (width - margin - caption_w - 2 * LEGEND_SPACING) if rows == 1 else width - margin
@@ -525,9 +529,12 @@ def compute_layout(
     # Legend first: it takes the bottom rows (sized for every colour that may show), the diagram the rest.
     possible = {_ROLE_OF_KIND.get(f.kind, "other") for f in positive[:top_n]} | ({"negative"} if negative else set())
     possible_roles = [r for r in ROLES if r in possible] + (["compressed"] if compress_groups else [])
-    _, _, legend_rows = _legend(possible_roles, width, height, margin, line_height, text_width)
+    _, _, legend_rows = _legend(possible_roles, width, height, margin, line_height, text_width,
+                                caption_full=CAPTION_COMPRESSED if compress_groups else CAPTION)
     legend_h = legend_rows * line_height + (PAD if legend_rows else 0.0)
-    top = margin
+    # The coverage line takes the top row when the diagram keeps room for six more.
+    coverage_h = line_height + PAD if height - 2 * margin - legend_h >= 7 * line_height + PAD else 0.0
+    top = margin + coverage_h
     bottom = height - margin - legend_h
     avail = max(0.0, bottom - top)
 
@@ -610,7 +617,7 @@ def compute_layout(
     values = [format_relevance(n.relevance) for n in nodes]
     value_w = max(text_width(v) for v in values) if labels_shown else 0.0
     name_w = max(text_width(n.name) for n in nodes) if labels_shown else 0.0
-    probability_text = f"probability {explanation.probability:.1%}"
+    probability_text = score_text(explanation)
     left_nat = name_w + NAME_VALUE_SPACING + value_w if labels_shown else 0.0
     right_nat = max(title_width(explanation.title), text_width(probability_text))
     left_area = min(left_nat, 0.42 * inner)
@@ -670,7 +677,14 @@ def compute_layout(
     legend_roles = [r for r in ROLES if r in shown_roles or (r == "negative" and count_neg)]
     if any(compressed):
         legend_roles.append("compressed")
-    legend, caption, _ = _legend(legend_roles, width, height, margin, line_height, text_width, legend_rows)
+    legend, caption, _ = _legend(legend_roles, width, height, margin, line_height, text_width, legend_rows,
+                                 caption_full=CAPTION_COMPRESSED if any(compressed) else CAPTION)
+    coverage = None
+    coverage_full = coverage_text(explanation, nodes)
+    if coverage_h and coverage_full:
+        shown_coverage = elide(coverage_full, inner, text_width)
+        if shown_coverage:
+            coverage = TextBox(Rect(margin, margin, text_width(shown_coverage), line_height), shown_coverage, coverage_full)
 
     # The movie's title and probability, centred on its node and kept inside the diagram's area.
     title_lines: list[TextBox] = []
@@ -698,6 +712,9 @@ def compute_layout(
         [
             explanation.title,
             f"probability {explanation.probability:.2%}",
+            *([f"score {_score(explanation)}: its probability as a share of your top recommendation's (100)"]
+              if getattr(explanation, "relative_score", None) is not None else []),
+            *(["explained as if it were not in your profile"] if getattr(explanation, "left_out", False) else []),
             f"score (logit) {explanation.logit:.4g} = features {features_total:+.4g}"
             f" + bias {explanation.bias_share:+.4g}"
             + (f" + stabiliser {explanation.absorbed:+.4g}" if explanation.absorbed else ""),
@@ -706,5 +723,51 @@ def compute_layout(
     )
     return SankeyLayout(
         width, height, tuple(bands), target, target_split, target_tooltip, tuple(title_lines), probability_box,
-        legend, caption, (), n_pos, n_neg, scale, labels_shown, explanation.item_id,
+        legend, caption, (), n_pos, n_neg, scale, labels_shown, explanation.item_id, coverage,
     )
+
+
+def _score(explanation) -> int:
+    """The relative score out of 100, never 0 for a movie the model gives any chance."""
+    return max(1, round(100 * explanation.relative_score))
+
+
+def score_text(explanation) -> str:
+    """The score beside the movie's title: its rank and a score relative to the top recommendation
+    ("rank 3 · score 64"), friendlier than a softmax probability of 0.7%; the probability when the
+    explanation carries no rank (an empty profile's popularity ranking)."""
+    rank = getattr(explanation, "rank", None)
+    relative = getattr(explanation, "relative_score", None)
+    if rank is None or relative is None:
+        return f"probability {explanation.probability:.1%}"
+    prefix = "left out, would rank" if getattr(explanation, "left_out", False) else "rank"
+    return f"{prefix} {rank} · score {_score(explanation)}"
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage that never reads 0% or 100% when it is not."""
+    if 0 < share < 0.01:
+        return "under 1%"
+    if 0.99 < share < 1:
+        return "over 99%"
+    return f"{share:.0%}"
+
+
+def coverage_text(explanation, nodes: Sequence[_Node]) -> str:
+    """How much of the evidence for the movie the named bands carry, and what the grouped rest carries:
+    "These 6 carry 11% of the evidence for this movie; the 152 other features together carry 89%."."""
+    positive = [n for n in nodes if n.relevance > 0]
+    total = math.fsum(n.relevance for n in positive)
+    if total <= 0:
+        return ""
+    named = [n for n in positive if n.kind != "other"]
+    rest = [n for n in positive if n.kind == "other"]
+    lead = "Explained as if it were not in your profile. " if getattr(explanation, "left_out", False) else ""
+    if not rest:
+        return f"{lead}These {len(named)} carry all the evidence for this movie."
+    rest_share = rest[0].relevance / total
+    count = len(rest[0].members)
+    if not named:
+        return f"{lead}All {count} features are drawn as one band."
+    return (f"{lead}These {len(named)} carry {share_text(1 - rest_share)} of the evidence for this movie; "
+            f"the {count} other features together carry {share_text(rest_share)}.")

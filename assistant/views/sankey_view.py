@@ -22,6 +22,7 @@ from assistant.views.sankey_layout import (
     SankeyLayout,
     compute_layout,
     format_relevance,
+    score_text,
 )
 
 __all__ = ["MIN_TOP_N", "ROLE_COLOURS", "TARGET_COLOUR", "SankeyView", "svg_supported"]
@@ -51,7 +52,9 @@ class SankeyView(DiagramView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Explanation flows", parent)
         self._show_negative = False
-        self._compress_groups = True
+        # Every band at its true share: a narrower "other features" band made the named bands read as
+        # the reason when they carried a tenth of it (issue 13). The coverage line says how much they carry.
+        self._compress_groups = False
         self._paths: list[QPainterPath] = []  # the bands' outlines for the cached layout
         self._update_accessible_description()
 
@@ -158,7 +161,7 @@ class SankeyView(DiagramView):
             return "No recommendation selected."
         if not x.features:
             return f"{x.title}. {x.note}".strip()
-        parts = [f"{x.title}, probability {x.probability:.1%}."]
+        parts = [f"{x.title}, {score_text(x)}."]
         positive = x.positive
         if positive:
             shown = ", ".join(f"{f.name} {format_relevance(f.relevance)}" for f in positive[: self._top_n])
@@ -237,6 +240,10 @@ class SankeyView(DiagramView):
         painter.setPen(muted)
         if layout.probability is not None:
             draw_text(painter, layout.probability)
+        if layout.coverage is not None:
+            painter.setPen(text_colour)
+            draw_text(painter, layout.coverage)
+            painter.setPen(muted)
 
         for item in layout.legend:
             painter.setPen(Qt.PenStyle.NoPen)

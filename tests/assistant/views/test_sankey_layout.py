@@ -2,6 +2,7 @@
 and text never overlaps or leaves the widget — checked on hand-made and random explanations."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -351,3 +352,37 @@ def test_random_explanations_add_up_and_text_never_overlaps(x, size, opts):
         assert all(b.source.inside(*size, eps=1e-6) for b in layout.bands)
     else:
         assert layout.message_lines or not size[1]
+
+
+# ----- issue 13: coverage, score, left-out movies
+
+def test_coverage_line_says_what_the_named_bands_and_the_rest_carry():
+    many = explanation([("movie", str(i), f"Movie {i} (1990)", 0.01) for i in range(6)]
+                       + [("movie", str(100 + i), f"Small {i} (1990)", 0.54 / 152) for i in range(152)])
+    layout = layout_of(many)
+    assert layout.coverage is not None
+    assert layout.coverage.full_text == ("These 6 carry 10% of the evidence for this movie; "
+                                         "the 152 other features together carry 90%.")
+    assert layout.coverage.rect.bottom <= min(b.source.top for b in layout.bands)
+    assert not any(layout.coverage.rect.overlaps(box.rect) for box in layout.text_boxes() if box is not layout.coverage)
+
+
+def test_coverage_line_when_every_feature_has_its_band():
+    few = explanation([("movie", "1", "Alien (1979)", 0.3), ("age", "25-34", "aged 25-34", 0.1)])
+    assert layout_of(few).coverage.full_text == "These 2 carry all the evidence for this movie."
+
+
+def test_score_is_rank_and_relative_score_with_the_probability_in_the_tooltip():
+    ranked = dataclasses.replace(REALISTIC, rank=3, relative_score=0.644)
+    layout = layout_of(ranked)
+    assert layout.probability.full_text == "rank 3 · score 64"
+    assert "probability 8.30%" in layout.target_tooltip and "score 64" in layout.target_tooltip
+    assert layout_of(REALISTIC).probability.full_text == "probability 8.3%"  # no rank: as before
+
+
+def test_a_left_out_movie_says_so():
+    left = dataclasses.replace(REALISTIC, rank=40, relative_score=0.05, left_out=True)
+    layout = layout_of(left)
+    assert layout.probability.full_text == "left out, would rank 40 · score 5"
+    assert layout.coverage.full_text.startswith("Explained as if it were not in your profile.")
+    assert "not in your profile" in layout.target_tooltip

@@ -149,13 +149,19 @@ def test_top_n_and_negative_evidence(view):
     assert [b.name for b in view.sankey_layout().negative_bands] == ["Heat (1995)", "Fargo (1996)"]
 
 
-def test_dominant_other_band_is_compressed_unless_asked_not_to(view):
+def test_dominant_other_band_is_drawn_at_its_true_share_unless_compression_is_asked_for(view):
+    # Issue 13: a narrower "other features" band made six bands carrying 10% read as the reason.
     many = explanation([("movie", str(i), f"Movie {i} (1990)", 0.05 - i * 0.001) for i in range(40)])
     view.set_explanation(many)
-    assert view.compress_groups and view.sankey_layout().bands[-1].compressed
-    view.compress_groups = False
-    assert not view.sankey_layout().bands[-1].compressed
-    assert view.sankey_layout().bands[-1].relevance == pytest.approx(sum(f.relevance for f in many.positive[6:]))
+    layout = view.sankey_layout()
+    rest = layout.bands[-1]
+    assert not view.compress_groups and not rest.compressed
+    assert rest.relevance == pytest.approx(sum(f.relevance for f in many.positive[6:]))
+    assert rest.thickness / layout.bands[0].thickness == pytest.approx(rest.relevance / layout.bands[0].relevance)
+    assert layout.coverage is not None and "the 34 other features together carry 77%" in layout.coverage.full_text
+    view.compress_groups = True
+    assert view.sankey_layout().bands[-1].compressed
+    assert "except the band with a break mark" in view.sankey_layout().caption.full_text
 
 
 def test_empty_profile_shows_the_note(qtbot, view):

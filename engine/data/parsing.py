@@ -7,6 +7,7 @@ the 1-based line and what was expected there.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import warnings
 import zlib
@@ -19,6 +20,8 @@ import numpy as np
 from engine.errors import DataFormatError
 
 GZIP_MAGIC = b"\x1f\x8b"
+# The most a gzip-compressed file may inflate to: ten times ML-1M's largest file (ratings.dat, 24 MB).
+MAX_DECOMPRESSED_BYTES = 256 << 20
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -49,10 +52,18 @@ def read_bytes(path: Path) -> bytes:
     if not raw.startswith(GZIP_MAGIC):
         return raw
     try:
-        return gzip.decompress(raw)
+        # Read one byte past the limit instead of all of it: a small file can inflate to many GB.
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(MAX_DECOMPRESSED_BYTES + 1)
     except (EOFError, gzip.BadGzipFile, zlib.error):
         _raise_gzip_error(path, raw)
         raise  # unreachable: _raise_gzip_error always raises
+    if len(data) > MAX_DECOMPRESSED_BYTES:
+        raise DataFormatError(
+            path, None, f"at most {MAX_DECOMPRESSED_BYTES >> 20} MiB once decompressed (MovieLens files are far smaller)",
+            f"more from {len(raw):,} compressed bytes, so it was not read (a damaged file or a decompression bomb?)",
+        )
+    return data
 
 
 def _raise_gzip_error(path: Path, raw: bytes) -> None:

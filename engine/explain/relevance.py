@@ -1,8 +1,9 @@
 """Explanations of the feature-relevance lens, as plain data the views draw and the conversation reads."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Mapping
 
 from engine.lenses import Lens
 
@@ -36,6 +37,9 @@ class RelevanceExplanation:
     # relative to that top one (1.0 for it): friendlier to read than a softmax probability of 0.7%.
     rank: int | None = None
     relative_score: float | None = None
+    # Every movie's genres, by movie id as text: one read-only mapping shared by all explanations of a
+    # dataset (no cost per explanation), for the grouped view (engine.explain.relevance_groups).
+    movie_genres: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     lens = Lens.RELEVANCE
 

@@ -29,6 +29,7 @@ class RelevanceExplainer(Explainer):
         self._weights = self._served.weights
         self._vocabulary = context.vocabulary
         self._movies = context.dataset.movies
+        self._movie_genres = {str(m.id): tuple(m.genres) for m in self._movies.values()}
         self._popularity = np.asarray(context.catalogue.liked.sum(axis=0)).ravel()
         vocabulary = self._vocabulary
         self._feature_columns = tuple(
@@ -125,6 +126,7 @@ class RelevanceExplainer(Explainer):
                     relevances=tuple(values[column]),
                     rank=ranks[column],
                     relative_score=relative[column],
+                    movie_genres=self._movie_genres,
                 )
             )
         return explanations

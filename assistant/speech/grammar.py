@@ -29,6 +29,7 @@ AGES = range(5, 100)  # years a user may say
 _SLOT = re.compile(r"\{(\w+)\}")
 _TEMPLATE_WORD = re.compile(r"[a-z']+")
 _FILES = ("grammar.fsg", "words.dict", "titles.json")
+CHECKSUMS = "checksums.json"  # SHA-256 of each of _FILES, written last: a build without it is incomplete
 
 
 def slot_values(phrases: Phrases, occupations: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -176,7 +177,26 @@ def _build(folder: Path, titles: dict[int, str], occupations: list[str], phrases
         used[token(phrase)] = known[phrase] if phrase in known else (" ".join(known[w][0] for w in phrase.split()),)
     write_dict(folder / "words.dict", used)
     (folder / "titles.json").write_text(json.dumps({"titles": spoken.to_json(), "left_out": dropped}), "utf-8")
+    (folder / CHECKSUMS).write_text(json.dumps({name: _sha256(folder / name) for name in _FILES}), "utf-8")
     return spoken, tuple(dropped)
+
+
+def _load_cached(folder: Path) -> tuple[SpokenTitles, tuple[str, ...]] | None:
+    """A build saved in `folder` when all its files are there and match the checksums written with
+    them; None for an absent, damaged or pre-checksum build, which is then built again (a damaged
+    grammar or dictionary would make the decoder fail on every question)."""
+    try:
+        recorded = json.loads((folder / CHECKSUMS).read_text("utf-8"))
+        if not isinstance(recorded, dict) or any(recorded.get(name) != _sha256(folder / name) for name in _FILES):
+            return None
+        saved = json.loads((folder / "titles.json").read_text("utf-8"))
+        return SpokenTitles.from_json(saved["titles"]), tuple(saved["left_out"])
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def build_grammar(titles: dict[int, str], occupations: Iterable[str], cache_dir: Path,
@@ -188,10 +208,9 @@ def build_grammar(titles: dict[int, str], occupations: Iterable[str], cache_dir:
     phrases = phrases or load_phrases()
     occupations = sorted(set(occupations))
     folder = Path(cache_dir) / f"grammar-{_cache_key(titles, occupations, phrases)}"
-    if all((folder / name).is_file() for name in _FILES):
-        saved = json.loads((folder / "titles.json").read_text("utf-8"))
-        return Grammar(folder, SpokenTitles.from_json(saved["titles"]), tuple(saved["left_out"]),
-                       time.perf_counter() - started, True)
+    cached = _load_cached(folder)
+    if cached is not None:
+        return Grammar(folder, *cached, time.perf_counter() - started, True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".grammar-", dir=folder.parent))
     try:

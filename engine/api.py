@@ -26,7 +26,7 @@ from engine.evaluation.ranking import top_k
 from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
 from engine.explain.relevance_explainer import RelevanceExplainer, softmax
-from engine.explain.relevance_groups import GROUP_KIND, GroupedRelevanceExplanation, group_by_genre, group_members
+from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
 from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
 from engine.models.builder import ServedModel, default_config, obtain_model
 from engine.models.profiles import dataset_user_attributes
@@ -46,7 +46,7 @@ __all__ = [
     "default_cache_dir", "InfluenceExplanation", "RatingInfluence",
     "Cancelled", "DataFormatError", "DataUnavailableError", "EngineError", "InvalidInputError",
     "LensUnavailableError", "ModelFileError",
-    "GROUP_KIND", "GroupedRelevanceExplanation", "group_by_genre", "group_members",  # the grouped relevance view
+    "GROUP_KIND", "GROUP_RULE", "GroupedRelevanceExplanation", "group_by_genre", "group_members",  # grouped view
 ]
 
 

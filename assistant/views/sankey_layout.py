@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from engine.api import GROUP_KIND, GROUP_RULE, group_members
+
 if TYPE_CHECKING:  # only the shape of the explanation is used
     from engine.api import RelevanceExplanation
 
@@ -44,7 +46,8 @@ ROLE_LABELS = {
     "negative": "against",
     "compressed": "drawn narrower",
 }
-_ROLE_OF_KIND = {"movie": "movie", "gender": "user", "age": "user", "occupation": "user", "genre": "genre"}
+_ROLE_OF_KIND = {"movie": "movie", GROUP_KIND: "movie", "gender": "user", "age": "user", "occupation": "user",
+                 "genre": "genre"}
 _KIND_LABELS = {
     "movie": "movie in the profile",
     "gender": "gender",
@@ -360,9 +363,10 @@ class _Node:
     members: tuple[tuple[str, float], ...] = ()
 
 
-def _group(features: Sequence, shown: int, negative: bool) -> list[_Node]:
+def _group(features: Sequence, shown: int, negative: bool, explanation=None) -> list[_Node]:
     nodes = [
-        _Node(f.name, f.kind, f.key, f.relevance, "negative" if negative else _ROLE_OF_KIND.get(f.kind, "other"))
+        _Node(f.name, f.kind, f.key, f.relevance, "negative" if negative else _ROLE_OF_KIND.get(f.kind, "other"),
+              tuple((m.name, m.relevance) for m in group_members(explanation, f)))  # a genre group's movies
         for f in features[:shown]
     ]
     rest = features[shown:]
@@ -389,6 +393,9 @@ def _tooltip(node: _Node, total: float, compressed: bool = False) -> str:
         lines += [f"  {name}: {exact_relevance(value)}" for name, value in node.members[:8]]
         if len(node.members) > 8:
             lines.append(f"  … and {len(node.members) - 8} more")
+        if node.kind == GROUP_KIND:
+            lines += [f"({GROUP_RULE})", "Click to show its movies" if not node.name.startswith("other ")
+                      else "Click to fold them back into one band"]
     else:
         kind = _KIND_LABELS.get(node.kind, node.kind)
         lines = [node.name, f"{kind}: relevance {exact_relevance(node.relevance)}"]
@@ -560,7 +567,7 @@ def compute_layout(
     slot_min = line_height if labels_shown else min_thickness
     if not labels_shown:
         negative, n_neg = [], 0  # no room to tell the groups apart: keep the evidence for
-    nodes = _group(positive, n_pos, False) + _group(negative, n_neg, True)
+    nodes = _group(positive, n_pos, False, explanation) + _group(negative, n_neg, True, explanation)
     count_pos, count_neg = slot_counts(n_pos, n_neg)
     n_gaps = gap_count(count_pos, count_neg)
     # Gaps take at most a third of the room the labels leave; the rest goes to the bands.
@@ -673,7 +680,7 @@ def compute_layout(
         y += slot + gap
         ty += thick
     target = Rect(target_x, target_top, TARGET_WIDTH, target_total)
-    shown_roles = {b.role for b in bands if not b.is_group}
+    shown_roles = {b.role for b in bands if not b.is_group or b.kind == GROUP_KIND}
     legend_roles = [r for r in ROLES if r in shown_roles or (r == "negative" and count_neg)]
     if any(compressed):
         legend_roles.append("compressed")
@@ -763,6 +770,8 @@ def coverage_text(explanation, nodes: Sequence[_Node]) -> str:
     named = [n for n in positive if n.kind != "other"]
     rest = [n for n in positive if n.kind == "other"]
     lead = "Explained as if it were not in your profile. " if getattr(explanation, "left_out", False) else ""
+    if getattr(explanation, "groups", None):
+        lead += "Your movies grouped by genre. "
     if not rest:
         return f"{lead}These {len(named)} carry all the evidence for this movie."
     rest_share = rest[0].relevance / total

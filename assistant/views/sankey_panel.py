@@ -1,10 +1,13 @@
 """The feature-relevance lens's view: the Sankey diagram with its few controls (how many features
-to show, whether to show the evidence against). States and export come from LensPanel."""
+to show, whether to show the evidence against, whether to group the profile's movies by genre).
+States and export come from LensPanel."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QCheckBox, QLabel, QSpinBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QWidget
 
 from assistant.views.lens_panel import LensPanel
 from assistant.views.sankey_layout import MAX_TOP_N
@@ -12,8 +15,12 @@ from assistant.views.sankey_view import MIN_TOP_N, SankeyView
 from engine.api import Lens
 
 
+GROUP_SHORTCUT = "Ctrl+G"
+
+
 class SankeyPanel(LensPanel):
     lens = Lens.RELEVANCE
+    groupedChanged = Signal(bool)  # the grouped view turned on or off (the conversation follows it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,12 +38,36 @@ class SankeyPanel(LensPanel):
 
         self.negative_check = QCheckBox("&Negative evidence", self)
         self.negative_check.setToolTip("Also show, in red, the features that speak against this movie")
-        for control in (top_label, self.top_spin, self.negative_check):
+        self.group_button = QPushButton("&Group by genre", self)
+        self.group_button.setCheckable(True)
+        self.group_button.setAccessibleName("Group the profile's movies by genre")
+        self.group_button.setToolTip(
+            "Draw your movies as one band per genre, each as thick as the exact sum of its movies' relevance "
+            f"(each movie counted once, in its genre most common among your movies); click a group to see its "
+            f"movies. Shortcut: {QKeySequence(GROUP_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)}")
+        self.group_action = QAction("Group movies by genre", self)
+        self.group_action.setShortcut(QKeySequence(GROUP_SHORTCUT))
+        self.group_action.triggered.connect(self.group_button.toggle)
+        self.addAction(self.group_action)  # active while this tab is in front
+        for control in (top_label, self.top_spin, self.negative_check, self.group_button):
             self.add_control(control)
 
         self.top_spin.valueChanged.connect(self.view.set_top_n)
         self.negative_check.toggled.connect(self.view.set_show_negative)
+        self.group_button.toggled.connect(self.view.set_grouped)
+        self.view.groupedChanged.connect(self._on_grouped)
         self.view.movieClicked.connect(self.movieClicked)
+
+    @property
+    def grouped(self) -> bool:
+        return self.view.grouped
+
+    def set_grouped(self, value: bool) -> None:
+        self.group_button.setChecked(bool(value))
+
+    def _on_grouped(self, value: bool) -> None:
+        self.group_button.setChecked(value)
+        self.groupedChanged.emit(value)
 
     def draw(self, explanation) -> None:
         self.view.set_explanation(explanation)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QPainter, QPainterPath, QPaintDevice, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -24,6 +24,7 @@ from assistant.views.sankey_layout import (
     format_relevance,
     score_text,
 )
+from engine.api import GROUP_KIND, RelevanceExplanation, group_by_genre
 
 __all__ = ["MIN_TOP_N", "ROLE_COLOURS", "TARGET_COLOUR", "SankeyView", "svg_supported"]
 
@@ -48,10 +49,15 @@ class SankeyView(DiagramView):
     a profile movie emits `movieClicked` (see `DiagramView` for the signals)."""
 
     min_top_n, max_top_n, default_top_n = MIN_TOP_N, MAX_TOP_N, DEFAULT_TOP_N
+    groupedChanged = Signal(bool)
+    _drawn = None  # set before DiagramView's constructor describes the view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Explanation flows", parent)
         self._show_negative = False
+        self._grouped = False  # the profile's movies drawn as genre groups (engine.explain.relevance_groups)
+        self._expanded: frozenset[str] = frozenset()  # the groups drawn as their movies
+        self._drawn = None  # what is drawn: the explanation, or its grouped form
         # Every band at its true share: a narrower "other features" band made the named bands read as
         # the reason when they carried a tenth of it (issue 13). The coverage line says how much they carry.
         self._compress_groups = False
@@ -94,6 +100,53 @@ class SankeyView(DiagramView):
         if bool(value) != self._compress_groups:
             self._compress_groups = bool(value)
             self._invalidate()
+
+    def set_explanation(self, explanation) -> None:
+        self._drawn = self._grouping(explanation)
+        super().set_explanation(explanation)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the profile's movies are drawn as genre groups, each with its exact summed relevance."""
+        return self._grouped
+
+    def set_grouped(self, value: bool) -> None:
+        value = bool(value)
+        if value != self._grouped:
+            self._grouped = value
+            self._expanded = frozenset()
+            self._regroup()
+            self.groupedChanged.emit(value)
+
+    @property
+    def expanded(self) -> frozenset[str]:
+        return self._expanded
+
+    def toggle_group(self, genre: str) -> None:
+        """Draw a group as its movies, or fold them back into one band."""
+        self._expanded = self._expanded ^ {genre}
+        self._regroup()
+
+    @property
+    def drawn_explanation(self):
+        """What the view draws: the explanation, or its grouped form when the grouped view is on."""
+        return self._drawn
+
+    def _grouping(self, explanation):
+        if self._grouped and isinstance(explanation, RelevanceExplanation):
+            return group_by_genre(explanation, expanded=self._expanded)
+        return explanation
+
+    def _regroup(self) -> None:
+        self._drawn = self._grouping(self._explanation)
+        self._invalidate()
+        self._update_accessible_description()
+
+    def _activate(self, band: Band) -> None:
+        if band.kind == GROUP_KIND:
+            self.toggle_group(band.key)
+        else:
+            super()._activate(band)
 
     def tooltip_at(self, point: QPointF) -> str:
         layout = self.sankey_layout()
@@ -139,7 +192,7 @@ class SankeyView(DiagramView):
 
     def _compute_layout(self, width: int, height: int, device: QPaintDevice) -> SankeyLayout:
         return compute_layout(
-            self._explanation, float(width), float(height), **self._text_metrics(device),
+            self._drawn, float(width), float(height), **self._text_metrics(device),
             top_n=self._top_n, show_negative=self._show_negative, compress_groups=self._compress_groups,
         )
 
@@ -156,7 +209,7 @@ class SankeyView(DiagramView):
     band_at = item_at
 
     def _description(self) -> str:
-        x = self._explanation
+        x = self._drawn
         if x is None:
             return "No recommendation selected."
         if not x.features:

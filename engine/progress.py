@@ -1,6 +1,7 @@
 """Progress reporting and cancellation for long work, shared by the command line and the app."""
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from engine.errors import Cancelled
@@ -40,3 +41,42 @@ class TaskState:
 
 
 SILENT = TaskState()
+
+
+def time_left_text(seconds: float) -> str:
+    """"about 40 s left", "about 3 min left": rounded, since the estimate is rough."""
+    if seconds < 60:
+        return f"about {max(5, 5 * round(seconds / 5))} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
+class StepProgress:
+    """A loop of `total` steps (batches): cancel is checked at every step, so a Cancel lands within
+    one step; progress goes out at most every `interval` seconds, with an estimate of the time left
+    from the pace so far (none before `warmup` seconds: the first steps are slower)."""
+
+    def __init__(self, state: TaskState, total: int, interval: float = 0.5, warmup: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self._state = state
+        self._total = max(total, 1)
+        self._interval = interval
+        self._warmup = warmup
+        self._clock = clock
+        self._started = clock()
+        self._last: float | None = None
+
+    def step(self, done: int, message: str) -> None:
+        """`done` steps of `total` are finished; `message` says where the loop is ("epoch 2 of 6")."""
+        self._state.check_cancelled()
+        now = self._clock()
+        if self._last is not None and now - self._last < self._interval:
+            return
+        self._last = now
+        left = self.seconds_left(done, now)
+        self._state.progress(done / self._total, message + (f", {time_left_text(left)}" if left is not None else ""))
+
+    def seconds_left(self, done: int, now: float | None = None) -> float | None:
+        elapsed = (self._clock() if now is None else now) - self._started
+        if done <= 0 or elapsed < self._warmup:
+            return None
+        return elapsed * (self._total - done) / done

@@ -1,0 +1,75 @@
+"""Progress of a long loop: Cancel checked at every step (RecoNet training stops within one batch),
+and the message says where the loop is and about how long is left."""
+from __future__ import annotations
+
+import pytest
+
+from engine.data.splits import positives_matrix
+from engine.data.vocabulary import Vocabulary
+from engine.errors import Cancelled
+from engine.models.reconet import RecoNetConfig
+from engine.models.sampling import ExampleSampler
+from engine.models.training import train_reconet
+from engine.progress import StepProgress, TaskState, time_left_text
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_left_is_rounded_to_what_a_person_reads():
+    assert time_left_text(1.0) == "about 5 s left"
+    assert time_left_text(42.0) == "about 40 s left"
+    assert time_left_text(59.0) == "about 60 s left"
+    assert time_left_text(150.0) == "about 2 min left"
+    assert time_left_text(200.0) == "about 3 min left"
+
+
+def test_steps_report_the_pace_after_a_warm_up_and_not_more_often_than_the_interval():
+    reports, clock = [], FakeClock()
+    steps = StepProgress(TaskState(lambda f, m: reports.append((f, m))), total=100, interval=0.5, warmup=2.0, clock=clock)
+    steps.step(0, "epoch 1 of 4")
+    clock.now += 0.1
+    steps.step(1, "epoch 1 of 4")  # within the interval: not reported
+    clock.now += 1.0
+    steps.step(10, "epoch 1 of 4")  # 1.1 s in: too early to guess the pace
+    clock.now += 1.9
+    steps.step(25, "epoch 2 of 4")  # 3 s for 25 steps: 9 s for the other 75
+    assert reports == [(0.0, "epoch 1 of 4"), (0.1, "epoch 1 of 4"), (0.25, "epoch 2 of 4, about 10 s left")]
+    assert steps.seconds_left(25) == pytest.approx(9.0)
+
+
+def test_every_step_checks_for_cancel():
+    cancel = {"now": False}
+    steps = StepProgress(TaskState(None, lambda: cancel["now"]), total=10, interval=60.0)
+    steps.step(0, "")
+    steps.step(1, "")  # not reported (interval), yet checked
+    cancel["now"] = True
+    with pytest.raises(Cancelled):
+        steps.step(2, "")
+
+
+def test_cancel_stops_reconet_training_before_the_next_batch(tiny_dataset, monkeypatch):
+    vocabulary = Vocabulary(tiny_dataset)
+    _, positives = positives_matrix(tiny_dataset, vocabulary)
+    cancel, batches = {"now": False}, []
+    batch = ExampleSampler.batch
+
+    def counted(self, rows):
+        batches.append(len(rows))
+        if len(batches) == 2:
+            cancel["now"] = True  # the user presses Cancel while the second batch trains
+        return batch(self, rows)
+
+    monkeypatch.setattr(ExampleSampler, "batch", counted)
+    messages = []
+    state = TaskState(lambda f, m: messages.append(m), lambda: cancel["now"])
+    config = RecoNetConfig(dim=4, batch_size=1, max_epochs=30)
+    with pytest.raises(Cancelled):
+        train_reconet(vocabulary, positives, None, config, lambda weights: 0.5, state)
+    assert len(batches) == 2  # no batch started after the Cancel
+    assert messages[0] == "Training RecoNet (user+item attributes): epoch 1 of at most 30"

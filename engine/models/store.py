@@ -8,6 +8,7 @@ shape and dtype; a file that fails any check is moved aside and the model retrai
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -68,12 +69,16 @@ def load(folder: Path, manifest: dict, shapes: Shapes | None = None) -> tuple[Ar
     stored = read_manifest(manifest_path)
     if {k: stored.get(k) for k in manifest} != manifest:
         return None
-    digest = _file_sha256(weights_path)
+    try:
+        content = weights_path.read_bytes()  # read once: hashed, then parsed
+    except OSError as error:
+        raise ModelFileError(f"{weights_path} is unreadable ({type(error).__name__}).") from None
+    digest = hashlib.sha256(content).hexdigest()
     recorded = stored.get(CHECKSUM_KEY)
     if recorded is not None and recorded != digest:
         raise ModelFileError(f"{weights_path} does not match the SHA-256 checksum in its manifest.")
     try:
-        with np.load(weights_path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(content), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except Exception as error:  # zipfile and numpy raise many kinds for a damaged file
         raise ModelFileError(f"{weights_path} is damaged ({type(error).__name__}).") from None

@@ -91,6 +91,9 @@ def _top_k_row(scores: np.ndarray, k: int, excluded: np.ndarray | None) -> np.nd
     work[np.isnan(work)] = -np.inf
     if excluded is not None and excluded.size:
         work[excluded] = -np.inf
+    if width == 1:  # the best item: argmax keeps the first of equal scores, as the ordering rule says
+        best = int(np.argmax(work))
+        return np.array([best] if work[best] != -np.inf else [], dtype=np.int64)
     if width < n_items:
         threshold = np.partition(work, n_items - width)[n_items - width]
         candidates = np.flatnonzero(work >= threshold)  # more than `width` only with ties at the boundary

@@ -32,6 +32,12 @@ class RelevanceExplainer(Explainer):
         self._movie_genres = {str(m.id): tuple(m.genres) for m in self._movies.values()}
         self._popularity = np.asarray(context.catalogue.liked.sum(axis=0)).ravel()
         vocabulary = self._vocabulary
+        # Each movie's genres as one bit mask, so that a profile's genre rows are one OR-reduction.
+        genre_bits = np.zeros(vocabulary.n_items, dtype=np.int64)
+        for g in range(vocabulary.n_genres if vocabulary.n_genres < 63 else 0):
+            genre_bits |= (vocabulary.item_genres[:, g] > 0).astype(np.int64) << g
+        self._genre_bits = genre_bits if 0 < vocabulary.n_genres < 63 else None
+        self._item_ids_padded = np.append(vocabulary.item_ids, -1)
         self._feature_columns = tuple(
             np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
         )
@@ -76,11 +82,27 @@ class RelevanceExplainer(Explainer):
         if not isinstance(profile, Profile):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
         held = self._item_rows(profile.movies)
-        liked = self._item_rows(profile.positives)
+        positives = profile.positives
+        liked = held if len(positives) == len(profile.movies) else self._item_rows(positives)
         config = self._served.config
         attributes = self._vocabulary.user_attributes(profile.gender, profile.age, profile.occupation)
-        rows = self._vocabulary.profile_rows(liked, attributes, config.use_user_attributes, config.use_item_attributes)
-        return rows, held
+        return self._profile_rows(liked, attributes, config.use_user_attributes, config.use_item_attributes), held
+
+    def _profile_rows(self, liked: np.ndarray, attributes: list[int], use_user: bool, use_item: bool) -> np.ndarray:
+        """`Vocabulary.profile_rows` (the sorted union of the movies', the user's and the genres' rows)
+        for the edit hot path: the three kinds occupy consecutive ranges of the vocabulary (movies,
+        then user attributes, then genres), so the union is the concatenation of each sorted part."""
+        vocabulary = self._vocabulary
+        if self._genre_bits is None:
+            return vocabulary.profile_rows(liked, attributes, use_user, use_item)
+        parts = [_sorted_unique(liked)]
+        if use_user and attributes:
+            parts.append(_sorted_unique(np.asarray(attributes, dtype=np.int64)))
+        if use_item and len(liked):
+            bits = int(np.bitwise_or.reduce(self._genre_bits[liked]))
+            genres = [g for g in range(vocabulary.n_genres) if bits >> g & 1]
+            parts.append(np.asarray(genres, dtype=np.int64) + vocabulary.genre_feature_offset)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _item_rows(self, movie_ids) -> np.ndarray:
         """Vocabulary rows of movie ids, found in the sorted id array (the per-edit hot path)."""
@@ -90,9 +112,8 @@ class RelevanceExplainer(Explainer):
             ids = None
         if ids is None or ids.ndim != 1:
             raise InvalidInputError(f"The profile's movies must be movie ids, got {movie_ids!r}.")
-        known = self._vocabulary.item_ids
-        rows = np.searchsorted(known, ids)
-        unknown = (rows >= len(known)) | (known[np.minimum(rows, len(known) - 1)] != ids)
+        rows = np.searchsorted(self._vocabulary.item_ids, ids)
+        unknown = self._item_ids_padded[rows] != ids  # past the end: the pad (-1) is never an id
         if unknown.any():
             raise InvalidInputError(f"Unknown movie id {int(ids[np.argmax(unknown)])} in the profile.")
         return rows.astype(np.int64, copy=False)
@@ -145,15 +166,34 @@ class RelevanceExplainer(Explainer):
         )
 
 
+def _sorted_unique(rows: np.ndarray) -> np.ndarray:
+    """np.unique for a few rows, without its overhead (a profile rarely repeats a row)."""
+    ordered = np.sort(rows)
+    if len(ordered) > 1:
+        repeated = ordered[1:] == ordered[:-1]
+        if repeated.any():
+            ordered = ordered[np.concatenate(([True], ~repeated))]
+    return ordered.astype(np.int64, copy=False)
+
+
 def _ranks(logits: np.ndarray, items: np.ndarray, held: np.ndarray) -> tuple[list, list]:
     """Each item's 1-based rank among the movies the profile does not hold (ties share a rank), and its
     probability relative to the best of them (1.0 for the top recommendation)."""
-    eligible = np.sort(np.delete(logits, held))
-    if len(eligible) == 0:
-        return [None] * len(items), [None] * len(items)
     scores = logits[items]
-    ranks = len(eligible) - np.searchsorted(eligible, scores, side="right") + 1
-    return ranks.tolist(), np.exp(scores - eligible[-1]).tolist()
+    if len(items) <= 32:  # counting beats sorting every movie's score for the few items of an update
+        unseen = logits.copy()
+        unseen[held] = -np.inf  # the logits are finite: a held movie is never better, nor the best
+        best = unseen.max()
+        if best == -np.inf:
+            return [None] * len(items), [None] * len(items)
+        ranks = 1 + np.count_nonzero(unseen[:, np.newaxis] > scores[np.newaxis, :], axis=0)
+    else:
+        ordered = np.sort(np.delete(logits, held))
+        if len(ordered) == 0:
+            return [None] * len(items), [None] * len(items)
+        best = ordered[-1]
+        ranks = len(ordered) - np.searchsorted(ordered, scores, side="right") + 1
+    return ranks.tolist(), np.exp(scores - best).tolist()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

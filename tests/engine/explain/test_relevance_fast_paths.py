@@ -1,0 +1,47 @@
+"""The relevance lens's hot-path shortcuts give exactly what the plain computations give: a profile's
+feature rows (Vocabulary.profile_rows) and an explanation's rank among the unseen movies."""
+import numpy as np
+import pytest
+
+from engine.explain.relevance_explainer import _ranks
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_profile_rows_equal_the_vocabulary_union(ml100k_engine, seed):
+    explainer = ml100k_engine._relevance
+    vocabulary = explainer._vocabulary
+    rng = np.random.default_rng(seed)
+    attribute_rows = [vocabulary.attribute(k, key) for k in ("gender", "age", "occupation")
+                      for key in vocabulary.attribute_keys(k)]
+    for _ in range(40):
+        liked = rng.choice(vocabulary.n_items, size=int(rng.integers(0, 80)), replace=True)  # repeats too
+        attributes = sorted(rng.choice(attribute_rows, size=int(rng.integers(0, 4)), replace=False).tolist())
+        for use_user in (True, False):
+            for use_item in (True, False):
+                fast = explainer._profile_rows(liked, attributes, use_user, use_item)
+                plain = vocabulary.profile_rows(liked, attributes, use_user, use_item)
+                assert fast.dtype == plain.dtype and fast.tolist() == plain.tolist()
+
+
+def sorted_ranks(logits, items, held):
+    eligible = np.sort(np.delete(logits, held))
+    scores = logits[items]
+    return (len(eligible) - np.searchsorted(eligible, scores, side="right") + 1).tolist()
+
+
+@pytest.mark.parametrize("n_items", [1, 5, 40])
+def test_ranks_count_the_better_unseen_movies_ties_sharing_a_rank(n_items):
+    rng = np.random.default_rng(n_items)
+    logits = rng.integers(0, 6, size=50).astype(np.float32)  # many ties
+    held = rng.choice(50, size=10, replace=False)
+    items = rng.choice(50, size=n_items, replace=True)
+    ranks, relative = _ranks(logits, items, held)
+    assert ranks == sorted_ranks(logits, items, held)
+    best = np.delete(logits, held).max()
+    assert relative == pytest.approx(np.exp(logits[items] - best).tolist())
+
+
+def test_ranks_of_a_profile_holding_every_movie_are_none():
+    logits = np.array([0.5, 0.1, 0.3], dtype=np.float32)
+    assert _ranks(logits, np.array([0]), np.array([0, 1, 2])) == ([None], [None])
+    assert _ranks(logits, np.arange(3).repeat(20), np.array([2, 1, 0])) == ([None] * 60, [None] * 60)

@@ -60,6 +60,9 @@ class TitleResolver:
             if len(parts) > 1 and (key := title_key(parts[0])):
                 self._main.setdefault(key, []).append(movie.id)
         self._whole_keys = list(self._whole)
+        # A label that names one of two same-titled movies, "Chasing Amy (1997, #268)" (as a "did you
+        # mean" suggestion clicked asks it), means that one.
+        self._labels = {title_key(m.label): m.id for m in self._movies.values() if m.shares_label}
         self._by_label = list(self._movies.values())
         labels = [m.label for m in self._by_label]
         # as written, and with numbers as digits: prepared once, compared with a query as it is
@@ -69,6 +72,8 @@ class TitleResolver:
         whole = title_key(asked)
         if not whole:
             return TitleLookup(asked, None)
+        if whole in self._labels:
+            return TitleLookup(asked, self._movies[self._labels[whole]])
         # The whole text first: "Item 1901" and "1941" are titles, not years.
         for table in (self._aliases, self._whole):
             if whole in table:

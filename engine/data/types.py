@@ -48,15 +48,16 @@ class Movie:
     year: int | None = None
     genres: tuple[str, ...] = ()
     # True when another movie of the dataset has the same title and year (18 pairs in ML-100k, with
-    # the same genres too): the label then carries the MovieLens id, the one thing that differs.
+    # the same genres too): the label then carries the MovieLens id, the one thing that differs, as
+    # "#246" (a bare "id" would read as "I'd" to the question parser).
     shares_label: bool = False
 
     @property
     def label(self) -> str:
         """Title with year, as people write it: "Alien (1979)"; with the id for a movie that shares
-        its title and year with another: "Chasing Amy (1997, id 246)"."""
+        its title and year with another: "Chasing Amy (1997, #246)"."""
         extra = ", ".join(part for part in (str(self.year) if self.year else "",
-                                              f"id {self.id}" if self.shares_label else "") if part)
+                                              f"#{self.id}" if self.shares_label else "") if part)
         return f"{self.title} ({extra})" if extra else self.title
 
 

@@ -53,8 +53,8 @@ def test_the_duplicated_titles_carry_their_id_and_no_other_title_does(app_engine
     shared = [m for m in movies if m.shares_label]
     assert len(shared) == 36  # 18 titles, each listed twice
     assert max(Counter(m.label for m in movies).values()) == 1  # every label now tells its movie apart
-    assert all(m.label.endswith(f", id {m.id})") for m in shared)
-    assert app_engine.catalogue.movie(246).label == "Chasing Amy (1997, id 246)"
+    assert all(m.label.endswith(f", #{m.id})") for m in shared)
+    assert app_engine.catalogue.movie(246).label == "Chasing Amy (1997, #246)"
     assert app_engine.catalogue.movie(1).label == "Toy Story (1995)"
 
 
@@ -65,24 +65,24 @@ def test_duplicated_titles_are_told_apart_in_profile_search_and_list(qtbot, open
         window.add_movie(movie_id, 5)
     wait_fresh(qtbot, window)
     profile_rows = [window.panel.movie_list.item(row).text() for row in range(window.panel.movie_list.count())]
-    assert sorted(profile_rows) == ["Chasing Amy (1997, id 246)", "Chasing Amy (1997, id 268)", "Toy Story (1995)"]
+    assert sorted(profile_rows) == ["Chasing Amy (1997, #246)", "Chasing Amy (1997, #268)", "Toy Story (1995)"]
 
     window.panel.search_edit.setText("sliding doors")
     results = [window.panel.results.item(row).text() for row in range(window.panel.results.count())]
-    assert results[:2] == ["Sliding Doors (1998, id 1429)", "Sliding Doors (1998, id 1680)"]
+    assert results[:2] == ["Sliding Doors (1998, #1429)", "Sliding Doors (1998, #1680)"]
 
     model = RecommendationModel()
     model.set_recommendations([Recommendation(rank, app_engine.catalogue.movie(movie_id), 0.01 / rank, -rank)
                                for rank, movie_id in enumerate((1429, 1680, 1), start=1)])
     assert [model.data(model.index(row)) for row in range(3)] == [
-        "1. Sliding Doors (1998, id 1429)", "2. Sliding Doors (1998, id 1680)", "3. Toy Story (1995)"]
+        "1. Sliding Doors (1998, #1429)", "2. Sliding Doors (1998, #1680)", "3. Toy Story (1995)"]
 
 
 def test_answers_name_a_duplicated_title_with_its_id(qtbot, open_window):
     window = open_window(("user", 1))
     with qtbot.waitSignal(window.conversation.answered, timeout=20_000):
         window.ask("tell me about Sliding Doors")
-    assert "Sliding Doors (1998, id 1429)" in window.chat.transcript_text()
+    assert "Sliding Doors (1998, #1429)" in window.chat.transcript_text()
 
 
 def choose_file(monkeypatch, path, chosen_filter=""):
@@ -186,3 +186,11 @@ def test_the_chat_gets_a_sensible_share_and_keeps_the_one_dragged_to(qtbot, open
 def test_a_damaged_chat_share_setting_gives_the_default(qtbot, open_window, settings):
     settings.setValue("window/chat_share", "tall")
     assert chat_share(open_window(("user", 1))) == pytest.approx(0.38, abs=0.01)
+
+
+def test_a_clicked_suggestion_of_a_duplicated_title_means_that_movie(qtbot, open_window):
+    window = open_window(("user", 2))
+    with qtbot.waitSignal(window.conversation.answered, timeout=20_000) as answered:
+        window.chat.suggestionChosen.emit("Chasing Amy (1997, #268)")  # as a click on "did you mean" asks
+    assert answered.args[0].answer.movie_id == 268
+    assert "Chasing Amy (1997, #268)" in window.chat.transcript_text()

@@ -19,7 +19,8 @@ from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
 from engine.api import (
-    Engine, EngineError, GENDERS, LENS_TITLES, Lens, LensUnavailableError, Movie, Profile, normalise_age,
+    Engine, EngineError, GENDERS, LENS_TITLES, Lens, LensUnavailableError, Movie, Profile, RelevanceExplanation,
+    group_by_genre, normalise_age,
 )
 
 LIST_LENGTH = 20  # the recommendation list the window shows: "recommended" means in it
@@ -49,6 +50,7 @@ class Conversation:
         self.profile = profile or Profile()
         self.focus: int | None = None  # the selected or last mentioned movie
         self.lens = Lens.RELEVANCE  # the lens on screen: "why" is answered through it
+        self.grouped = False  # the Sankey's grouped view is on: answers name its genre groups
         self.last_answer: Answer | None = None
         self._list: list[int] = []  # the recommendations "next" walks, for self._list_profile
         self._list_profile: Profile | None = None
@@ -70,6 +72,10 @@ class Conversation:
     def set_lens(self, lens: Lens | str) -> None:
         """The lens the window shows: "why this movie?" is answered from its explanation."""
         self.lens = Lens(lens)
+
+    def set_grouped(self, grouped: bool) -> None:
+        """Whether the Sankey groups the profile's movies by genre: the answers follow the view."""
+        self.grouped = bool(grouped)
 
     # ----- answering -----
 
@@ -205,7 +211,11 @@ class Conversation:
     def explained(self, movie: Movie, profile: Profile | None = None, lens: Lens | None = None):
         """The explanation of `movie` for the profile through `lens` (default: the lens on screen, or
         the recommender's own when that one cannot explain or cannot be phrased)."""
-        return self.engine.explain(self.profile if profile is None else profile, movie.id, lens or self._screen_lens())
+        explanation = self.engine.explain(self.profile if profile is None else profile, movie.id,
+                                          lens or self._screen_lens())
+        if self.grouped and isinstance(explanation, RelevanceExplanation):
+            explanation = group_by_genre(explanation)
+        return explanation
 
     def _screen_lens(self) -> Lens:
         if self.lens in PHRASINGS and self.engine.lenses().get(self.lens) is None:
@@ -220,6 +230,19 @@ class Conversation:
                 "you haven't watched.")
         return Answer(question, text, text.replace(self.written(movie), say.spoken_title(movie)), movie_id=movie.id)
 
+    def _left_out(self, question: Question, movie: Movie) -> Answer:
+        """A profile movie asked about: explained as if it were left out (the relevance lens does so),
+        so the answer is about the rest of the profile."""
+        if self._screen_lens() is not Lens.RELEVANCE:  # only the relevance lens leaves a movie out
+            return self._in_profile(question, movie)
+        explanation = self.explained(movie)
+        phrasing = self._phrasing(explanation.lens)
+        if not getattr(explanation, "left_out", False) or not hasattr(phrasing, "left_out"):
+            return self._in_profile(question, movie)
+        said = phrasing.left_out(movie, explanation)
+        return Answer(question, said.text, said.speech, movie.id, explanation.lens.value, said.shares,
+                      explanation.rank, explanation=explanation)
+
     # ----- intents -----
 
     def _why(self, question: Question) -> Answer:
@@ -227,7 +250,7 @@ class Conversation:
         if isinstance(movie, Answer):
             return movie
         if movie.id in self.profile.movies:
-            return self._in_profile(question, movie)
+            return self._left_out(question, movie)
         rank = self.engine.rank_of(self.profile, movie.id)
         if rank is not None and rank > LIST_LENGTH:
             return self._why_not(question, movie)
@@ -244,7 +267,7 @@ class Conversation:
         if isinstance(movie, Answer):
             return movie
         if movie.id in self.profile.movies:
-            return self._in_profile(question, movie)
+            return self._left_out(question, movie)
         rank = self.engine.rank_of(self.profile, movie.id)
         if rank <= LIST_LENGTH:
             return self._recommended(question, movie, rank, lead="But I do recommend")

@@ -1,7 +1,10 @@
 """Sentences from the feature-relevance lens: the same `RelevanceExplanation` the Sankey view draws
 is phrased here. Written for the ear too: the spoken version drops years and percentages and stays
-under about 40 words (15 s at espeak's pace)."""
+under about 40 words (15 s at espeak's pace). A grouped explanation (the Sankey's grouped view) is
+phrased by its genre groups ("your 93 Drama movies"), as the view draws it."""
 from __future__ import annotations
+
+import re
 
 from assistant.conversation.intents import Share
 from assistant.conversation.phrasing import (
@@ -15,7 +18,10 @@ from assistant.conversation.phrasing import (
     written_title,
 )
 from assistant.conversation.phrasings.base import LensPhrasing, Said
-from engine.api import AGE_BUCKETS, GENDERS, Lens, Movie, RelevanceExplanation
+from engine.api import AGE_BUCKETS, GENDERS, GROUP_KIND, Lens, Movie, RelevanceExplanation
+
+# "Drama (93 movies)", "Crime (1 movie)", and an expanded group's rest: "other Drama movies (4)"
+_GROUP_NAME = re.compile(r"^(other )?(.+?)(?: movies)? \((\d+)(?: movies?)?\)$")
 
 
 class RelevancePhrasing(LensPhrasing):
@@ -46,7 +52,24 @@ class RelevancePhrasing(LensPhrasing):
             text += f" What helps it: {listing([feature_with_share(s, self.movies, False) for s in helps])}."
         return Said(text, speech, against + helps)
 
+    def left_out(self, movie: Movie, explanation: RelevanceExplanation) -> Said:
+        """A movie of the profile, explained as if it were left out (the engine does so): its rank
+        among the rest, and what in the rest of the profile speaks for it."""
+        text = (f"{written_title(movie)} is in your profile, so I explain it as if you had not watched it: "
+                f"it would be number {explanation.rank} for you")
+        speech = (f"{spoken_title(movie)} is in your profile. Without it, it would be number "
+                  f"{explanation.rank} for you")
+        if explanation.rank is None or explanation.note:
+            note = explanation.note or "the rest of your profile gives the model nothing to go on"
+            return Said(f"{written_title(movie)} is in your profile; without it, {note}", f"{spoken_title(movie)} "
+                        "is in your profile; without it, there is nothing else to explain it with.")
+        reasons = shares(explanation)
+        text += f", {reasons_sentence(reasons, self.movies, spoken=False)}."
+        speech += f", {reasons_sentence(reasons, self.movies, spoken=True)}."
+        return Said(text, speech, reasons)
+
     def part_of(self, explanation: RelevanceExplanation, movie_id: int) -> Said | None:
+        explanation = getattr(explanation, "ungrouped", None) or explanation  # a movie, not its genre group
         found = tuple(s for s in shares(explanation, len(explanation.relevances)) if s.key == str(movie_id))
         if not found:
             return None
@@ -91,7 +114,20 @@ def feature_words(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
         return f"working as {article} {job}" if job in ("healthcare", "entertainment", "marketing") else f"being {article} {job}"
     if share.kind == "genre":
         return f"liking {key}"
+    if share.kind == GROUP_KIND:
+        return group_words(share.name)
     return key
+
+
+def group_words(name: str) -> str:
+    """A genre group as words: "Drama (93 movies)" -> "your 93 Drama movies"."""
+    match = _GROUP_NAME.match(name)
+    if match is None:
+        return name
+    other, genre, count = match.groups()
+    if count == "1":
+        return f"your {'other ' if other else ''}{genre} movie"
+    return f"your {count} {'other ' if other else ''}{genre} movies"
 
 
 def feature_with_share(share: Share, movies: dict[int, Movie], spoken: bool) -> str:
@@ -110,6 +146,10 @@ def reasons_sentence(reasons: tuple[Share, ...], movies: dict[int, Movie], spoke
     def words(share: Share) -> str:
         return feature_with_share(share, movies, spoken)
 
+    if any(s.kind == GROUP_KIND for s in reasons):  # the grouped view: genre groups, as drawn
+        named = sum(s.share for s in reasons)
+        lead = "mostly because of" if named >= 0.5 else "above all because of" if named >= 0.25 else "partly because of"
+        return f"{lead} {listing([words(s) for s in reasons])}"
     watched = [words(s) for s in reasons if s.kind == "movie"]
     other = [words(s) for s in reasons if s.kind != "movie"]
     # "Mostly" only when the named features carry most of the evidence; a long profile spreads it thin,

@@ -261,7 +261,7 @@ def _model_info(dataset: Dataset, served: ServedModel, n_users: int) -> ModelInf
     return ModelInfo(
         dataset=dataset.name,
         source=dataset.source,
-        variant=served.config.variant,
+        variant=served.config.variant_on(bool(dataset.users), bool(dataset.genres)),
         n_movies=len(dataset.movies),
         n_users=n_users,
         validation_recall_at_50=max(recalls) if recalls else None,

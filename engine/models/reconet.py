@@ -6,7 +6,7 @@ thread may be training, and serving never imports torch (importing it costs over
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -33,6 +33,12 @@ class RecoNetConfig:
         name = "RecoNet + Layer" if self.hidden else "RecoNet"
         attrs = [a for a, on in (("user", self.use_user_attributes), ("item", self.use_item_attributes)) if on]
         return f"{name} ({'+'.join(attrs)} attributes)" if attrs else f"{name} (no attributes)"
+
+    def variant_on(self, has_user_attributes: bool, has_genres: bool) -> str:
+        """The variant as the data lets it be: a dataset without genres (the re-indexed ML-1M) trains
+        no item attributes, whatever the settings ask for."""
+        return replace(self, use_user_attributes=self.use_user_attributes and has_user_attributes,
+                       use_item_attributes=self.use_item_attributes and has_genres).variant
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -61,11 +61,12 @@ def train_reconet(
     # the time left assumes every epoch runs: early stopping can only make it shorter.
     steps = StepProgress(state, config.max_epochs * n_batches)
     upto = "" if validate is None else "at most "
+    variant = config.variant_on(user_attributes is not None and user_attributes.nnz > 0, vocabulary.n_genres > 0)
     for epoch in range(1, config.max_epochs + 1):
         module.train()
         order = sampler.epoch_order()
         for b in range(n_batches):
-            steps.step((epoch - 1) * n_batches + b, f"Training {config.variant}: epoch {epoch} of {upto}{config.max_epochs}")
+            steps.step((epoch - 1) * n_batches + b, f"Training {variant}: epoch {epoch} of {upto}{config.max_epochs}")
             profiles, labels = sampler.batch(order[b * config.batch_size : (b + 1) * config.batch_size])
             logits = module(to_torch_csr(profiles))
             loss = F.cross_entropy(logits, torch.from_numpy(labels))
@@ -91,7 +92,7 @@ def train_reconet(
             break
     best_epoch = -(-best_check // config.checks_per_epoch)
     done = f"validation recall@50 {best_recall:.4f}" if validate is not None else f"{config.max_epochs} epochs"
-    state.progress(1.0, f"Trained {config.variant}: {done}")
+    state.progress(1.0, f"Trained {variant}: {done}")
     return TrainingResult(best_weights, best_epoch, history, time.perf_counter() - started)
 
 

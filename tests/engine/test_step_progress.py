@@ -72,4 +72,12 @@ def test_cancel_stops_reconet_training_before_the_next_batch(tiny_dataset, monke
     with pytest.raises(Cancelled):
         train_reconet(vocabulary, positives, None, config, lambda weights: 0.5, state)
     assert len(batches) == 2  # no batch started after the Cancel
-    assert messages[0] == "Training RecoNet (user+item attributes): epoch 1 of at most 30"
+    assert messages[0] == "Training RecoNet (item attributes): epoch 1 of at most 30"  # no user attributes given
+
+
+def test_the_variant_names_only_the_attributes_the_data_has():
+    config = RecoNetConfig()
+    assert config.variant == "RecoNet (user+item attributes)"
+    assert config.variant_on(has_user_attributes=True, has_genres=False) == "RecoNet (user attributes)"
+    assert config.variant_on(has_user_attributes=False, has_genres=False) == "RecoNet (no attributes)"
+    assert RecoNetConfig(use_item_attributes=False).variant_on(True, True) == "RecoNet (user attributes)"

@@ -78,6 +78,10 @@ class ConversationService(QObject):
         """The lens the window shows: "why this movie?" is answered through it."""
         self._jobs.put(("lens", lens))
 
+    def set_grouped(self, grouped: bool) -> None:
+        """The Sankey's grouped view turned on or off: "why this movie?" names its genre groups."""
+        self._jobs.put(("grouped", bool(grouped)))
+
     def use_recogniser(self, name: str | None, model_dir: str | None) -> None:
         """Rebuild the voice with another recogniser, after the questions already asked."""
         self._jobs.put(("voice", name, model_dir))
@@ -111,6 +115,9 @@ class ConversationService(QObject):
     def _do_lens(self, lens) -> None:
         self._conversation.set_lens(lens)
 
+    def _do_grouped(self, grouped: bool) -> None:
+        self._conversation.set_grouped(grouped)
+
     def _do_voice(self, name: str | None, model_dir: str | None) -> None:
         if self._voice_factory is None:
             self.voiceStatus.emit(False, "Listening is not set up in this window.")
@@ -127,8 +134,10 @@ class ConversationService(QObject):
             return
         if self._conversation.titles.aliases is None:  # spoken titles, the same for every recogniser
             lens = self._conversation.lens  # the new conversation answers through the tab still in front
+            grouped = self._conversation.grouped
             self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
             self._conversation.set_lens(lens)
+            self._conversation.set_grouped(grouped)
         self.recogniserChosen.emit(self._voice.recogniser.name, self._voice.recogniser_note)
         available, reason = self._voice.microphone_status()
         self.voiceStatus.emit(available, reason)

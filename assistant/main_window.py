@@ -860,6 +860,10 @@ class MainWindow(QMainWindow):
         service.recogniserChosen.connect(self._on_recogniser)
         service.level.connect(chat.set_level)
         service.listening.connect(self._on_listening)
+        for lens in self.tabs.lenses():  # a view that groups its evidence (the Sankey by genre): answers follow it
+            grouped = getattr(self.tabs.panel(lens), "groupedChanged", None)
+            if grouped is not None:
+                grouped.connect(service.set_grouped)
         self.voice.speaking.connect(chat.set_speaking)
         self.voice.silent.connect(self._on_silent)
         self.voice.saved.connect(self._on_answer_saved)

@@ -73,6 +73,11 @@ class RecommendationModel(QAbstractListModel):
     def row_of(self, movie_id: int | None) -> int | None:
         return next((row for row, r in enumerate(self._items) if r.movie.id == movie_id), None)
 
+    def score(self, recommendation: Recommendation) -> int:
+        """The bar's length as a score out of 100 (the top recommendation scores 100), friendlier than a
+        probability of 0.7%; never 0 for a movie on the list."""
+        return max(1, round(100 * self.share(recommendation)))
+
     def share(self, recommendation: Recommendation) -> float:
         """The bar's length: the probability (or, ranked by popularity, the number of people who
         liked the movie) relative to the top recommendation's."""
@@ -92,10 +97,12 @@ class RecommendationModel(QAbstractListModel):
             genres = ", ".join(movie.genres) or "no genre listed"
             popular = (f"\nLiked by {self._liked_by[movie.id]} people: your profile gives the model nothing to "
                        "go on yet, so the most popular movies come first" if self._by_popularity else "")
-            return (f"{movie.label}\n{genres}\nProbability {100 * recommendation.probability:.3f} % "
+            basis = "how many people liked it" if self._by_popularity else "its probability"
+            return (f"{movie.label}\n{genres}\nScore {self.score(recommendation)} of 100: {basis} relative to "
+                    f"the top recommendation's\nProbability {100 * recommendation.probability:.3f} % "
                     f"(logit {recommendation.logit:.3f}){popular}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Rank {recommendation.rank}: {movie.label}, {100 * recommendation.probability:.2f} percent"
+            return f"Rank {recommendation.rank}: {movie.label}, score {self.score(recommendation)} of 100"
         if role == MOVIE_ID_ROLE:
             return movie.id
         if role == RECOMMENDATION_ROLE:

@@ -159,10 +159,14 @@ def _answer(engine: Engine, profile, args, voice: Voice | None):
         if args.recogniser and heard.recogniser != args.recogniser:
             report["recogniser_note"] = voice.recogniser_note
         report["recognition_seconds"] = round(heard.seconds, 4)
+        if heard.doubt:
+            report["doubt"] = heard.doubt
+        # what was heard is not acted on unchecked: nothing caught, "did you mean", an edit asks first
         text = heard.text
+        answer = conversation.hear(heard.text, heard.doubt, heard.unsure)
     else:
         text = args.text
-    answer = conversation.ask(text)
+        answer = conversation.ask(text)
     report.update(answer.to_dict())
     if args.reply_audio:
         seconds = voice.save_reply(answer.speech or answer.text, Path(args.reply_audio))

@@ -11,13 +11,16 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from assistant.conversation.dialogue import Conversation
 from assistant.conversation.intents import Answer
 from engine.api import Engine, Profile
+
+if TYPE_CHECKING:  # the speech modules load pocketsphinx: not at start-up
+    from assistant.speech.sphinx_recogniser import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +146,15 @@ class ConversationService(QObject):
         self.voiceStatus.emit(available, reason)
         self.voiceReady.emit(self._voice)
 
-    def _answer(self, text: str, profile: Profile, focus: int | None, source: str, seconds: float = 0.0) -> None:
+    def _answer(self, text: str, profile: Profile, focus: int | None, source: str, seconds: float = 0.0,
+                heard: Transcript | None = None) -> None:
         start = time.perf_counter()
         self._conversation.set_profile(profile)
         self._conversation.set_focus(focus)
-        answer = self._conversation.ask(text)
+        if heard is None:
+            answer = self._conversation.ask(text)
+        else:  # nothing caught, "I heard ..., did you mean ...?", or an edit that waits for a yes
+            answer = self._conversation.hear(heard.text, heard.doubt, heard.unsure)
         self.answered.emit(Asked(text, source, answer, seconds + time.perf_counter() - start))
 
     def _do_ask(self, text: str, profile: Profile, focus: int | None, source: str) -> None:
@@ -174,10 +181,7 @@ class ConversationService(QObject):
         if not self._stop_listening.is_set():
             self._understood(heard, profile, focus)
 
-    def _understood(self, heard, profile: Profile, focus: int | None) -> None:
-        if not heard.text:
-            self.failed.emit("I could not make out a question in that recording. Try again, closer to the "
-                             "microphone, or type it.")
-            return
-        self.heard.emit(heard.text)
-        self._answer(heard.text, profile, focus, "voice", heard.seconds)
+    def _understood(self, heard: Transcript, profile: Profile, focus: int | None) -> None:
+        if heard.text:
+            self.heard.emit(heard.text)
+        self._answer(heard.text or "(nothing caught)", profile, focus, "voice", heard.seconds, heard)

@@ -3,6 +3,8 @@ microphone (with a live input level and automatic end of speech), then a recogni
 from __future__ import annotations
 
 import math
+import struct
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +22,8 @@ END_OF_SPEECH_S = 0.44
 CALIBRATION_S = 0.3  # ambient noise sampled before listening: short, so that a quick question is not cut
 LEVEL_FLOOR_DB = -60.0  # input level 0 at -60 dBFS, 1 at full scale: speech moves the meter visibly
 NO_PYAUDIO = "Microphone input needs PyAudio: pip install pyaudio (build needs portaudio19-dev)."
+MIN_RATE, MAX_RATE = 4000, 192000  # sample rates a recording of speech can have
+MAX_QUESTION_S = 60.0  # a question file longer than this is not a question (and would take long to decode)
 NO_DEVICE = "No microphone found: connect one (and allow access to it), or type the question instead."
 
 
@@ -34,22 +38,42 @@ class Recogniser(Protocol):
 
 
 def audio_from_file(path: str | Path) -> sr.AudioData:
-    """A WAV, AIFF or FLAC file as 16 kHz, 16-bit mono audio."""
+    """A WAV, AIFF or FLAC file as 16 kHz, 16-bit mono audio; a damaged or implausible file (a sample
+    rate of 0 or 5 GHz, a header that does not fit its data, an hour of sound) is a ListeningError."""
     path = Path(path)
     if not path.is_file():
         raise ListeningError(f"Audio file {path} does not exist.")
     if path.stat().st_size == 0:
         raise ListeningError(f"Audio file {path} is empty: record the question again.")
+    unreadable = (f"Could not read {path} as audio: use a PCM WAV, AIFF or FLAC file (convert others, e.g. "
+                  f"with sox {path.name} -r 16000 -c 1 -b 16 question.wav).")
     try:
         with sr.AudioFile(str(path)) as source:
+            _check_plausible(path, source)
             audio = sr.Recognizer().record(source)
-    except (ValueError, EOFError, AssertionError, OSError) as error:
-        raise ListeningError(
-            f"Could not read {path} as audio: use a PCM WAV, AIFF or FLAC file (convert others, e.g. with "
-            f"sox {path.name} -r 16000 -c 1 -b 16 question.wav).") from error
-    if not audio.frame_data:
-        raise ListeningError(f"Audio file {path} holds no sound: record the question again.")
-    return sr.AudioData(audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2), SAMPLE_RATE, 2)
+        if not audio.frame_data:
+            raise ListeningError(f"Audio file {path} holds no sound: record the question again.")
+        return sr.AudioData(audio.get_raw_data(convert_rate=SAMPLE_RATE, convert_width=2), SAMPLE_RATE, 2)
+    except ListeningError:
+        raise
+    except ZeroDivisionError as error:  # SpeechRecognition divides by the header's sample rate
+        raise ListeningError(f"Could not read {path} as audio: its header gives a sample rate of 0 Hz. "
+                             f"Record it again, or convert it (sox ... -r 16000 question.wav).") from error
+    except (ValueError, EOFError, AssertionError, OSError, OverflowError, MemoryError, wave.Error,
+            struct.error) as error:
+        raise ListeningError(unreadable) from error
+
+
+def _check_plausible(path: Path, source: sr.AudioFile) -> None:
+    rate, width, channels = source.SAMPLE_RATE, source.SAMPLE_WIDTH, getattr(source.audio_reader, "getnchannels", lambda: 1)()
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise ListeningError(f"Could not read {path} as audio: its header gives a sample rate of {rate} Hz, "
+                             f"not one between {MIN_RATE} and {MAX_RATE} Hz. Record it again, or convert it.")
+    # frames the file can hold (a header may claim more than there is)
+    frames = min(source.FRAME_COUNT or 0, path.stat().st_size // max(1, width * channels))
+    if frames / rate > MAX_QUESTION_S:
+        raise ListeningError(f"Audio file {path} is {frames / rate / 60:.1f} minutes long: a question is at most "
+                             f"{MAX_QUESTION_S:g} seconds. Cut it to the question.")
 
 
 def microphone_status() -> tuple[bool, str]:

@@ -15,14 +15,21 @@ import numpy as np
 import speech_recognition as sr
 
 from assistant.conversation.phrases import Phrases, load_phrases
+from assistant.speech.audible import why_not_speech
 from assistant.speech.grammar import Grammar, phrase_for, slot_values
 from assistant.speech.listening import Recogniser
 from assistant.speech.sphinx_recogniser import (
     SAMPLE_RATE,
     GrammarRecogniser,
     Transcript,
+    checked,
     pcm16k,
+    samples_of,
 )
+
+VOSK_UNSURE_CONFIDENCE = 0.6  # vosk's own per-word confidence (0-1) below which a word may be wrong
+WHISPER_UNSURE_LOGPROB = -1.0  # a segment's mean token log-probability below this: the words may be wrong
+WHISPER_NO_SPEECH = 0.6  # Whisper's own probability that a segment holds no speech
 
 _SLOT = re.compile(r"\{\w+\}")
 _NOT_SPOKEN = re.compile(r"[^a-z0-9' ]+")
@@ -64,10 +71,17 @@ class VoskRecogniser:
 
     def transcribe(self, audio: sr.AudioData) -> Transcript:
         started = time.perf_counter()
+        raw = pcm16k(audio)
+        if doubt := why_not_speech(samples_of(raw)):
+            return Transcript("", time.perf_counter() - started, self.name, doubt=doubt)
         recogniser = self._vosk.KaldiRecognizer(self._model, SAMPLE_RATE, self._grammar)
-        recogniser.AcceptWaveform(pcm16k(audio))
-        text = json.loads(recogniser.FinalResult()).get("text", "")
-        return Transcript(_said(text.replace("[unk]", " ")), time.perf_counter() - started, self.name)
+        recogniser.SetWords(True)  # per-word confidences
+        recogniser.AcceptWaveform(raw)
+        result = json.loads(recogniser.FinalResult())
+        text = result.get("text", "")
+        unsure = any(word.get("conf", 1.0) < VOSK_UNSURE_CONFIDENCE for word in result.get("result", []))
+        heard = Transcript(_said(text.replace("[unk]", " ")), time.perf_counter() - started, self.name, unsure=unsure)
+        return checked(heard, samples_of(raw))
 
 
 class WhisperRecogniser:
@@ -89,10 +103,16 @@ class WhisperRecogniser:
 
     def transcribe(self, audio: sr.AudioData) -> Transcript:
         started = time.perf_counter()
-        samples = np.frombuffer(pcm16k(audio), dtype="<i2").astype(np.float32) / 32768.0
-        segments, _ = self._model.transcribe(samples, language="en", initial_prompt=self._prompt, beam_size=5)
-        text = " ".join(segment.text for segment in segments)
-        return Transcript(_said(text), time.perf_counter() - started, self.name)
+        pcm = samples_of(pcm16k(audio))
+        if doubt := why_not_speech(pcm):
+            return Transcript("", time.perf_counter() - started, self.name, doubt=doubt)
+        segments, _ = self._model.transcribe(pcm.astype(np.float32) / 32768.0, language="en",
+                                             initial_prompt=self._prompt, beam_size=5)
+        spoken = [s for s in segments if s.no_speech_prob < WHISPER_NO_SPEECH]
+        text = " ".join(segment.text for segment in spoken)
+        unsure = any(segment.avg_logprob < WHISPER_UNSURE_LOGPROB for segment in spoken)
+        heard = Transcript(_said(text), time.perf_counter() - started, self.name, unsure=unsure)
+        return checked(heard, pcm)
 
 
 def vosk_phrases(grammar: Grammar, phrases: Phrases, occupations: Iterable[str]) -> list[str]:

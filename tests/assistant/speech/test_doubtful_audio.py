@@ -157,3 +157,17 @@ def test_ask_with_a_broken_wav_prints_no_traceback(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=os.environ.copy())
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "its header gives a sample rate of 0 Hz" in run.stderr
+
+
+def test_noise_at_the_microphone_is_not_heard_as_a_question(voice, tmp_path):
+    """The app's path: sound replayed as a microphone delivers it, decoded while it plays."""
+    from assistant.speech.replay import ReplayedMicrophone
+
+    bursts = white_noise(2, 4000, seed=3) * np.repeat(np.random.default_rng(4).uniform(0.05, 1, 20), RATE // 10)
+    path = write_wav(tmp_path / "bursts.wav", bursts)
+    try:
+        heard = voice.listen(lambda _: None, lambda: False, source=ReplayedMicrophone(path))
+    except ListeningError as error:  # nothing loud enough to start a question: also nothing done
+        assert "Heard nothing" in str(error)
+    else:
+        assert heard.text == "" and heard.doubt == "it sounded like noise, not speech"

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
 
         if store.recovery_message:
             self.show_banner(store.recovery_message)
+        self._explain_the_data()
         self._refresh_saved()
         self._open(start or self._remembered_source(), record=False)
 
@@ -831,10 +832,30 @@ class MainWindow(QMainWindow):
             panel.show_notice(text)
 
     def show_banner(self, text: str) -> None:
-        """A problem the user should know about (a recovered database, an engine error), until dismissed."""
-        self.banner.setText(text)
+        """A problem the user should know about (a recovered database, an engine error), until
+        dismissed; messages shown together stay together, each once (one used to replace another)."""
+        shown = self.banner.text().split("\n\n") if self.banner.isVisibleTo(self) and self.banner.text() else []
+        if text not in shown:
+            self.banner.setText("\n\n".join([*shown, text]))
         self.banner.show()
         self._dismiss.show()
+
+    def _explain_the_data(self) -> None:
+        """Said once at start: why movies are "Item N" (a dataset without titles), and what the loader
+        worked around (e.g. duplicate ratings it dropped)."""
+        dataset = self.catalogue.dataset
+        if not dataset.has_titles:
+            self.show_banner(
+                f"This copy of {dataset.name} has no movie titles: its movie ids were re-indexed and no titles, "
+                f"years or genres exist for it, so movies are shown as “Item N”. For titles, download "
+                f"{dataset.name}.zip from grouplens.org/datasets/movielens and open its folder with --data PATH.")
+            liked = liked_counts(self.catalogue)
+            first, second = sorted(liked, key=lambda movie: -liked[movie])[:2]
+            self.chat.input.setPlaceholderText(
+                f"Ask why… e.g. why this movie? why not {self._movies[first].label}? "
+                f"what if I hadn't seen {self._movies[second].label}?")
+        for note in dataset.notes:
+            self.show_banner(f"While reading {dataset.name}: {note}")
 
     def show_help(self) -> None:
         box = QMessageBox(self)

@@ -4,6 +4,7 @@ dataset, stray Qt warnings, status-bar messages, a locked database and the data 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -14,6 +15,8 @@ from assistant.app import AppController, build_parser
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
 from assistant.voice_output import VoiceOutput
+from assistant.views.chat_panel import PLACEHOLDER
+from engine.api import Engine
 from test_main_window import wait_fresh
 
 # A speech child that cannot start (Python refuses an impossible home): a silent reason on any machine.
@@ -101,3 +104,46 @@ def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, qapp,
     assert seen["pending"] == [] and seen["progress shown"] is False
     assert criticals == []  # not the same words again in a second box
     assert controller.exit_code == 1
+
+
+def write_reindexed_ml1m(folder: Path, n_users: int = 30, n_items: int = 20) -> Path:
+    """The shape of the re-indexed ML-1M: ratings (user, item, stars) and users.dat, no movies file;
+    one rating given twice, which the loader drops with a note."""
+    folder.mkdir(parents=True)
+    lines = [f"{u}\t{(3 * u + j) % n_items + 1}\t{4 + j % 2}\n" for u in range(1, n_users + 1) for j in range(8)]
+    (folder / "ratings_reindexed.tsv").write_text("".join([*lines, lines[0]]))
+    (folder / "users.dat").write_text("".join(f"{u}::{'MF'[u % 2]}::25::{u % 21}::0000{u}\n" for u in range(1, n_users + 1)))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reindexed_engine(tmp_path_factory) -> Engine:
+    root = tmp_path_factory.mktemp("reindexed")
+    return Engine.load("ml-1m", write_reindexed_ml1m(root / "ml-1m"), offline=True, cache_dir=root / "cache")
+
+
+def test_a_dataset_without_titles_says_why_and_asks_with_its_own_movies(qtbot, reindexed_engine, store_path, settings):
+    store = ProfileStore(store_path)
+    try:
+        window = MainWindow(reindexed_engine, store, settings, start=("user", 1))
+        qtbot.addWidget(window)
+        window.show()
+        wait_fresh(qtbot, window)
+        banner = window.banner.text()
+        assert window.banner.isVisible()
+        assert "no movie titles" in banner and "“Item N”" in banner and "--data" in banner
+        # The loader's note is shown too, next to (not instead of) the first message.
+        assert "While reading ml-1m: ratings_reindexed.tsv: 1 duplicate rating" in banner
+        placeholder = window.chat.input.placeholderText()
+        assert placeholder != PLACEHOLDER and "Fargo" not in placeholder and "Alien" not in placeholder
+        assert placeholder.count("Item ") == 2
+        assert window.model_label.text().startswith("RecoNet (user attributes)")
+    finally:
+        store.close()
+
+
+def test_a_dataset_with_titles_keeps_the_usual_placeholder_and_no_banner(qtbot, window_with):
+    window = window_with()
+    assert not window.banner.isVisible()
+    assert window.chat.input.placeholderText() == PLACEHOLDER
+    assert window.model_label.text().startswith("RecoNet (user+item attributes)")

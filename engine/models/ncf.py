@@ -2,7 +2,8 @@
 p_u ⊕ q_i), with biases and one embedding per user and per item shared by both terms:
 
     r̂(u, i) = offset + b_u + b_i + p_u·q_i + wᵀ tanh(W [p_u; q_i] + c)
-    J(θ)    = Σ_z (r̂_z - r_z)² + λ (‖P‖² + ‖Q‖² + ‖W‖² + ‖c‖² + ‖w‖²) + λ_b (‖b_user‖² + ‖b_item‖²)
+    J(θ)    = Σ_z (r̂_z - r_z)² + Σ_u λ_u‖p_u‖² + Σ_i λ_i‖q_i‖² + λ (‖W‖² + ‖c‖² + ‖w‖²) + λ_b (‖b_user‖² + ‖b_item‖²)
+    λ_u = λ_e · n_u^α, λ_i = λ_e · n_i^α   (per-entity, as in MF; λ_e = λ and α = 0 is plain L2)
 
 Choices, and why:
 - One tanh hidden layer: the objective is smooth, so a full-batch quasi-Newton polish reaches a true
@@ -16,6 +17,9 @@ Choices, and why:
   direction along which J is nearly flat and the polish crawls (measured: the largest remaining steps).
 - User and item biases: the user+item-bias baseline is the bar NCF must beat, and a bias is one
   more local parameter of the same user or item (FIA's θ_t), exactly as in the reference MF.
+- Pre-training (NeuMF's recipe): optionally the embeddings, biases and offset start from the biased MF
+  with the same regulariser (ALS sweeps; that MF is exactly this model with w = 0) and w starts at 0,
+  so Adam starts from MF's predictions and only has to learn what the MLP adds.
 - Training: seeded minibatch Adam with a rate decayed to zero, optionally followed by a full-batch
   L-BFGS polish in float64 (block-preconditioned) until every scaled step is below a tolerance:
   influence assumes ∇J(θ̂) = 0. The polish reaches it on small sets (tests); on ML-1M its iterations
@@ -37,6 +41,7 @@ import scipy.sparse
 import torch
 
 from engine.errors import InvalidInputError
+from engine.models import mf  # NCF's pre-training: MF is this model without its MLP
 from engine.models.rating_model import LocalProblem, RatingModel, RatingTriples
 from engine.progress import SILENT, TaskState
 
@@ -47,8 +52,11 @@ CHUNK = 250_000  # rows per full-batch chunk: bounds memory on ML-1M (1M ratings
 class NCFConfig:
     factors: int = 16  # K, per side
     hidden: int = 16  # width of the tanh layer
-    l2: float = 30.0  # λ, sum form, on embeddings and MLP weights
+    l2: float = 30.0  # λ, sum form, on the MLP weights (and the embeddings unless l2_embedding is set)
     l2_bias: float = 5.0  # λ_b, sum form, on user and item biases
+    l2_embedding: float | None = None  # λ_e: a row's embedding is penalised by λ_e · n^α (None: λ)
+    l2_exponent: float = 0.0  # α (0: plain L2)
+    pretrain_sweeps: int = 0  # ALS sweeps of the biased MF that initialises the embeddings (0: random start)
     adam_epochs: int = 40
     batch_size: int = 4096
     learning_rate: float = 3e-3
@@ -62,15 +70,45 @@ class NCFConfig:
     as_dict = to_dict  # the name the influence explainer's cache manifest uses
 
 
+@dataclass(frozen=True, eq=False)
+class Penalty:
+    """J's regulariser: λ_u on each user's embedding, λ_i on each item's (λ_e · n^α, fixed from the
+    training counts: leave-one-out keeps them), λ on the MLP weights, λ_b on the biases."""
+
+    user: np.ndarray  # (n_users,) λ_u
+    item: np.ndarray  # (n_items,) λ_i
+    network: float  # λ
+    bias: float  # λ_b
+    embedding: float  # λ_e
+    exponent: float  # α
+
+    @classmethod
+    def from_counts(cls, user_counts, item_counts, network: float, bias: float, embedding: float | None = None,
+                    exponent: float = 0.0) -> "Penalty":
+        embedding = network if embedding is None else embedding
+        rows = lambda counts: embedding * np.maximum(np.asarray(counts), 1).astype(np.float64) ** exponent
+        return cls(rows(user_counts), rows(item_counts), float(network), float(bias), float(embedding), float(exponent))
+
+    def row(self, n_ratings: int) -> float:
+        """λ_e · n^α for a row of n ratings (a folded-in user)."""
+        return self.embedding * float(max(n_ratings, 1)) ** self.exponent
+
+    def with_user(self, n_ratings: int) -> "Penalty":
+        return Penalty(np.r_[self.user, self.row(n_ratings)], self.item, self.network, self.bias, self.embedding, self.exponent)
+
+    def to_array(self) -> np.ndarray:
+        return np.r_[self.network, self.bias, self.embedding, self.exponent]
+
+
 class NCF(RatingModel):
     """Trained NCF weights as numpy arrays; prediction and FIA's local problem need no torch."""
 
     name = "ncf"
     ARRAYS = ("user_factors", "item_factors", "user_bias", "item_bias", "hidden_weight",
-              "hidden_bias", "output_weight", "offset", "regularisation")
+              "hidden_bias", "output_weight", "offset", "regularisation", "user_regularisers", "item_regularisers")
 
     def __init__(self, user_factors, item_factors, user_bias, item_bias, hidden_weight, hidden_bias,
-                 output_weight, offset: float, l2: float, l2_bias: float):
+                 output_weight, offset: float, penalty: Penalty):
         self.user_factors = np.asarray(user_factors, dtype=np.float64)  # (n_users, K)
         self.item_factors = np.asarray(item_factors, dtype=np.float64)  # (n_items, K)
         self.user_bias = np.asarray(user_bias, dtype=np.float64)
@@ -79,7 +117,15 @@ class NCF(RatingModel):
         self.hidden_bias = np.asarray(hidden_bias, dtype=np.float64)  # (H,)
         self.output_weight = np.asarray(output_weight, dtype=np.float64)  # (H,)
         self.offset = float(offset)
-        self.l2, self.l2_bias = float(l2), float(l2_bias)
+        self.penalty = penalty
+
+    @property
+    def l2(self) -> float:
+        return self.penalty.network
+
+    @property
+    def l2_bias(self) -> float:
+        return self.penalty.bias
 
     @property
     def factors(self) -> int:
@@ -143,7 +189,8 @@ class NCF(RatingModel):
         if both:
             hessian[np.arange(k), np.arange(k + 1, 2 * k + 1)] += 2.0 * both
             hessian[np.arange(k + 1, 2 * k + 1), np.arange(k)] += 2.0 * both
-        hessian[np.diag_indices(d)] += 2.0 * np.r_[np.full(k, self.l2), self.l2_bias, np.full(k, self.l2), self.l2_bias]
+        hessian[np.diag_indices(d)] += 2.0 * np.r_[np.full(k, self.penalty.user[user]), self.l2_bias,
+                                                   np.full(k, self.penalty.item[item]), self.l2_bias]
         target_act = self._hidden(np.array([user]), np.array([item]))[0]
         p_t, q_t = self.user_factors[user], self.item_factors[item]
         target_grad_x = (self.output_weight * (1.0 - target_act ** 2)) @ self.hidden_weight
@@ -157,17 +204,18 @@ class NCF(RatingModel):
 
     def with_folded_in_user(self, items: np.ndarray, stars: np.ndarray, max_steps: int = 50) -> tuple["NCF", int]:
         """This model with one more user row fitted to `stars` of `items`, everything else frozen:
-        min Σ (r̂ - r)² + λ‖p‖² + λ_b b² over (p, b) by damped Newton on its exact (K+1)² Hessian."""
+        min Σ (r̂ - r)² + λ_u‖p‖² + λ_b b² over (p, b), λ_u = λ_e · n^α for its n ratings, by damped
+        Newton on its exact (K+1)² Hessian."""
         items = np.asarray(items, dtype=np.int64)
         stars = np.asarray(stars, dtype=np.float64)
         k = self.factors
         model = NCF(np.vstack([self.user_factors, np.zeros((1, k))]), self.item_factors,
                     np.r_[self.user_bias, 0.0], self.item_bias, self.hidden_weight, self.hidden_bias,
-                    self.output_weight, self.offset, self.l2, self.l2_bias)
+                    self.output_weight, self.offset, self.penalty.with_user(len(items)))
         row = self.n_users
         if not len(items):
             return model, row
-        ridge = np.r_[np.full(k, self.l2), self.l2_bias]
+        ridge = np.r_[np.full(k, model.penalty.user[row]), self.l2_bias]
         own = RatingTriples(np.full(len(items), row), items, stars)
 
         def local(theta):
@@ -200,21 +248,24 @@ class NCF(RatingModel):
                 "user_bias": self.user_bias, "item_bias": self.item_bias,
                 "hidden_weight": self.hidden_weight, "hidden_bias": self.hidden_bias,
                 "output_weight": self.output_weight, "offset": np.array(self.offset),
-                "regularisation": np.array([self.l2, self.l2_bias])}
+                "regularisation": self.penalty.to_array(),
+                "user_regularisers": self.penalty.user, "item_regularisers": self.penalty.item}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "NCF":
-        l2, l2_bias = (float(v) for v in arrays["regularisation"])
+        network, bias, embedding, exponent = (float(v) for v in np.ravel(arrays["regularisation"]))
+        penalty = Penalty(np.asarray(arrays["user_regularisers"], dtype=np.float64),
+                          np.asarray(arrays["item_regularisers"], dtype=np.float64), network, bias, embedding, exponent)
         return cls(arrays["user_factors"], arrays["item_factors"], arrays["user_bias"], arrays["item_bias"],
                    arrays["hidden_weight"], arrays["hidden_bias"], arrays["output_weight"],
-                   float(np.asarray(arrays["offset"]).reshape(1)[0]), l2, l2_bias)  # the cache stores it 1-d
+                   float(np.asarray(arrays["offset"]).reshape(1)[0]), penalty)  # the cache stores it 1-d
 
     # -- the objective (for tests, the benchmark and IA) ----------------------------------------
 
     def objective_gradient(self, train: RatingTriples, weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """J and ∇J (flattened in `parameter_order`) at these weights, optionally per-rating weighted."""
         objective = _Objective(train, self.n_users, self.n_items, self.factors, self.hidden_weight.shape[0],
-                               self.l2, self.l2_bias, weights)
+                               self.penalty, weights)
         value, gradient = objective(_flatten(self))
         return value, gradient
 
@@ -252,6 +303,8 @@ def train_ncf(train: RatingTriples, n_users: int, n_items: int, config: NCFConfi
     started = time.perf_counter()
     generator = torch.Generator().manual_seed(config.seed)
     k, h = config.factors, config.hidden
+    penalty = Penalty.from_counts(np.bincount(train.users, minlength=n_users), np.bincount(train.items, minlength=n_items),
+                                  config.l2, config.l2_bias, config.l2_embedding, config.l2_exponent)
     params = {
         "user_factors": torch.randn(n_users, k, generator=generator) * 0.1,
         "item_factors": torch.randn(n_items, k, generator=generator) * 0.1,
@@ -262,21 +315,38 @@ def train_ncf(train: RatingTriples, n_users: int, n_items: int, config: NCFConfi
         "output_weight": torch.randn(h, generator=generator) / math.sqrt(h),
         "offset": torch.tensor(float(np.mean(train.ratings))),
     }
-    adam_share = 0.4 if config.polish_iterations else 1.0
-    _adam(params, train, None, config.l2, config.l2_bias, config.adam_epochs, config.learning_rate,
-          config.batch_size, generator, state.sub(0.0, adam_share), "Training NCF")
-    model = _from_tensors(params, config.l2, config.l2_bias)
+    pretrain_share = 0.2 if config.pretrain_sweeps else 0.0
+    if config.pretrain_sweeps:
+        _pretrain(params, train, n_users, n_items, config, state.sub(0.0, pretrain_share))
+    adam_share = pretrain_share + (1.0 - pretrain_share) * (0.4 if config.polish_iterations else 1.0)
+    _adam(params, train, None, penalty, config.adam_epochs, config.learning_rate,
+          config.batch_size, generator, state.sub(pretrain_share, adam_share), "Training NCF")
+    model = _from_tensors(params, penalty)
     polished = polish(model, train, config.step_tolerance, config.polish_iterations, state.sub(adam_share, 1.0))
     return NCFTraining(polished.model, time.perf_counter() - started, config.adam_epochs,
                        polished.polish_iterations, polished.max_gradient, polished.max_step, polished.objective)
 
 
-def _from_tensors(params: dict, l2: float, l2_bias: float) -> NCF:
-    return NCF(*(params[name].detach().double().numpy() for name in NCF.ARRAYS[:-2]),
-               float(params["offset"].detach()), l2, l2_bias)
+def _pretrain(params: dict, train: RatingTriples, n_users: int, n_items: int, config: NCFConfig, state: TaskState) -> None:
+    """NeuMF's pre-training: embeddings, biases and offset from the biased MF with the same penalty
+    (ALS sweeps), the MLP's output weights at 0, so training starts from MF's predictions."""
+    embedding = config.l2 if config.l2_embedding is None else config.l2_embedding
+    mf_config = mf.MFConfig(factors=config.factors, reg=embedding, reg_exponent=config.l2_exponent,
+                            reg_bias=config.l2_bias, seed=config.seed, sweeps=config.pretrain_sweeps, max_newton_steps=0)
+    base, _ = mf.train_mf(train, n_users, n_items, mf_config, state)
+    for name, array in (("user_factors", base.user_factors), ("item_factors", base.item_factors),
+                        ("user_bias", base.user_bias), ("item_bias", base.item_bias)):
+        params[name] = torch.tensor(array, dtype=torch.float32)
+    params["offset"] = torch.tensor(float(base.mean))
+    params["output_weight"] = torch.zeros_like(params["output_weight"])
 
 
-def _adam(params: dict, train: RatingTriples, weights: np.ndarray | None, l2: float, l2_bias: float, epochs: int,
+def _from_tensors(params: dict, penalty: Penalty) -> NCF:
+    return NCF(*(params[name].detach().double().numpy() for name in NCF.ARRAYS[:-4]),
+               float(params["offset"].detach()), penalty)
+
+
+def _adam(params: dict, train: RatingTriples, weights: np.ndarray | None, penalty: Penalty, epochs: int,
           learning_rate: float, batch_size: int, generator: torch.Generator, state: TaskState, label: str) -> None:
     """Minibatch Adam on J (weighted by `weights` when given), rate cosine-decayed to zero: constant-rate
     Adam stops at a noisy point far from ∇J = 0; the decay brings it close, cheaply, before the polish."""
@@ -299,7 +369,7 @@ def _adam(params: dict, train: RatingTriples, weights: np.ndarray | None, l2: fl
             if scale is not None:
                 errors = errors * scale[rows]
             # the minibatch's share of J: its squared errors scaled to the whole set, plus the penalty
-            loss = (n / len(rows)) * errors.sum() + _penalty(params, l2, l2_bias)
+            loss = (n / len(rows)) * errors.sum() + _penalty(params, penalty)
             optimiser.zero_grad()
             (loss / n).backward()
             optimiser.step()
@@ -320,9 +390,9 @@ def adam_retrain(model: NCF, train: RatingTriples, removed, epochs: int, learnin
     weights = np.ones(len(train))
     weights[np.asarray(removed, dtype=np.int64)] = 0.0
     generator = torch.Generator().manual_seed(seed)
-    _adam(params, train, weights, model.l2, model.l2_bias, epochs, learning_rate, batch_size, generator,
+    _adam(params, train, weights, model.penalty, epochs, learning_rate, batch_size, generator,
           state, "Retraining NCF")
-    return _from_tensors(params, model.l2, model.l2_bias)
+    return _from_tensors(params, model.penalty)
 
 
 def polish(model: NCF, train: RatingTriples, tolerance: float, max_iterations: int,
@@ -339,7 +409,7 @@ def polish(model: NCF, train: RatingTriples, tolerance: float, max_iterations: i
     """
     started = time.perf_counter()
     objective = _Objective(train, model.n_users, model.n_items, model.factors, model.hidden_weight.shape[0],
-                           model.l2, model.l2_bias, weights)
+                           model.penalty, weights)
     start = _flatten(model)
     base, gradient = objective(start)
     # L-BFGS runs in preconditioned variables y (see Preconditioner), fixed at the start
@@ -403,8 +473,10 @@ class Preconditioner:
             parts["hidden_bias"] += weight @ slope ** 2
             parts["output_weight"] += weight @ act ** 2
             parts["offset"] += weight.sum()
-        ridge = np.diag(np.r_[np.full(k, model.l2), model.l2_bias])
-        user_blocks, item_blocks = 2.0 * user_blocks + 2.0 * ridge, 2.0 * item_blocks + 2.0 * ridge
+        for blocks, row_l2 in ((user_blocks, model.penalty.user), (item_blocks, model.penalty.item)):
+            blocks[:, np.arange(k), np.arange(k)] += row_l2[:, None]
+            blocks[:, k, k] += model.l2_bias
+        user_blocks, item_blocks = 2.0 * user_blocks, 2.0 * item_blocks
         for name in parts:
             parts[name] = 2.0 * parts[name] + (0.0 if name == "offset" else 2.0 * model.l2)
         rest = np.concatenate([np.ravel(parts[name]) for name in PARAMETER_ORDER[4:]])
@@ -463,11 +535,13 @@ def _forward(params: dict, users: torch.Tensor, items: torch.Tensor) -> torch.Te
             + (p * q).sum(dim=1) + act @ params["output_weight"])
 
 
-def _penalty(params: dict, l2: float, l2_bias: float) -> torch.Tensor:
-    return (l2 * (params["user_factors"].pow(2).sum() + params["item_factors"].pow(2).sum()
-                  + params["hidden_weight"].pow(2).sum() + params["hidden_bias"].pow(2).sum()
-                  + params["output_weight"].pow(2).sum())
-            + l2_bias * (params["user_bias"].pow(2).sum() + params["item_bias"].pow(2).sum()))
+def _penalty(params: dict, penalty: Penalty) -> torch.Tensor:
+    dtype = params["user_factors"].dtype
+    return (torch.as_tensor(penalty.user, dtype=dtype) @ params["user_factors"].pow(2).sum(dim=1)
+            + torch.as_tensor(penalty.item, dtype=dtype) @ params["item_factors"].pow(2).sum(dim=1)
+            + penalty.network * (params["hidden_weight"].pow(2).sum() + params["hidden_bias"].pow(2).sum()
+                                 + params["output_weight"].pow(2).sum())
+            + penalty.bias * (params["user_bias"].pow(2).sum() + params["item_bias"].pow(2).sum()))
 
 
 PARAMETER_ORDER = ("user_factors", "item_factors", "user_bias", "item_bias", "hidden_weight",
@@ -495,20 +569,20 @@ def _split(vector, n_users: int, n_items: int, k: int, h: int) -> dict:
 
 def _unflatten(vector: np.ndarray, like: NCF) -> NCF:
     parts = _split(vector, like.n_users, like.n_items, like.factors, like.hidden_weight.shape[0])
-    return NCF(*(parts[name].copy() for name in NCF.ARRAYS[:-2]), float(parts["offset"]), like.l2, like.l2_bias)
+    return NCF(*(parts[name].copy() for name in NCF.ARRAYS[:-4]), float(parts["offset"]), like.penalty)
 
 
 class _Objective:
     """J(θ) and ∇J(θ) over a flat float64 vector, evaluated in chunks with torch autograd."""
 
     def __init__(self, train: RatingTriples, n_users: int, n_items: int, k: int, h: int,
-                 l2: float, l2_bias: float, weights: np.ndarray | None = None):
+                 penalty: Penalty, weights: np.ndarray | None = None):
         self.users = torch.as_tensor(np.asarray(train.users, dtype=np.int64))
         self.items = torch.as_tensor(np.asarray(train.items, dtype=np.int64))
         self.ratings = torch.as_tensor(np.asarray(train.ratings, dtype=np.float64))
         self.weights = None if weights is None else torch.as_tensor(np.asarray(weights, dtype=np.float64))
         self.shape = (n_users, n_items, k, h)
-        self.l2, self.l2_bias = l2, l2_bias
+        self.penalty = penalty
         self.last_max = float("nan")
         self.last_x = None
 
@@ -518,7 +592,7 @@ class _Objective:
 
     def __call__(self, vector: np.ndarray) -> tuple[float, np.ndarray]:
         flat, params = self.parameters(vector)
-        total = _penalty(params, self.l2, self.l2_bias)
+        total = _penalty(params, self.penalty)
         grad = torch.autograd.grad(total, flat)[0]
         value = float(total.detach())
         for start in range(0, len(self.ratings), CHUNK):
@@ -546,14 +620,14 @@ class FullProblem:
     def __init__(self, model: NCF, train: RatingTriples):
         self.model = model
         self.objective = _Objective(train, model.n_users, model.n_items, model.factors,
-                                    model.hidden_weight.shape[0], model.l2, model.l2_bias)
+                                    model.hidden_weight.shape[0], model.penalty)
         self.theta = _flatten(model)
         self.size = len(self.theta)
 
     def hessian_vector_product(self, vector: np.ndarray) -> np.ndarray:
         flat, params = self.objective.parameters(self.theta)
         direction = torch.as_tensor(vector, dtype=torch.float64)
-        total = _penalty(params, self.model.l2, self.model.l2_bias)
+        total = _penalty(params, self.model.penalty)
         grad = torch.autograd.grad(total, flat, create_graph=True)[0]
         product = torch.autograd.grad(grad @ direction, flat)[0]
         for start in range(0, len(self.objective.ratings), CHUNK):

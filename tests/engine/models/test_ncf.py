@@ -24,12 +24,41 @@ def _ratings(seed=0, n=220) -> RatingTriples:
 
 CONFIG = NCFConfig(factors=K, hidden=H, l2=5.0, l2_bias=1.0, adam_epochs=30, batch_size=64,
                    learning_rate=1e-2, polish_iterations=600, step_tolerance=1e-7)
+# per-entity λ_e · n^α on the embeddings, started from MF's factors (NeuMF pre-training)
+PER_ENTITY = NCFConfig(factors=K, hidden=H, l2=5.0, l2_bias=1.0, l2_embedding=1.5, l2_exponent=0.6, pretrain_sweeps=10,
+                       adam_epochs=30, batch_size=64, learning_rate=1e-2, polish_iterations=600, step_tolerance=1e-7)
 
 
-@pytest.fixture(scope="module")
-def trained():
+@pytest.fixture(scope="module", params=[CONFIG, PER_ENTITY], ids=["plain-l2", "per-entity-l2-pretrained"])
+def trained(request):
     train = _ratings()
-    return train, train_ncf(train, N_USERS, N_ITEMS, CONFIG)
+    return train, train_ncf(train, N_USERS, N_ITEMS, request.param)
+
+
+def _embedding_ridge(model: NCF, user: int, item: int) -> np.ndarray:
+    """2Λ over θ_t = (p_u, b_u, q_i, b_i): λ_u, λ_b, λ_i, λ_b."""
+    return 2 * np.r_[np.full(K, model.penalty.user[user]), model.l2_bias, np.full(K, model.penalty.item[item]), model.l2_bias]
+
+
+def test_embedding_penalties_are_lambda_times_count_to_the_alpha(trained):
+    train, result = trained
+    penalty, config = result.model.penalty, (CONFIG if result.model.penalty.exponent == 0 else PER_ENTITY)
+    embedding = config.l2 if config.l2_embedding is None else config.l2_embedding
+    np.testing.assert_allclose(penalty.user, embedding * np.bincount(train.users, minlength=N_USERS) ** config.l2_exponent)
+    np.testing.assert_allclose(penalty.item, embedding * np.bincount(train.items, minlength=N_ITEMS) ** config.l2_exponent)
+
+
+def test_pretraining_starts_from_the_mf_optimum():
+    """With no Adam epoch, a pre-trained NCF predicts what the biased MF with the same penalty does."""
+    from engine.models import mf
+
+    train = _ratings()
+    config = NCFConfig(factors=K, hidden=H, l2=5.0, l2_bias=1.0, l2_embedding=1.5, l2_exponent=0.6,
+                       pretrain_sweeps=10, adam_epochs=0)
+    model = train_ncf(train, N_USERS, N_ITEMS, config).model
+    base, _ = mf.train_mf(train, N_USERS, N_ITEMS, mf.MFConfig(factors=K, reg=1.5, reg_exponent=0.6, reg_bias=1.0,
+                                                                 sweeps=10, max_newton_steps=0))
+    np.testing.assert_allclose(model.predict(train.users, train.items), base.predict(train.users, train.items), atol=1e-5)
 
 
 def _positions(model: NCF, user: int, item: int) -> np.ndarray:
@@ -48,7 +77,7 @@ def _autograd_hessian(model: NCF, train: RatingTriples) -> np.ndarray:
     def objective(flat):
         params = ncf._split(flat, N_USERS, N_ITEMS, K, H)
         errors = ncf._forward(params, torch.as_tensor(train.users), torch.as_tensor(train.items)) - torch.as_tensor(train.ratings)
-        return errors.pow(2).sum() + ncf._penalty(params, model.l2, model.l2_bias)
+        return errors.pow(2).sum() + ncf._penalty(params, model.penalty)
 
     return torch.func.hessian(objective)(torch.as_tensor(problem.theta)).numpy()
 
@@ -105,7 +134,7 @@ def test_the_mlp_curvature_is_in_the_local_hessian(trained):
     related = RatingIndex(train, N_USERS, N_ITEMS).related(0, 1)
     local = model.local_problem(0, 1, related)
     jac = local.loss_gradients / (2 * (model.predict(related.users, related.items) - related.ratings))[:, None]
-    ridge = 2 * np.r_[np.full(K, model.l2), model.l2_bias, np.full(K, model.l2), model.l2_bias]
+    ridge = _embedding_ridge(model, 0, 1)
     assert np.abs(local.hessian - 2 * jac.T @ jac - np.diag(ridge)).max() > 1e-4
 
 
@@ -183,7 +212,7 @@ def test_fold_in_fits_a_new_user_at_a_stationary_point(trained):
     assert row == N_USERS and folded.n_users == N_USERS + 1
     own = RatingTriples(np.full(4, row), items, stars)
     problem = folded.local_problem(row, 0, own)
-    gradient = problem.loss_gradients[:, :K + 1].sum(axis=0) + 2 * np.r_[np.full(K, model.l2), model.l2_bias] \
-        * np.r_[folded.user_factors[row], folded.user_bias[row]]
+    user_ridge = np.r_[np.full(K, model.penalty.embedding * len(items) ** model.penalty.exponent), model.l2_bias]
+    gradient = problem.loss_gradients[:, :K + 1].sum(axis=0) + 2 * user_ridge * np.r_[folded.user_factors[row], folded.user_bias[row]]
     assert np.abs(gradient).max() < 1e-8
     np.testing.assert_array_equal(folded.predict(train.users, train.items), model.predict(train.users, train.items))

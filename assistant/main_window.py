@@ -160,6 +160,11 @@ class MainWindow(QMainWindow):
         self._build(self.catalogue)
         self._build_menus()
         self._connect_conversation()
+        # An explicit minimum, set before the window exists on screen: the layout would otherwise
+        # move the window's minimum with its content, and each move is a size hint sent to the
+        # platform, which the offscreen one (--screenshot, tests) answers with "This plugin does not
+        # support propagateSizeHints()" on stderr.
+        self.setMinimumSize(self.minimumSizeHint())
         self.resize(1400, 900)
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():

@@ -278,11 +278,13 @@ class ProfilePanel(QWidget):
 
     def add_current_result(self) -> None:
         item = self.results.currentItem() or (self.results.item(0) if self.results.count() else None)
-        if item is not None:
+        if item is not None and item.flags() & Qt.ItemFlag.ItemIsEnabled:
             self._add(item.data(ID_ROLE))
 
-    def _add(self, movie_id: int) -> None:
-        if movie_id in self._in_profile:
+    def _add(self, movie_id: int | None) -> None:
+        # "No movie matches" carries no id: Enter on it used to clear the search and emit None as
+        # an int (PySide's "Cannot copy-convert ... (NoneType)" on stderr).
+        if movie_id is None or movie_id in self._in_profile:
             return
         stars = self.add_stars.value()
         self.search_edit.clear()

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -147,3 +147,29 @@ def test_a_dataset_with_titles_keeps_the_usual_placeholder_and_no_banner(qtbot, 
     assert not window.banner.isVisible()
     assert window.chat.input.placeholderText() == PLACEHOLDER
     assert window.model_label.text().startswith("RecoNet (user+item attributes)")
+
+
+def test_showing_and_editing_the_window_sends_no_size_hints_the_platform_cannot_take(qtbot, qtlog, window_with):
+    """Offscreen (as --screenshot and the tests run) Qt printed "This plugin does not support
+    propagateSizeHints()" whenever the layout moved the window's minimum size."""
+    window = window_with()
+    window.add_movie(next(m.id for m in window.catalogue.movies if m.id not in window.profile.movies), 4)
+    wait_fresh(qtbot, window)
+    window.show_banner("A long message " * 40)
+    qtbot.waitUntil(lambda: window.banner.isVisible())
+    QApplication.processEvents()
+    messages = [record.message for record in qtlog.records]
+    assert not [m for m in messages if "propagateSizeHints" in m]
+
+
+def test_enter_on_no_movie_matches_adds_nothing_and_prints_nothing(qtbot, capfd, window_with):
+    window = window_with()
+    before = window.profile
+    capfd.readouterr()
+    window.panel.search_edit.setText("qqqzzxx no such movie")
+    assert window.panel.results.item(0).text() == "No movie matches"
+    qtbot.keyClick(window.panel.search_edit, Qt.Key.Key_Return)
+    QApplication.processEvents()
+    assert "copy-convert" not in capfd.readouterr().err  # None sent as a movie id
+    assert window.panel.search_edit.text() == "qqqzzxx no such movie"  # what was typed stays to be corrected
+    assert window.profile == before

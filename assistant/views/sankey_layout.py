@@ -230,8 +230,19 @@ class SankeyLayout:
     scale: float = 0.0  # pixels of thickness per unit of relevance
     labels_shown: bool = True
     item_id: int | None = None
-    # Over the bands: how much of the evidence the named bands carry, and what the grouped rest carries.
-    coverage: TextBox | None = None
+    # Over the bands: how much of the evidence the named bands carry, and what the grouped rest carries
+    # (one or two lines).
+    coverage_lines: tuple[TextBox, ...] = ()
+
+    @property
+    def coverage(self) -> TextBox | None:
+        """The coverage sentence as one box around its lines (None when there was no room for it)."""
+        if not self.coverage_lines:
+            return None
+        first, last = self.coverage_lines[0], self.coverage_lines[-1]
+        right = max(line.rect.right for line in self.coverage_lines)
+        return TextBox(Rect(first.rect.x, first.rect.y, right - first.rect.x, last.rect.bottom - first.rect.y),
+                       " ".join(line.text for line in self.coverage_lines), first.full_text)
 
     @property
     def positive_bands(self) -> tuple[Band, ...]:
@@ -246,7 +257,8 @@ class SankeyLayout:
         boxes = [box for band in self.bands for box in (band.label, band.value)]
         boxes += list(self.title_lines) + list(self.message_lines)
         boxes += [item.label for item in self.legend]
-        boxes += [box for box in (self.probability, self.caption, self.coverage) if box is not None]
+        boxes += list(self.coverage_lines)
+        boxes += [box for box in (self.probability, self.caption) if box is not None]
         return [box for box in boxes if box.text]
 
     def band_at(self, x: float, y: float, tolerance: float = _TOLERANCE) -> Band | None:
@@ -539,8 +551,14 @@ def compute_layout(
     _, _, legend_rows = _legend(possible_roles, width, height, margin, line_height, text_width,
                                 caption_full=CAPTION_COMPRESSED if compress_groups else CAPTION)
     legend_h = legend_rows * line_height + (PAD if legend_rows else 0.0)
-    # The coverage line takes the top row when the diagram keeps room for six more.
-    coverage_h = line_height + PAD if height - 2 * margin - legend_h >= 7 * line_height + PAD else 0.0
+    # The coverage sentence takes the top row (two when it is long for the width) when the diagram keeps
+    # room for six more; its numbers are not known yet, but they hardly change its length.
+    shown_guess = min(top_n, len(positive))
+    guess = _coverage_sentence(explanation, shown_guess, len(positive) - shown_guess, 0.5)
+    coverage_rows = 1 if text_width(guess) <= width - 2 * margin else 2
+    while coverage_rows and height - 2 * margin - legend_h < (6 + coverage_rows) * line_height + PAD:
+        coverage_rows -= 1
+    coverage_h = coverage_rows * line_height + PAD if coverage_rows else 0.0
     top = margin + coverage_h
     bottom = height - margin - legend_h
     avail = max(0.0, bottom - top)
@@ -686,12 +704,11 @@ def compute_layout(
         legend_roles.append("compressed")
     legend, caption, _ = _legend(legend_roles, width, height, margin, line_height, text_width, legend_rows,
                                  caption_full=CAPTION_COMPRESSED if any(compressed) else CAPTION)
-    coverage = None
     coverage_full = coverage_text(explanation, nodes)
-    if coverage_h and coverage_full:
-        shown_coverage = elide(coverage_full, inner, text_width)
-        if shown_coverage:
-            coverage = TextBox(Rect(margin, margin, text_width(shown_coverage), line_height), shown_coverage, coverage_full)
+    coverage_lines = []
+    for row, text in enumerate(wrap(coverage_full, inner, text_width, coverage_rows) if coverage_full else []):
+        coverage_lines.append(TextBox(Rect(margin, margin + row * line_height, text_width(text), line_height),
+                                      text, coverage_full))
 
     # The movie's title and probability, centred on its node and kept inside the diagram's area.
     title_lines: list[TextBox] = []
@@ -730,7 +747,7 @@ def compute_layout(
     )
     return SankeyLayout(
         width, height, tuple(bands), target, target_split, target_tooltip, tuple(title_lines), probability_box,
-        legend, caption, (), n_pos, n_neg, scale, labels_shown, explanation.item_id, coverage,
+        legend, caption, (), n_pos, n_neg, scale, labels_shown, explanation.item_id, tuple(coverage_lines),
     )
 
 
@@ -767,16 +784,20 @@ def coverage_text(explanation, nodes: Sequence[_Node]) -> str:
     total = math.fsum(n.relevance for n in positive)
     if total <= 0:
         return ""
-    named = [n for n in positive if n.kind != "other"]
+    named = sum(1 for n in positive if n.kind != "other")
     rest = [n for n in positive if n.kind == "other"]
+    if not rest:
+        return _coverage_sentence(explanation, named, 0, 0.0)
+    return _coverage_sentence(explanation, named, len(rest[0].members), rest[0].relevance / total)
+
+
+def _coverage_sentence(explanation, named: int, others: int, rest_share: float) -> str:
     lead = "Explained as if it were not in your profile. " if getattr(explanation, "left_out", False) else ""
     if getattr(explanation, "groups", None):
         lead += "Your movies grouped by genre. "
-    if not rest:
-        return f"{lead}These {len(named)} carry all the evidence for this movie."
-    rest_share = rest[0].relevance / total
-    count = len(rest[0].members)
+    if not others:
+        return f"{lead}These {named} carry all the evidence for this movie."
     if not named:
-        return f"{lead}All {count} features are drawn as one band."
-    return (f"{lead}These {len(named)} carry {share_text(1 - rest_share)} of the evidence for this movie; "
-            f"the {count} other features together carry {share_text(rest_share)}.")
+        return f"{lead}All {others} features are drawn as one band."
+    return (f"{lead}These {named} carry {share_text(1 - rest_share)} of the evidence for this movie; "
+            f"the {others} other features together carry {share_text(rest_share)}.")

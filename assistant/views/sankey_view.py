@@ -293,10 +293,10 @@ class SankeyView(DiagramView):
         painter.setPen(muted)
         if layout.probability is not None:
             draw_text(painter, layout.probability)
-        if layout.coverage is not None:
-            painter.setPen(text_colour)
-            draw_text(painter, layout.coverage)
-            painter.setPen(muted)
+        painter.setPen(text_colour)
+        for line in layout.coverage_lines:
+            draw_text(painter, line)
+        painter.setPen(muted)
 
         for item in layout.legend:
             painter.setPen(Qt.PenStyle.NoPen)

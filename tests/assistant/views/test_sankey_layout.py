@@ -364,7 +364,7 @@ def test_coverage_line_says_what_the_named_bands_and_the_rest_carry():
     assert layout.coverage.full_text == ("These 6 carry 10% of the evidence for this movie; "
                                          "the 152 other features together carry 90%.")
     assert layout.coverage.rect.bottom <= min(b.source.top for b in layout.bands)
-    assert not any(layout.coverage.rect.overlaps(box.rect) for box in layout.text_boxes() if box is not layout.coverage)
+    assert not any(layout.coverage.rect.overlaps(box.rect) for box in layout.text_boxes() if box not in layout.coverage_lines)
 
 
 def test_coverage_line_when_every_feature_has_its_band():
@@ -386,3 +386,14 @@ def test_a_left_out_movie_says_so():
     assert layout.probability.full_text == "left out, would rank 40 · score 5"
     assert layout.coverage.full_text.startswith("Explained as if it were not in your profile.")
     assert "not in your profile" in layout.target_tooltip
+
+
+def test_a_long_coverage_sentence_wraps_to_two_lines_above_the_bands():
+    many = explanation([("movie", str(i), f"Movie {i} (1990)", 0.01) for i in range(6)]
+                       + [("movie", str(100 + i), f"Small {i} (1990)", 0.54 / 152) for i in range(152)])
+    left = dataclasses.replace(many, left_out=True, rank=3, relative_score=0.5)
+    layout = layout_of(left, width=560, height=500)
+    assert len(layout.coverage_lines) == 2
+    assert " ".join(line.text for line in layout.coverage_lines) == layout.coverage.full_text  # nothing cut
+    assert layout.coverage.rect.bottom <= min(b.source.top for b in layout.bands)
+    assert_text_fits(layout)

@@ -41,6 +41,7 @@ from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList, liked_counts
 from assistant.save_problem_bar import SaveProblemBar
 from assistant.speech.recognisers import RECOGNISERS
+from assistant.status_bar import ElidingStatusBar
 from assistant.storage import ProfileAccessError, ProfileNotFound, ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
 from assistant.views.chat_splitter import ChatSplitter
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
         self.conversation = ConversationService(engine, voice_factory, self.recogniser_choice(), self)
         self.voice = VoiceOutput(speech_env, self, start=False)  # started with the conversation (see there)
         self.last_answer = None
+        self.setStatusBar(ElidingStatusBar(self))  # long messages end in "…", in full as its tooltip
         self._build(self.catalogue)
         self._build_menus()
         self._connect_conversation()
@@ -769,8 +771,8 @@ class MainWindow(QMainWindow):
             return
         label = self._movies[movie].label if movie in self._movies else f"Movie {movie}"
         if result.selected_rank is None:
-            panel.show_notice(f"{label} is in your profile now, so it is no longer recommended; "
-                              "its explanation stays shown until you pick another movie.")
+            panel.show_notice(f"{label} is in your profile now, so it is no longer recommended; it is "
+                              "explained as if you had not watched it, until you pick another movie.")
         else:
             panel.show_notice(f"{label} dropped to rank {result.selected_rank}; "
                               "its explanation stays shown until you pick another movie.")

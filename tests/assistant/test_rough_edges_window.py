@@ -55,6 +55,7 @@ def test_the_silent_note_shows_even_when_speech_is_ready_before_the_window(qtbot
     build = MainWindow._build
 
     def slow_build(self, catalogue):  # the child answers while the window is still being built
+        self.voice.start()
         assert forwarded.wait(15), "the speech child never reported"
         build(self, catalogue)
 
@@ -66,7 +67,18 @@ def test_the_silent_note_shows_even_when_speech_is_ready_before_the_window(qtbot
     assert "stopped while starting" in window.chat.silent_note.text()
 
 
-def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, qapp, store_path, tmp_path, monkeypatch):
+class ExitRecorder:
+    """Stands for the QApplication the controller ends: a real exit() would end every later event loop
+    of the test session (Qt's quitNow)."""
+
+    def __init__(self):
+        self.codes = []
+
+    def exit(self, code: int) -> None:
+        self.codes.append(code)
+
+
+def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, store_path, tmp_path, monkeypatch):
     """ml-1m nowhere (offline, no $CINEWHY_DATA, an empty cache): one message, and the "Looking for
     ml-1m" dialog, hidden when the loader failed, must not show itself over it."""
     monkeypatch.delenv("CINEWHY_DATA", raising=False)
@@ -74,7 +86,7 @@ def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, qapp,
     monkeypatch.setattr(QMessageBox, "critical", lambda *args, **kwargs: criticals.append(args))
     args = build_parser().parse_args(["--dataset", "ml-1m", "--offline", "--cache-dir", str(tmp_path / "cache")])
     store = ProfileStore(store_path)
-    controller = AppController(qapp, args, store)
+    controller = AppController(ExitRecorder(), args, store)
     seen = {}
 
     def answer_the_box() -> None:
@@ -103,7 +115,7 @@ def test_no_data_is_said_once_with_no_stale_progress_dialog_over_it(qtbot, qapp,
     assert "No ml-1m data found" in seen["text"]
     assert seen["pending"] == [] and seen["progress shown"] is False
     assert criticals == []  # not the same words again in a second box
-    assert controller.exit_code == 1
+    assert controller.exit_code == 1 and controller._app.codes == [1]
 
 
 def write_reindexed_ml1m(folder: Path, n_users: int = 30, n_items: int = 20) -> Path:
@@ -173,3 +185,24 @@ def test_enter_on_no_movie_matches_adds_nothing_and_prints_nothing(qtbot, capfd,
     assert "copy-convert" not in capfd.readouterr().err  # None sent as a movie id
     assert window.panel.search_edit.text() == "qqqzzxx no such movie"  # what was typed stays to be corrected
     assert window.profile == before
+
+
+def test_a_long_status_message_is_shortened_visibly_and_told_in_full_in_the_tooltip(qtbot, window_with):
+    window = window_with()
+    window.resize(window.minimumWidth(), 700)
+    qtbot.waitUntil(lambda: window.width() == window.minimumWidth())
+    bar = window.statusBar()
+    text = ("Your changes to “User 1 (edited)” are not saved: the database is locked by another program. "
+            "CineWhy tries again every 5 s and with your next edit; Undo discards them.")
+    bar.showMessage(text, 60_000)
+    labels = [window.voice_label, window.dataset_label, window.model_label, window.timing_label]
+    room = min(label.geometry().left() for label in labels if label.isVisible()) - 6  # where the message starts
+    shown = bar.currentMessage()
+    assert 0 < room < bar.fontMetrics().horizontalAdvance(text)  # too long for the room it has
+    assert shown.endswith("…") and bar.fontMetrics().horizontalAdvance(shown) <= room
+    assert bar.toolTip() == text and bar.full_message == text
+    window.resize(1900, 700)  # more room: more of it is shown
+    qtbot.waitUntil(lambda: bar.currentMessage() != shown)
+    assert len(bar.currentMessage()) > len(shown)
+    bar.showMessage("Saved.", 5000)
+    assert bar.currentMessage() == "Saved." and bar.toolTip() == ""

@@ -738,7 +738,10 @@ def compute_layout(
             f"probability {explanation.probability:.2%}",
             *([f"score {_score(explanation)}: its probability as a share of your top recommendation's (100)"]
               if getattr(explanation, "relative_score", None) is not None else []),
-            *(["explained as if it were not in your profile"] if getattr(explanation, "left_out", False) else []),
+            *([f"explained as if it were not in your profile: it would rank {explanation.rank}"]
+              if getattr(explanation, "left_out", False) else
+              [f"rank {explanation.rank} among the movies you have not watched"]
+              if getattr(explanation, "rank", None) is not None else []),
             f"score (logit) {explanation.logit:.4g} = features {features_total:+.4g}"
             f" + bias {explanation.bias_share:+.4g}"
             + (f" + stabiliser {explanation.absorbed:+.4g}" if explanation.absorbed else ""),
@@ -764,7 +767,7 @@ def score_text(explanation) -> str:
     relative = getattr(explanation, "relative_score", None)
     if rank is None or relative is None:
         return f"probability {explanation.probability:.1%}"
-    prefix = "left out, would rank" if getattr(explanation, "left_out", False) else "rank"
+    prefix = "would rank" if getattr(explanation, "left_out", False) else "rank"  # the coverage line says why
     return f"{prefix} {rank} · score {_score(explanation)}"
 
 

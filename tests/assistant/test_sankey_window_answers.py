@@ -55,4 +55,15 @@ def test_why_not_fargo_draws_it_as_if_left_out(qtbot, window, app_engine):
     layout = panel.view.sankey_layout()
     assert all(b.movie_id != fargo.id for b in layout.bands)  # not its own evidence
     assert layout.coverage.full_text.startswith("Explained as if it were not in your profile.")
-    assert layout.probability.full_text.startswith("left out, would rank")
+    assert layout.probability.full_text.startswith("would rank")
+
+
+def test_a_shown_movie_added_to_the_profile_is_then_explained_as_left_out(qtbot, window):
+    chosen = window.recommendations.recommendation_model.recommendations()[3].movie.id
+    window.select_recommendation(chosen)
+    window.add_movie(chosen)
+    panel = window.tabs.panel(Lens.RELEVANCE)
+    qtbot.waitUntil(lambda: getattr(panel.view.explanation, "left_out", False), timeout=10_000)
+    assert panel.view.explanation.item_id == chosen
+    assert all(b.movie_id != chosen for b in panel.view.sankey_layout().bands)
+    assert "explained as if you had not watched it" in panel.notice.text()

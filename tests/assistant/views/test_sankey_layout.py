@@ -383,7 +383,8 @@ def test_score_is_rank_and_relative_score_with_the_probability_in_the_tooltip():
 def test_a_left_out_movie_says_so():
     left = dataclasses.replace(REALISTIC, rank=40, relative_score=0.05, left_out=True)
     layout = layout_of(left)
-    assert layout.probability.full_text == "left out, would rank 40 · score 5"
+    assert layout.probability.full_text == "would rank 40 · score 5"
+    assert "not in your profile: it would rank 40" in layout.target_tooltip
     assert layout.coverage.full_text.startswith("Explained as if it were not in your profile.")
     assert "not in your profile" in layout.target_tooltip
 

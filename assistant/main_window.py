@@ -52,6 +52,7 @@ from engine.api import GENDERS, LENS_TITLES, Catalogue, Engine, EngineError, Exp
 APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
 SAVE_RETRY_MS = 5000  # how soon an edit that could not be saved is tried again
+UI_LOCK_WAIT_S = 0.05  # the longest the window waits for another program's database lock
 CONVERSATION_START_LATEST_MS = 1500  # the conversation starts after the first result, or after this
 CONVERSATION_START_AFTER_RESULT_MS = 200
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
@@ -135,6 +136,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.engine = engine
         self.store = store
+        # The window reads and saves on the UI thread: a database locked by another program must fail
+        # at once (the edit stays on screen, "not saved", and is retried), never freeze the window for
+        # the store's default 5 s at the first failed save.
+        store.set_lock_wait(UI_LOCK_WAIT_S)
         self.settings = settings if settings is not None else QSettings("cinewhy", "CineWhy")
         # The window reads only the catalogue (plain data); every engine call runs on the worker.
         self.catalogue = engine.catalogue

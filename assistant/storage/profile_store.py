@@ -310,6 +310,13 @@ class ProfileStore:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def set_lock_wait(self, seconds: float) -> None:
+        """From now on wait at most `seconds` for another program's lock (the timeout given at open)."""
+        with self._lock:
+            self._timeout = max(0.0, seconds)
+            if self._conn is not None:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+
     @contextmanager
     def lock_wait(self, seconds: float) -> Iterator["ProfileStore"]:
         """Within the block, wait at most `seconds` for another program's lock instead of the store's

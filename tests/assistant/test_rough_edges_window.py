@@ -3,6 +3,7 @@ the loading dialog, Cancel during training, training progress with an ETA, ml-1m
 dataset, stray Qt warnings, status-bar messages, a locked database and the data loader's notes."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -206,3 +207,18 @@ def test_a_long_status_message_is_shortened_visibly_and_told_in_full_in_the_tool
     assert len(bar.currentMessage()) > len(shown)
     bar.showMessage("Saved.", 5000)
     assert bar.currentMessage() == "Saved." and bar.toolTip() == ""
+
+
+def test_the_window_does_not_wait_seconds_for_a_database_another_program_locked(qtbot, window_with, store_path):
+    window = window_with()  # its store opened with the default wait (5 s), as the app opens it
+    with window.store._lock:
+        assert window.store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 50
+    holder = sqlite3.connect(store_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        window.add_movie(next(m.id for m in window.catalogue.movies if m.id not in window.profile.movies), 4)
+        assert window.unsaved is not None and "another program" in window.unsaved.error.reason
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert window.retry_save()

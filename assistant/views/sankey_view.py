@@ -193,8 +193,16 @@ class SankeyView(DiagramView):
     def _compute_layout(self, width: int, height: int, device: QPaintDevice) -> SankeyLayout:
         return compute_layout(
             self._drawn, float(width), float(height), **self._text_metrics(device),
-            top_n=self._top_n, show_negative=self._show_negative, compress_groups=self._compress_groups,
+            top_n=self._drawn_top_n(), show_negative=self._show_negative, compress_groups=self._compress_groups,
         )
+
+    def _drawn_top_n(self) -> int:
+        """Bands of their own: an expanded group's movies come on top of the chosen number, so that opening
+        a group does not push the other groups into "other features" (the layout caps it at MAX_TOP_N)."""
+        drawn = self._drawn
+        if drawn is None or not getattr(drawn, "expanded", None):
+            return self._top_n
+        return self._top_n + sum(1 for kind in drawn.kinds if kind == "movie")
 
     def current_layout(self) -> SankeyLayout:
         layout = self._layout  # a new geometry gets its band outlines once, not at every paint

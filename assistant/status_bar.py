@@ -1,5 +1,6 @@
-"""A status bar whose messages are never cut off mid-word without a sign: a message wider than the
-room left of the permanent labels is shortened with "…", and its full text is the bar's tooltip."""
+"""A status bar whose messages are never cut off without a sign: a message wider than the room left
+of the permanent labels is shortened in the middle with "…" (its start says what happened, its end
+often where or why), and its full text is the bar's tooltip. currentMessage() is the full text."""
 from __future__ import annotations
 
 import time
@@ -16,6 +17,7 @@ class ElidingStatusBar(QStatusBar):
         super().__init__(parent)
         self._permanent: list[QWidget] = []
         self._full = ""
+        self._shown = ""  # what is drawn for `_full`
         self._until: float | None = None  # when the message shown goes away (None: it stays)
         self.messageChanged.connect(self._on_message_changed)
 
@@ -23,10 +25,14 @@ class ElidingStatusBar(QStatusBar):
         self._permanent.append(widget)
         super().addPermanentWidget(widget, stretch)
 
-    @property
-    def full_message(self) -> str:
+    def currentMessage(self) -> str:
         """The message as it was given, before any shortening."""
-        return self._full if self.currentMessage() else ""
+        shown = super().currentMessage()
+        return self._full if shown and shown == self._shown else shown
+
+    def shown_message(self) -> str:
+        """The message as it is drawn."""
+        return super().currentMessage()
 
     def showMessage(self, text: str, timeout: int = 0) -> None:
         self._full = text
@@ -43,7 +49,7 @@ class ElidingStatusBar(QStatusBar):
         self._refit()
 
     def _refit(self) -> None:
-        if not self.currentMessage() or not self._full:
+        if not self._full or self.shown_message() != self._shown:
             return
         if self._until is None:
             self._show_fitted(0)
@@ -54,13 +60,11 @@ class ElidingStatusBar(QStatusBar):
 
     def _show_fitted(self, timeout: int) -> None:
         text = self._full
-        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self.message_room())
-        self.setToolTip(text if shown != text else "")
-        super().showMessage(shown, timeout)
+        self._shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, self.message_room())
+        self.setToolTip(text if self._shown != text else "")
+        super().showMessage(self._shown, timeout)
 
     def _on_message_changed(self, text: str) -> None:
-        if not text:
+        if text != self._shown:  # cleared, or a message Qt showed itself (a menu's status tip)
+            self._full = self._shown = ""
             self.setToolTip("")
-        elif text != self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.message_room()):
-            self._full = text  # a message Qt showed itself (a menu's status tip)
-            self._until = None

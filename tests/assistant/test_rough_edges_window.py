@@ -198,15 +198,19 @@ def test_a_long_status_message_is_shortened_visibly_and_told_in_full_in_the_tool
     bar.showMessage(text, 60_000)
     labels = [window.voice_label, window.dataset_label, window.model_label, window.timing_label]
     room = min(label.geometry().left() for label in labels if label.isVisible()) - 6  # where the message starts
-    shown = bar.currentMessage()
+    shown = bar.shown_message() if hasattr(bar, "shown_message") else bar.currentMessage()
     assert 0 < room < bar.fontMetrics().horizontalAdvance(text)  # too long for the room it has
-    assert shown.endswith("…") and bar.fontMetrics().horizontalAdvance(shown) <= room
-    assert bar.toolTip() == text and bar.full_message == text
+    assert "…" in shown and bar.fontMetrics().horizontalAdvance(shown) <= room
+    head, tail = shown.split("…")
+    assert text.startswith(head) and text.endswith(tail) and tail.endswith("Undo discards them.")
+    assert bar.toolTip() == text and bar.currentMessage() == text
     window.resize(1900, 700)  # more room: more of it is shown
-    qtbot.waitUntil(lambda: bar.currentMessage() != shown)
-    assert len(bar.currentMessage()) > len(shown)
+    qtbot.waitUntil(lambda: bar.shown_message() != shown)
+    assert len(bar.shown_message()) > len(shown) and bar.currentMessage() == text
     bar.showMessage("Saved.", 5000)
-    assert bar.currentMessage() == "Saved." and bar.toolTip() == ""
+    assert bar.currentMessage() == bar.shown_message() == "Saved." and bar.toolTip() == ""
+    bar.clearMessage()
+    assert bar.currentMessage() == "" and bar.toolTip() == ""
 
 
 def test_the_window_does_not_wait_seconds_for_a_database_another_program_locked(qtbot, window_with, store_path):

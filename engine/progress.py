@@ -47,36 +47,50 @@ def time_left_text(seconds: float) -> str:
     """"about 40 s left", "about 3 min left": rounded, since the estimate is rough."""
     if seconds < 60:
         return f"about {max(5, 5 * round(seconds / 5))} s left"
+    if seconds < 120:
+        return f"about {10 * round(seconds / 10)} s left"
     return f"about {round(seconds / 60)} min left"
 
 
 class StepProgress:
     """A loop of `total` steps (batches): cancel is checked at every step, so a Cancel lands within
-    one step; progress goes out at most every `interval` seconds, with an estimate of the time left
-    from the pace so far (none before `warmup` seconds: the first steps are slower)."""
+    one step; progress goes out at most every `interval` seconds, with an estimate of the time left.
+    The pace is measured from `warmup` seconds in: the first steps (threads starting, caches filling)
+    are much slower, and counting them overstated the time left many times over. `up_to`: the loop
+    may end early (early stopping), so the time left is an upper bound and is said so."""
 
     def __init__(self, state: TaskState, total: int, interval: float = 0.5, warmup: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 up_to: bool = False, clock: Callable[[], float] = time.monotonic):
         self._state = state
         self._total = max(total, 1)
         self._interval = interval
         self._warmup = warmup
+        self._up_to = up_to
         self._clock = clock
         self._started = clock()
         self._last: float | None = None
+        self._base: tuple[float, int] | None = None  # (time, steps done) where the pace is measured from
 
     def step(self, done: int, message: str) -> None:
         """`done` steps of `total` are finished; `message` says where the loop is ("epoch 2 of 6")."""
         self._state.check_cancelled()
         now = self._clock()
+        if self._base is None and now - self._started >= self._warmup:
+            self._base = (now, done)
         if self._last is not None and now - self._last < self._interval:
             return
         self._last = now
         left = self.seconds_left(done, now)
-        self._state.progress(done / self._total, message + (f", {time_left_text(left)}" if left is not None else ""))
+        if left is not None:
+            message += ", " + ("up to " if self._up_to else "") + time_left_text(left)
+        self._state.progress(done / self._total, message)
 
     def seconds_left(self, done: int, now: float | None = None) -> float | None:
-        elapsed = (self._clock() if now is None else now) - self._started
-        if done <= 0 or elapsed < self._warmup:
+        """From the pace since the warm-up; None until it has been measured for `interval` seconds."""
+        if self._base is None:
             return None
-        return elapsed * (self._total - done) / done
+        since, done_then = self._base
+        elapsed = (self._clock() if now is None else now) - since
+        if done <= done_then or elapsed < self._interval:
+            return None
+        return elapsed * (self._total - done) / (done - done_then)

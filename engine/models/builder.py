@@ -61,6 +61,8 @@ def obtain_model(
     )
 
     def train(state: TaskState):
+        # Said before the seconds of importing torch and building the split, which showed "Loaded ..." still.
+        state.progress(0.0, f"Preparing to train {config.variant_on(bool(dataset.users), bool(dataset.genres))}")
         from engine.models.training import train_reconet, validation_recall  # torch: only when training
 
         split = random_split(user_ids, positives, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)

@@ -59,7 +59,7 @@ def train_reconet(
     check, stop = 0, False
     # Cancel is checked at every batch (a check every 20 batches let an ML-1M Cancel wait ~13 s);
     # the time left assumes every epoch runs: early stopping can only make it shorter.
-    steps = StepProgress(state, config.max_epochs * n_batches)
+    steps = StepProgress(state, config.max_epochs * n_batches, up_to=validate is not None)
     upto = "" if validate is None else "at most "
     variant = config.variant_on(user_attributes is not None and user_attributes.nnz > 0, vocabulary.n_genres > 0)
     for epoch in range(1, config.max_epochs + 1):

@@ -25,22 +25,32 @@ def test_time_left_is_rounded_to_what_a_person_reads():
     assert time_left_text(1.0) == "about 5 s left"
     assert time_left_text(42.0) == "about 40 s left"
     assert time_left_text(59.0) == "about 60 s left"
+    assert time_left_text(84.0) == "about 80 s left"
     assert time_left_text(150.0) == "about 2 min left"
     assert time_left_text(200.0) == "about 3 min left"
 
 
-def test_steps_report_the_pace_after_a_warm_up_and_not_more_often_than_the_interval():
+def test_the_time_left_comes_from_the_pace_after_the_warm_up_reported_at_most_every_interval():
     reports, clock = [], FakeClock()
     steps = StepProgress(TaskState(lambda f, m: reports.append((f, m))), total=100, interval=0.5, warmup=2.0, clock=clock)
     steps.step(0, "epoch 1 of 4")
     clock.now += 0.1
     steps.step(1, "epoch 1 of 4")  # within the interval: not reported
-    clock.now += 1.0
-    steps.step(10, "epoch 1 of 4")  # 1.1 s in: too early to guess the pace
     clock.now += 1.9
-    steps.step(25, "epoch 2 of 4")  # 3 s for 25 steps: 9 s for the other 75
-    assert reports == [(0.0, "epoch 1 of 4"), (0.1, "epoch 1 of 4"), (0.25, "epoch 2 of 4, about 10 s left")]
-    assert steps.seconds_left(25) == pytest.approx(9.0)
+    steps.step(10, "epoch 1 of 4")  # 2 s in, the slow start over: the pace is measured from here
+    clock.now += 3.0
+    steps.step(40, "epoch 2 of 4")  # 30 steps in 3 s: 6 s for the other 60
+    assert reports == [(0.0, "epoch 1 of 4"), (0.1, "epoch 1 of 4"), (0.4, "epoch 2 of 4, about 5 s left")]
+    assert steps.seconds_left(40) == pytest.approx(6.0)  # not 7.5 s, as the slow first 2 s would say
+
+
+def test_a_loop_that_may_stop_early_says_its_time_left_is_an_upper_bound():
+    reports, clock = [], FakeClock()
+    steps = StepProgress(TaskState(lambda f, m: reports.append(m)), total=1000, warmup=1.0, up_to=True, clock=clock)
+    for done in range(0, 200, 10):
+        clock.now += 1.0
+        steps.step(done, "epoch 1 of at most 10")
+    assert reports[-1] == "epoch 1 of at most 10, up to about 80 s left"  # 10 steps a second, 810 to go
 
 
 def test_every_step_checks_for_cancel():

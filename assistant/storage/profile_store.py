@@ -124,6 +124,8 @@ class StoredMessage:
     at: float
     speaker: str  # "user" or "assistant"
     text: str
+    dataset: str | None = None  # the dataset talked about; None only in rows older than schema 4
+    dataset_user: int | None = None  # the dataset user talked about, when it was one
 
 
 def default_path() -> Path:
@@ -488,30 +490,48 @@ class ProfileStore:
 
     # ---- conversation and settings --------------------------------------------------------------
 
-    def add_message(self, profile_id: int | None, speaker: str, text: str) -> StoredMessage:
+    def add_message(self, profile_id: int | None, speaker: str, text: str, *, dataset: str | None = None,
+                    dataset_user: int | None = None) -> StoredMessage:
+        """Keep one message of the conversation about the saved profile `profile_id`, or, with
+        `profile_id` None, about the dataset user `dataset_user` of `dataset` (or about no one when
+        both are None). A saved profile's dataset is its own; a `dataset` that differs is refused."""
         if speaker not in SPEAKERS:
             raise ProfileDataError(f"Unknown speaker {speaker!r}: use 'user' or 'assistant'.")
         if not isinstance(text, str):
             raise ProfileDataError(f"A message must be text, not {type(text).__name__}.")
+        _check_conversation_key(profile_id, dataset, dataset_user)
         now = time.time()
         with self._transaction() as conn:
             if profile_id is not None:
-                self._get(conn, profile_id)  # a clear ProfileNotFound rather than a foreign-key error
+                owner = self._get(conn, profile_id)  # a clear ProfileNotFound rather than a foreign-key error
+                if dataset is not None and dataset != owner.dataset:
+                    raise ProfileDataError(f"Profile {profile_id} belongs to {owner.dataset}, not {dataset}.")
+                dataset = owner.dataset
             cursor = conn.execute(
-                "INSERT INTO conversation (profile_id, at, speaker, text) VALUES (?, ?, ?, ?)",
-                (profile_id, now, speaker, text),
+                "INSERT INTO conversation (profile_id, at, speaker, text, dataset, dataset_user) VALUES (?, ?, ?, ?, ?, ?)",
+                (profile_id, now, speaker, text, dataset, dataset_user),
             )
-            return StoredMessage(int(cursor.lastrowid), profile_id, now, speaker, text)
+            return StoredMessage(int(cursor.lastrowid), profile_id, now, speaker, text, dataset, dataset_user)
 
-    def messages(self, profile_id: int | None, limit: int | None = 100) -> list[StoredMessage]:
-        """The last `limit` messages about the profile (None: about no saved profile), oldest first."""
+    def messages(self, profile_id: int | None, limit: int | None = 100, *, dataset: str | None = None,
+                 dataset_user: int | None = None) -> list[StoredMessage]:
+        """The last `limit` messages, oldest first, about the saved profile `profile_id`; with
+        `profile_id` None, about the dataset user `dataset_user` of `dataset`; with neither, those
+        about no one (kept before conversations had a dataset, or of a profile since deleted)."""
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+        _check_conversation_key(profile_id, dataset, dataset_user)
+        columns = "id, profile_id, at, speaker, text, dataset, dataset_user"
+        if profile_id is not None:
+            where, key = "profile_id = ?", (profile_id,)
+        elif dataset_user is not None:
+            where, key = "profile_id IS NULL AND dataset = ? AND dataset_user = ?", (dataset, dataset_user)
+        else:
+            where, key = "profile_id IS NULL AND dataset_user IS NULL", ()
         with self._transaction(write=False) as conn:
             rows = conn.execute(
-                "SELECT id, profile_id, at, speaker, text FROM conversation WHERE profile_id IS ? "
-                "ORDER BY id DESC LIMIT ?",
-                (profile_id, -1 if limit is None else limit),
+                f"SELECT {columns} FROM conversation WHERE {where} ORDER BY id DESC LIMIT ?",
+                (*key, -1 if limit is None else limit),
             ).fetchall()
         return [StoredMessage(*row) for row in reversed(rows)]
 
@@ -571,6 +591,18 @@ class ProfileStore:
 
 
 _PROFILE_COLUMNS = "id, name, dataset, gender, age, occupation, created, updated"
+
+
+def _check_conversation_key(profile_id: int | None, dataset: str | None, dataset_user: int | None) -> None:
+    """A conversation is about a saved profile or a dataset user of a named dataset, never both."""
+    if dataset_user is None:
+        return
+    if profile_id is not None:
+        raise ProfileDataError("A message is about a saved profile or a dataset user, not both.")
+    if not isinstance(dataset_user, int) or isinstance(dataset_user, bool):
+        raise ProfileDataError(f"A dataset user is a whole number, not {dataset_user!r}.")
+    if not dataset:
+        raise ProfileDataError("A dataset user's message needs the dataset it belongs to.")
 
 
 def _stored(row: tuple, movies: list[tuple[int, int | None]]) -> StoredProfile:

@@ -73,7 +73,26 @@ _V3 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4 = (
+    # The conversation is kept per (dataset, profile): a saved profile's rows by its id as before,
+    # a dataset user's by (dataset, dataset_user). Until now every dataset user's messages, of every
+    # dataset, went under "no profile", so one window showed another dataset's answers.
+    "ALTER TABLE conversation ADD COLUMN dataset TEXT",
+    """
+    ALTER TABLE conversation ADD COLUMN dataset_user INTEGER
+        CHECK (dataset_user IS NULL OR (typeof(dataset_user) = 'integer' AND dataset IS NOT NULL))
+    """,
+    # A saved profile's earlier rows get its dataset, so they stay attributable if it is deleted.
+    # The old "no profile" rows cannot be attributed (neither dataset nor user was kept): they stay
+    # as they are, dataset and user NULL, shown to no dataset user.
+    """
+    UPDATE conversation SET dataset = (SELECT p.dataset FROM profiles p WHERE p.id = conversation.profile_id)
+    WHERE profile_id IS NOT NULL
+    """,
+    "CREATE INDEX conversation_by_dataset_user ON conversation (dataset, dataset_user, id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -76,7 +76,7 @@ def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.Complet
 
 def test_a_fresh_database_runs_every_migration_in_wal_mode(store, db_path):
     conn = store._conn
-    assert schema.user_version(conn) == LATEST_VERSION == 3
+    assert schema.user_version(conn) == LATEST_VERSION == 4
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -579,7 +579,7 @@ def test_a_version_2_database_opens_under_version_3_unchanged_with_no_ratings(db
     movies_before = rows(db_path, "SELECT profile_id, position, movie_id FROM profile_movies ORDER BY profile_id, position")
     with ProfileStore(db_path) as opened:
         assert opened.recovery_message is None and opened.moved_to is None
-        assert schema.user_version(opened._conn) == LATEST_VERSION == 3
+        assert schema.user_version(opened._conn) == LATEST_VERSION == 4
         for profile_id, (name, dataset, gender, age, occupation, created, updated, movies) in V2_PROFILES.items():
             stored = opened.get(profile_id)
             assert (stored.name, stored.dataset, stored.movies) == (name, dataset, movies)

@@ -26,6 +26,7 @@ from engine.evaluation.ranking import top_k
 from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
 from engine.explain.relevance_explainer import RelevanceExplainer, softmax
+from engine.explain.removal_check import DEFAULT_REASONS, RemovalCheck, RemovedReason, check_removal
 from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
 from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
 from engine.models.builder import ServedModel, default_config, obtain_model
@@ -47,6 +48,7 @@ __all__ = [
     "Cancelled", "DataFormatError", "DataUnavailableError", "EngineError", "InvalidInputError",
     "LensUnavailableError", "ModelFileError",
     "GROUP_KIND", "GROUP_RULE", "GroupedRelevanceExplanation", "group_by_genre", "group_members",  # grouped view
+    "DEFAULT_REASONS", "RemovalCheck", "RemovedReason",  # the check under the Sankey
 ]
 
 
@@ -199,6 +201,21 @@ class Engine:
         eligible[held] = False
         better = (scores > scores[item]) | ((scores == scores[item]) & (np.arange(len(scores)) < item))
         return int(np.count_nonzero(better & eligible)) + 1
+
+    def removal_check(self, profile: Profile, movie_id: int, k: int = DEFAULT_REASONS) -> RemovalCheck:
+        """Where `movie_id` would rank without the top `k` reasons its relevance explanation names
+        (engine.explain.removal_check): re-scored with the served model, no retraining."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise InvalidInputError(f"The number of reasons to remove must be a positive whole number, got {k!r}.")
+        explanation = self._relevance.explain(profile, [int(self.movie(movie_id).id)])[0]
+        return check_removal(profile, explanation, self.rank_of, self._score, int(k))
+
+    def _score(self, profile: Profile, movie_id: int) -> tuple[float, float]:
+        """The movie's logit and softmax probability for `profile`."""
+        item = self._vocabulary.item_index[int(self.movie(movie_id).id)]
+        rows, _ = self._relevance.rows(profile)
+        logits = self._weights.logits(rows)
+        return float(logits[item]), float(softmax(logits)[item])
 
     # ----- lenses -----
 

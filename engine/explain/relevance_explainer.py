@@ -14,7 +14,7 @@ from engine.errors import InvalidInputError
 from engine.explain.lrp import feature_relevances
 from engine.explain.relevance import RelevanceExplanation
 from engine.lenses import Explainer, Lens, LensContext
-from engine.profile import Profile
+from engine.profile import POSITIVE_STARS, Profile
 from engine.progress import SILENT, TaskState
 
 
@@ -82,8 +82,8 @@ class RelevanceExplainer(Explainer):
         if not isinstance(profile, Profile):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
         held = self._item_rows(profile.movies)
-        positives = profile.positives
-        liked = held if len(positives) == len(profile.movies) else self._item_rows(positives)
+        # Profile.positives as a mask over `held`: no stars (None -> NaN) or POSITIVE_STARS and more.
+        liked = held[~(np.array(profile.ratings, dtype=np.float64) < POSITIVE_STARS)] if len(held) else held
         config = self._served.config
         attributes = self._vocabulary.user_attributes(profile.gender, profile.age, profile.occupation)
         return self._profile_rows(liked, attributes, config.use_user_attributes, config.use_item_attributes), held

@@ -45,3 +45,22 @@ def test_ranks_of_a_profile_holding_every_movie_are_none():
     logits = np.array([0.5, 0.1, 0.3], dtype=np.float32)
     assert _ranks(logits, np.array([0]), np.array([0, 1, 2])) == ([None], [None])
     assert _ranks(logits, np.arange(3).repeat(20), np.array([2, 1, 0])) == ([None] * 60, [None] * 60)
+
+
+def test_a_profiles_rows_are_its_liked_movies_and_attributes(ml100k_engine):
+    """rows() reads the liked movies straight from the stars; Profile.positives says which they are."""
+    explainer = ml100k_engine._relevance
+    vocabulary = explainer._vocabulary
+    config = explainer._served.config
+    rng = np.random.default_rng(7)
+    movie_ids = [m.id for m in ml100k_engine.movies()]
+    for _ in range(60):
+        movies = rng.choice(movie_ids, size=int(rng.integers(0, 30)), replace=False).tolist()
+        stars = [None if rng.random() < 0.3 else int(rng.integers(1, 6)) for _ in movies]
+        profile = ml100k_engine.make_profile(movies, gender="F", age=30, ratings=stars)
+        liked = np.array([vocabulary.item_index[m] for m in profile.positives], dtype=np.int64)
+        attributes = vocabulary.user_attributes(profile.gender, profile.age, profile.occupation)
+        expected = vocabulary.profile_rows(liked, attributes, config.use_user_attributes, config.use_item_attributes)
+        rows, held = explainer.rows(profile)
+        assert rows.tolist() == expected.tolist()
+        assert held.tolist() == [vocabulary.item_index[m] for m in profile.movies]

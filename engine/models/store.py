@@ -221,7 +221,7 @@ def obtain(
                     raise ModelFileError(f"{folder / WEIGHTS_FILE} does not fit its data ({error}).") from None
         except ModelFileError as error:
             moved = move_aside(folder)
-            note = f"The cached model was unusable ({error}); it was moved to {moved} and the model retrained."
+            note = f"The cached model was unusable ({str(error).rstrip('.')}); it was moved to {moved} and the model retrained."
             cached = None
         if cached is not None:
             arrays, stored = cached

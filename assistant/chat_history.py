@@ -1,9 +1,9 @@
 """The saved conversation, shown again: each time another profile comes into view (at start, on a
 switch), the chat panel gets a divider naming it, then the last messages saved about it.
 
-The store keeps a saved profile's messages under its id. What was asked about a dataset user is
-kept under no profile, for all dataset users together (the store has no per-user key), so it is
-shown under its own heading that says so rather than passed off as that user's conversation.
+The store keeps a saved profile's messages under its id and a dataset user's under (dataset, user
+id), so a window shows only what was said about the profile in view, of its own dataset. What older
+versions kept for all dataset users together (no dataset, no user) is shown to none of them.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from assistant.storage import ProfileStore, ProfileStoreError
 from assistant.views.chat_panel import ChatPanel
 
 HISTORY_LIMIT = 30  # messages shown again per profile: the last fifteen questions and answers
-DATASET_USERS_HEADING = "Earlier questions about dataset users (kept together, not per user):"
 
 
 class ChatHistory:
-    def __init__(self, chat: ChatPanel, store: ProfileStore, limit: int = HISTORY_LIMIT) -> None:
+    def __init__(self, chat: ChatPanel, store: ProfileStore, dataset: str, limit: int = HISTORY_LIMIT) -> None:
         self._chat = chat
         self._store = store
+        self._dataset = dataset
         self._limit = limit
         self._source: tuple[str, int] | None = None
 
@@ -29,16 +29,28 @@ class ChatHistory:
         self._source = source
         kind, number = source
         try:
-            messages = self._store.messages(number if kind == "saved" else None, limit=self._limit)
+            if kind == "saved":
+                messages = self._store.messages(number, limit=self._limit)
+            else:
+                messages = self._store.messages(None, limit=self._limit, dataset=self._dataset, dataset_user=number)
         except ProfileStoreError as error:
             self._chat.add_divider(name)
             self._chat.add_note(f"The earlier conversation could not be read: {error}")
             return
         pairs = [(m.speaker, m.text) for m in messages]
+        self._chat.add_divider(name if kind == "saved" else f"{name} (dataset user)", pairs)
+
+    def remember(self, source: tuple[str, int] | None, question: str, answer: str) -> None:
+        """Keep a question and its answer about `source` (None: no profile in view) in the store."""
+        kind, number = source if source is not None else ("", 0)
         if kind == "saved":
-            self._chat.add_divider(name, pairs)
+            key = {"profile_id": number}
+        elif kind == "user":
+            key = {"profile_id": None, "dataset": self._dataset, "dataset_user": number}
         else:
-            self._chat.add_divider(f"{name} (dataset user)", pairs, DATASET_USERS_HEADING if pairs else "")
+            key = {"profile_id": None, "dataset": self._dataset}
+        self._store.add_message(speaker="user", text=question, **key)
+        self._store.add_message(speaker="assistant", text=answer, **key)
 
     def continue_as(self, source: tuple[str, int]) -> None:
         """The profile in view was saved under another source (a dataset user's edits became a

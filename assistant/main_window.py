@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.panel)
         splitter.addWidget(centre)
         self.chat = ChatPanel(self)
-        self.chat_history = ChatHistory(self.chat, self.store)  # a profile's saved conversation, shown again
+        self.chat_history = ChatHistory(self.chat, self.store, self.dataset)  # a profile's saved conversation, shown again
         right = ChatSplitter(self.tabs, self.chat, self.settings, self)  # a draggable share, remembered
         self.chat_splitter = right
         splitter.addWidget(right)
@@ -986,10 +986,8 @@ class MainWindow(QMainWindow):
             self.voice.say(answer.speech)
 
     def _remember_exchange(self, asked: Asked) -> None:
-        profile_id = self.source[1] if self.source and self.source[0] == "saved" else None
-        try:
-            self.store.add_message(profile_id, "user", asked.text)
-            self.store.add_message(profile_id, "assistant", asked.answer.text)
+        try:  # kept per (dataset, profile): a saved profile's by its id, a dataset user's by its number
+            self.chat_history.remember(self.source, asked.text, asked.answer.text)
         except ProfileStoreError as error:  # the answer is still shown; say the history was not kept
             self.statusBar().showMessage(f"Could not save the conversation: {error}", 8000)
 

@@ -476,7 +476,7 @@ def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window,
     assert window.tabs.currentIndex() == 0
     qtbot.waitUntil(lambda: str(rank) in sankey(window).notice.text(), timeout=10_000)  # the rank follows
     assert_sankey_matches_engine(window, app_engine)
-    saved = window.store.messages(None)
+    saved = window.store.messages(None, dataset="ml-100k", dataset_user=1)  # kept as user 1's
     assert [m.text for m in saved[-2:]] == [f"why not {movie.title}?", answer.text]
 
 

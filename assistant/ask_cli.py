@@ -62,6 +62,8 @@ def main(argv: list[str]) -> int:
     try:
         engine = Engine.load(args.dataset, args.data, offline=args.offline, cache_dir=args.cache_dir,
                              on_first_use=lambda text: _say(text))
+        if engine.info.note:  # e.g. a damaged model moved aside and retrained: say so, as `engine` does
+            _say(f"note: {engine.info.note}")
         if args.user is not None:
             stored, profile = None, engine.user_profile(args.user)
         else:

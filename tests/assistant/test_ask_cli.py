@@ -185,3 +185,17 @@ def test_control_characters_from_the_question_are_printed_escaped(ask_err):
 def test_terminal_safe_escapes_what_steers_a_terminal_and_keeps_the_rest():
     assert terminal_safe("Amélie (2001)\n\tnext") == "Amélie (2001)\n\tnext"
     assert terminal_safe("a\x1b]0;title\x07b\x7f\x85\u2066c\u2028") == "a\\x1b]0;title\\x07b\\x7f\\x85\\u2066c\\u2028"
+
+
+def test_a_damaged_model_is_retrained_with_a_note_on_stderr(tmp_path, capsys):
+    """As `python -m engine`: a damaged cached model is moved aside and retrained, and ask says so."""
+    from engine.cli import main as engine_main
+    from tests.engine.small_movielens import tiny_args
+
+    assert engine_main(["train", *tiny_args(tmp_path)]) == 0
+    (manifest,) = (tmp_path / "cache" / "models").glob("*-relevance-reconet-*/manifest.json")
+    manifest.write_text("[]")
+    capsys.readouterr()
+    code = main(["recommend something", "--user", "1", *tiny_args(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 0 and "note:" in err and "moved to" in err and "retrained" in err

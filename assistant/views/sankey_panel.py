@@ -16,6 +16,8 @@ from engine.api import Lens
 
 
 GROUP_SHORTCUT = "Ctrl+G"
+NO_GENRES_TIP = ("Grouping by genre is off: this dataset lists no genres for its movies "
+                 "(the re-indexed ML-1M has neither titles nor genres).")
 
 
 class SankeyPanel(LensPanel):
@@ -45,6 +47,7 @@ class SankeyPanel(LensPanel):
             "Draw your movies as one band per genre, each as thick as the exact sum of its movies' relevance "
             f"(each movie counted once, in its genre most common among your movies); click a group to see its "
             f"movies. Shortcut: {QKeySequence(GROUP_SHORTCUT).toString(QKeySequence.SequenceFormat.NativeText)}")
+        self._group_tip = self.group_button.toolTip()
         self.group_action = QAction("Group movies by genre", self)
         self.group_action.setShortcut(QKeySequence(GROUP_SHORTCUT))
         self.group_action.triggered.connect(self.group_button.toggle)
@@ -70,7 +73,24 @@ class SankeyPanel(LensPanel):
         self.groupedChanged.emit(value)
 
     def draw(self, explanation) -> None:
+        # Every catalogue movie's genres, not just the profile's; an empty mapping says nothing.
+        genres = getattr(explanation, "movie_genres", None)
+        if genres:
+            self.set_genres_available(any(genres.values()))
         self.view.set_explanation(explanation)
+
+    @property
+    def genres_available(self) -> bool:
+        return self.group_button.isEnabled()
+
+    def set_genres_available(self, available: bool) -> None:
+        """A dataset without genres (the re-indexed ML-1M) has nothing to group by: the button and
+        Ctrl+G are off there, and the tooltip says why."""
+        if not available:
+            self.set_grouped(False)
+        self.group_button.setEnabled(available)
+        self.group_action.setEnabled(available)
+        self.group_button.setToolTip(self._group_tip if available else NO_GENRES_TIP)
 
     def write_image(self, path: Path) -> None:
         self.view.export(path)  # the view paints its own layout at twice the pixels

@@ -24,6 +24,7 @@ class Intent(Enum):
     WHO_INFLUENCED = "who_influenced"  # who influenced this: the ratings that moved its prediction
     MY_RATINGS = "my_ratings"  # which of my ratings mattered most for <title>
     WHAT_IF_RATE = "what_if_rate"  # what if I rated <title> 2 stars
+    HOW_SURE = "how_sure"  # how sure are you / prove it: its rank without its top reasons
     LENS = "lens"  # show the influence graph
     REPEAT = "repeat"
     YES = "yes"  # yes to "Add Heat (1995) to your profile?" or "did you mean ...?"
@@ -41,7 +42,7 @@ REFERENCES = (
 )
 
 # Intents whose question without a title is about the movie in focus ("why?", "who influenced this?").
-FOCUS_INTENTS = frozenset({Intent.WHY, Intent.WHY_NOT, Intent.WHO_INFLUENCED, Intent.MY_RATINGS})
+FOCUS_INTENTS = frozenset({Intent.WHY, Intent.WHY_NOT, Intent.WHO_INFLUENCED, Intent.MY_RATINGS, Intent.HOW_SURE})
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,16 @@ _RULES: tuple[tuple[Intent, str], ...] = (
                        r"what is (?:your|the|my) (?:top|best|first) (?:recommendation|pick|movie)|"
                        r"(?:top|best) (?:recommendation|pick)|recommendations?|any (?:recommendations|suggestions)|"
                        r"what is (?:good|recommended)"),
+    (Intent.HOW_SURE, rf"how (?:sure|certain|confident) (?:are you|can you be|can i be|is it)(?: (?:about|of) {_T})?|"
+                      rf"how (?:sure|certain|confident) (?:are you|can you be) that i (?:would|will|should|had) like {_T}|"
+                      rf"(?:are you|you are) (?:really )?(?:sure|certain|confident)(?: (?:about|of) {_T})?|"
+                      rf"(?:can you )?prove (?:it|that|this)|(?:can you )?prove (?:that )?i (?:would|will|should|had) like {_T}|"
+                      rf"how (?:do|can|would) you (?:really )?know(?: (?:that|this|it))?(?: i (?:would|will|should|had) like {_T})?|"
+                      rf"(?:show me |give me |what is )?(?:the |your )?(?:proof|evidence)(?: (?:for|of) {_T})?|"
+                      rf"how (?:reliable|trustworthy|faithful|accurate) is (?:this|that|it|the|this explanation|that explanation|"
+                      rf"the explanation|your explanation)(?: explanation| recommendation)?|"
+                      rf"(?:can|should) i (?:trust|believe) (?:this|that|it|you|the explanation|this explanation)|"
+                      rf"check (?:this|that|it|the explanation|this explanation)"),
     (Intent.WHO_INFLUENCED, rf"(?:show me |tell me )?who (?:has |have |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
                             rf"whose (?:ratings?|votes?|opinions?|stars) (?:have |has |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
                             rf"(?:which|what) (?:other )?(?:ratings|users|people|viewers|raters) (?:have |has |most )?"

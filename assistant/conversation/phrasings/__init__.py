@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 from assistant.conversation.phrasings.base import LensPhrasing, Said
-from assistant.conversation.phrasings import influence_questions
+from assistant.conversation.phrasings import influence_questions, relevance_questions
 from assistant.conversation.phrasings.influence import InfluencePhrasing
 from assistant.conversation.phrasings.relevance import RelevancePhrasing
 from engine.api import LENS_TITLES, Lens, LensUnavailableError, Movie
@@ -17,7 +17,7 @@ PHRASINGS: dict[Lens, type[LensPhrasing]] = {
 }
 
 # Questions only one lens answers: handler(conversation, question) -> Answer.
-LENS_QUESTIONS: dict[object, Callable] = {**influence_questions.QUESTIONS}
+LENS_QUESTIONS: dict[object, Callable] = {**influence_questions.QUESTIONS, **relevance_questions.QUESTIONS}
 
 
 def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:

@@ -18,7 +18,7 @@ from assistant.conversation.phrasing import (
     written_title,
 )
 from assistant.conversation.phrasings.base import LensPhrasing, Said
-from engine.api import AGE_BUCKETS, GENDERS, GROUP_KIND, Lens, Movie, RelevanceExplanation
+from engine.api import AGE_BUCKETS, GENDERS, GROUP_KIND, Lens, Movie, RelevanceExplanation, RemovalCheck
 
 # "Drama (93 movies)", "Crime (1 movie)", and an expanded group's rest: "other Drama movies (4)"
 _GROUP_NAME = re.compile(r"^(other )?(.+?)(?: movies)? \((\d+)(?: movies?)?\)$")
@@ -178,3 +178,38 @@ def against_sentence(against: tuple[Share, ...], movies: dict[int, Movie], spoke
             text = feature_with_share(share, movies, spoken)
         parts.append(f"having watched {text}" if share.kind == "movie" else text)
     return listing(parts)
+
+
+def removal_line(check: RemovalCheck, title: str, spoken: bool = False) -> str:
+    """The removal check as one sentence, the same under the Sankey and in the conversation:
+    "Without your top 3 reasons, Trainspotting (1996) would drop from #1 to #57"."""
+    count = len(check.removed)
+    if count == 0:
+        return f"Your profile has no reason for {title} to take out, so there is nothing to check"
+    number = "number " if spoken else "#"
+    reasons = "your top reason" if count == 1 else f"your top {count if not spoken else _COUNT_WORDS.get(count, count)} reasons"
+    lead = f"Without {reasons}"
+    if check.rank_after > check.rank_before:
+        return f"{lead}, {title} would drop from {number}{check.rank_before} to {number}{check.rank_after}"
+    if check.rank_after < check.rank_before:
+        return f"{lead}, {title} would rise from {number}{check.rank_before} to {number}{check.rank_after}"
+    return (f"{lead}, {title} would stay {number}{check.rank_before}, its score falling from "
+            f"{check.logit_before:.2f} to {check.logit_after:.2f}")
+
+
+_COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def removal_said(check: RemovalCheck, movie: Movie, movies: dict[int, Movie]) -> Said:
+    """ "How sure are you?": the check's numbers, the reasons it took out, and how it was done."""
+    text = removal_line(check, written_title(movie)) + "."
+    speech = removal_line(check, spoken_title(movie), spoken=True) + "."
+    if check.removed:
+        named = [feature_words(Share(r.kind, r.name, r.relevance, 0.0, r.key), movies, False) for r in check.removed]
+        text += (f" I took {listing(named)} out of a copy of your profile and scored it again with the same "
+                 "model, without retraining")
+        text += (": the explanation names what the score rests on." if check.rank_after > check.rank_before
+                 else ": your profile carries it with many reasons, so these few alone do not decide its place.")
+        if check.left_out:
+            text += " It is in your profile, so it is checked as if you had not watched it."
+    return Said(text, speech)

@@ -17,6 +17,7 @@ import platformdirs
 
 from engine.data import download
 from engine.data.movielens import detect_layout, load_folder
+from engine.data.parsed_cache import load_parsed
 from engine.data.terms import show_terms_once
 from engine.data.types import Dataset
 from engine.errors import DataUnavailableError, InvalidInputError
@@ -85,7 +86,7 @@ def find_folder(
 
 def _find(name: str, path: str | Path | None, state: TaskState, offline: bool, cache: Path) -> Dataset:
     folder, how = _locate(name, path, state, offline, cache)
-    return _load(folder, name, how, state)
+    return _load(folder, name, how, state, cache)
 
 
 def _locate(name: str, path: str | Path | None, state: TaskState, offline: bool, cache: Path) -> tuple[Path, str]:
@@ -151,8 +152,8 @@ def _env_folder(name: str, tried: list[str]) -> Path | None:
     return None
 
 
-def _load(folder: Path, name: str, how: str, state: TaskState) -> Dataset:
+def _load(folder: Path, name: str, how: str, state: TaskState, cache: Path) -> Dataset:
     state.progress(0.9, f"Reading {name} from {folder}")
-    dataset = load_folder(folder, name)
+    dataset = load_parsed(folder, name, cache, lambda: load_folder(folder, name))
     state.progress(1.0, f"Loaded {name}")
     return dataclasses.replace(dataset, source=f"{dataset.source} ({how})")

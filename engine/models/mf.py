@@ -365,7 +365,7 @@ def _train_mf(train, n_users, n_items, config, state):
     data = TrainingSet(train, n_users, n_items)
     for sweep in range(config.sweeps):
         state.progress(0.6 * sweep / max(config.sweeps, 1), f"Training MF: ALS sweep {sweep + 1} of {config.sweeps}")
-        model = als_sweep(model, data)
+        model = als_sweep(model, data, state)
     model, polish = newton_polish(model, data, config.tolerance, config.max_newton_steps, state.sub(0.6, 1.0))
     record = dict(polish, sweeps=config.sweeps, seconds=round(time.perf_counter() - started, 2),
                   n_ratings=len(train))
@@ -386,16 +386,28 @@ def retrain_without(
         return newton_polish(model, data.without(position), tolerance, max_steps)
 
 
-def als_sweep(model: MatrixFactorization, data: TrainingSet) -> MatrixFactorization:
-    """One alternating least-squares sweep: every user's (p_u, b_u) given Q, then every item's given P."""
-    bu, P = _ridge_side(model.item_factors, model.item_bias, data.matrix, data.ratings, model, users_side=True)
+# Rows solved between two cancel checks inside a sweep: on ML-1M a whole side takes seconds, and a
+# check per sweep let a Cancel (or closing the window) wait for it; a few hundred rows are milliseconds.
+ROWS_PER_CANCEL_CHECK = 256
+
+
+def als_sweep(model: MatrixFactorization, data: TrainingSet, state: TaskState = SILENT,
+              rows_per_check: int = ROWS_PER_CANCEL_CHECK) -> MatrixFactorization:
+    """One alternating least-squares sweep: every user's (p_u, b_u) given Q, then every item's given P.
+    Cancel is checked every `rows_per_check` users or items; the result does not depend on it."""
+    bu, P = _ridge_side(model.item_factors, model.item_bias, data.matrix, data.ratings, model, True,
+                        state, rows_per_check)
     model = model.replace(user_factors=P, user_bias=bu)
-    bi, Q = _ridge_side(model.user_factors, model.user_bias, data.matrix, data.ratings, model, users_side=False)
+    bi, Q = _ridge_side(model.user_factors, model.user_bias, data.matrix, data.ratings, model, False,
+                        state, rows_per_check)
     return model.replace(item_factors=Q, item_bias=bi)
 
 
-def _ridge_side(other_factors, other_bias, matrix, ratings, model, users_side: bool):
-    """Solve min Σ w (x·θ_s - t)² + θ_sᵀΛθ_s for every row s of one side, x = (other factors, 1)."""
+def _ridge_side(other_factors, other_bias, matrix, ratings, model, users_side: bool,
+                state: TaskState = SILENT, rows_per_check: int = ROWS_PER_CANCEL_CHECK):
+    """Solve min Σ w (x·θ_s - t)² + θ_sᵀΛθ_s for every row s of one side, x = (other factors, 1),
+    in blocks of `rows_per_check` rows with a cancel check before each (each row's solve is its own,
+    so the blocks give the same numbers as one batch)."""
     K = model.factors
     x = _with_ones(other_factors)  # (n_other, K+1)
     outer = (x[:, :, None] * x[:, None, :]).reshape(len(x), -1)
@@ -405,12 +417,17 @@ def _ridge_side(other_factors, other_bias, matrix, ratings, model, users_side: b
     if not users_side:
         ones, targets = ones.T.tocsr(), targets.T.tocsr()
     row_reg = model.user_reg if users_side else model.item_reg
-    ridge = np.zeros((len(row_reg), K + 1, K + 1))
-    ridge[:, np.arange(K), np.arange(K)] = row_reg[:, None]
-    ridge[:, K, K] = model.reg_bias
-    normal = (ones @ outer).reshape(-1, K + 1, K + 1) + ridge
-    rhs = targets @ x
-    solution = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
+    solution = np.empty((len(row_reg), K + 1))
+    step = max(int(rows_per_check), 1)
+    for start in range(0, len(row_reg), step):
+        state.check_cancelled()
+        rows = slice(start, min(start + step, len(row_reg)))
+        ridge = np.zeros((rows.stop - start, K + 1, K + 1))
+        ridge[:, np.arange(K), np.arange(K)] = row_reg[rows, None]
+        ridge[:, K, K] = model.reg_bias
+        normal = (ones[rows] @ outer).reshape(-1, K + 1, K + 1) + ridge
+        rhs = targets[rows] @ x
+        solution[rows] = np.linalg.solve(normal, rhs[:, :, None])[:, :, 0]
     return solution[:, K], solution[:, :K]
 
 

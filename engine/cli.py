@@ -52,16 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     export_command.add_parser(commands, common)
 
     bench = commands.add_parser("bench", parents=[common], help="benchmarks that write reports/")
-    bench.add_argument("suite", choices=["reconet", "influence"], help="which benchmark")
+    bench.add_argument("suite", choices=["reconet", "influence", "fidelity", "index"], help="which benchmark")
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
     bench.add_argument("--seed", type=int, default=0, help="influence: which held-out ratings and test points (default 0)")
     bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
+    bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles)")
+    bench.add_argument("--lime-samples", type=_positive_int, help="fidelity: LIME's budget (default 5000, LIME's own)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.words = list(sys.argv[1:] if argv is None else argv)  # the command as given, for reports
     state = TaskState(None if args.quiet else _progress_printer())
     try:
         if args.command == "bench":
@@ -185,6 +188,13 @@ def _profile_json(profile: Profile) -> dict:
 def _bench(args, state: TaskState) -> int:
     if args.suite == "influence":
         return _bench_influence(args, state)
+    if args.suite == "fidelity":
+        return _bench_fidelity(args, state)
+    if args.suite == "index":
+        from engine.evaluation import report_index
+
+        print(f"Report index written to {report_index.write_index(args.output)}.")
+        return 0
     from engine.evaluation import bench_reconet
     from engine.evaluation.bench_reconet import markdown
 
@@ -208,6 +218,21 @@ def _bench_influence(args, state: TaskState) -> int:
     print(bench_influence.markdown(report))
     print(f"Reports written to {args.output}/influence-{report['dataset']}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")
+    return 0
+
+
+def _bench_fidelity(args, state: TaskState) -> int:
+    from engine.evaluation import bench_fidelity
+
+    started = time.perf_counter()
+    options = {"users": args.users} if args.users else {}
+    if args.lime_samples:
+        options["lime_samples"] = args.lime_samples
+    report = bench_fidelity.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
+                                output_dir=args.output, command="python -m engine " + " ".join(args.words), **options)
+    print(bench_fidelity.markdown(report))
+    print(f"Reports written to {args.output}/{bench_fidelity.stem(report['dataset'], report['seed'])}.json, .md and "
+          f"figures ({time.perf_counter() - started:.0f} s).")
     return 0
 
 

@@ -212,10 +212,11 @@ def _figures(report: dict, folder: Path, name: str) -> dict:
     curves = report["removal"]
     ks = [row["k"] for row in curves]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for key, label, colour in (("lrp", "LRP top k", "tab:red"), ("lime", "LIME top k", "tab:blue"),
-                               ("random", "random k", "tab:gray")):
+    # LRP last and solid, LIME dashed: on RecoNet the two curves nearly coincide
+    for key, label, colour, style in (("random", "random k", "tab:gray", "-"), ("lime", "LIME top k", "tab:blue", "--"),
+                                      ("lrp", "LRP top k", "tab:red", "-")):
         mean = [row[key]["mean"] for row in curves]
-        ax.plot(ks, mean, label=label, color=colour)
+        ax.plot(ks, mean, style, label=label, color=colour, linewidth=1.2 if key == "lime" else 1.8)
         ax.fill_between(ks, [row[key]["low"] for row in curves], [row[key]["high"] for row in curves],
                         color=colour, alpha=0.2)
     ax.axhline(0, color="black", linewidth=0.5)
@@ -240,15 +241,18 @@ def _figures(report: dict, folder: Path, name: str) -> dict:
         figures["top1_vs_random1"] = _save(fig, folder, f"{name}-top1-random1.png")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    budget = str(report["lime_settings"]["default_budget"])
-    overlaps = [p["lime"][budget]["top5_overlap"] for p in report["instances"]]
-    rhos = [p["lime"][budget]["spearman_top20"] for p in report["instances"] if p["lime"][budget]["spearman_top20"] is not None]
-    left.hist(overlaps, bins=np.linspace(-0.1, 1.1, 7), color="tab:blue")
+    budgets = [str(report["lime_settings"]["default_budget"]), str(report["lime_settings"]["small_budget"])]
+    overlaps = [[p["lime"][b]["top5_overlap"] for p in report["instances"]] for b in budgets]
+    rhos = [[p["lime"][b]["spearman_top20"] for p in report["instances"] if p["lime"][b]["spearman_top20"] is not None]
+            for b in budgets]
+    labels = [f"LIME, {b} samples" for b in budgets]
+    left.hist(overlaps, bins=np.linspace(-0.1, 1.1, 7), label=labels, color=["tab:blue", "tab:orange"])
     left.set_xlabel("top-5 overlap, LRP vs LIME")
     left.set_ylabel("profiles")
-    right.hist(rhos, bins=np.linspace(-1, 1, 21), color="tab:blue")
+    left.legend()
+    right.hist(rhos, bins=np.linspace(-1, 1, 41), label=labels, color=["tab:blue", "tab:orange"])
     right.set_xlabel("Spearman ρ over LRP's top 20")
-    fig.suptitle(f"Agreement of LRP and LIME ({budget} samples)")
+    fig.suptitle("Agreement of LRP and LIME on the same explanations")
     figures["agreement"] = _save(fig, folder, f"{name}-agreement.png")
     return figures
 

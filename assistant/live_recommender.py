@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.api import Cancelled, Engine, EngineError, Explanation, Lens, LensUnavailableError, Profile, Recommendation
+from engine.api import (
+    Cancelled, Engine, EngineError, Explanation, Lens, LensUnavailableError, Profile, Recommendation, RemovalCheck,
+)
 from engine.api import TaskState
 
 DEFAULT_K = 20
@@ -57,6 +59,10 @@ class LiveResult:
     explanation_error: str | None = None  # why this movie has no explanation through `lens`
     seconds: float = 0.0  # engine time for this request
     error: str | None = field(default=None)
+    # With the relevance lens: the selected movie re-scored without its top reasons (the line under the
+    # Sankey), and its explanation for the profile without them (what the line's what-if draws).
+    removal: RemovalCheck | None = None
+    removal_explanation: Explanation | None = None
 
     def recommendation_for(self, movie_id: int | None) -> Recommendation | None:
         return next((r for r in self.recommendations if r.movie.id == movie_id), None)
@@ -171,6 +177,7 @@ class LiveRecommender(QObject):
             partial = LiveResult(request.generation, request.profile, recommendations, selected, request.lens,
                                  selected_rank=rank)
             lens_part = self._explain(request, partial)
+            lens_part.update(self._removal_check(request.profile, lens_part.get("explanation")))
         except EngineError as error:
             return LiveResult(request.generation, request.profile, [], request.selected, request.lens, error=str(error))
         except Exception as error:  # a bug: keep the trace on the console, show one sentence
@@ -201,6 +208,17 @@ class LiveRecommender(QObject):
             return {"unavailable": str(error)}
         except EngineError as error:  # e.g. a movie this lens's model has no data for
             return {"explanation_error": str(error)}
+
+    def _removal_check(self, profile: Profile, explanation: Explanation | None) -> dict:
+        """The check under the Sankey, for the relevance explanation just made (a few ms)."""
+        if explanation is None or explanation.lens is not Lens.RELEVANCE:
+            return {}
+        try:
+            check = self._engine.removal_check(profile, explanation.subject)
+            return {"removal": check,
+                    "removal_explanation": self._engine.explain(check.profile_after, check.movie_id, Lens.RELEVANCE)}
+        except EngineError:  # the explanation stands without its check
+            return {}
 
     def _start_preparing(self, lens: Lens, retry: bool) -> dict:
         with self._condition:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from assistant.chat_history import ChatHistory
 from assistant.conversation.intents import apply_change
 from assistant.conversation_service import Asked, ConversationService
+from assistant.conversation.phrasings.relevance import removal_line
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList, liked_counts
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.tabs.lensChanged.connect(self._on_lens_changed)
         self.tabs.cancelRequested.connect(self.live.cancel_preparing)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._connect_removal_check()
         self.live.preparing.connect(self._on_preparing)
         self.live.prepared.connect(self._on_prepared)
         self.live.preparationStopped.connect(self._on_preparation_stopped)
@@ -728,6 +730,7 @@ class MainWindow(QMainWindow):
             self.show_banner(result.error)
             return
         self.last_result = result
+        self._show_removal_check(result)  # before the drawing, which shows the line when it fits
         if self.selected is None:  # a fresh list: the worker explained its top recommendation
             self.selected = result.selected
         self.recommendations.set_recommendations(result.recommendations, self.selected)
@@ -781,6 +784,33 @@ class MainWindow(QMainWindow):
         else:
             panel.show_notice(f"{label} dropped to rank {result.selected_rank}; "
                               "its explanation stays shown until you pick another movie.")
+
+    # ----- the check under the Sankey (issue 11): the movie's rank without its top reasons -----
+
+    def _connect_removal_check(self) -> None:
+        if not self.tabs.draws(Lens.RELEVANCE):
+            return
+        sankey = self.tabs.panel(Lens.RELEVANCE)
+        sankey.removalWhatIf.connect(self.show_removal_what_if)
+        sankey.removalBack.connect(self.leave_what_if)
+        # a movie drawn from the list's own explanations: the worker computes its check
+        sankey.checkWanted.connect(lambda movie: self._request() if movie == self.selected else None)
+
+    def _show_removal_check(self, result: LiveResult) -> None:
+        if result.removal is not None and self.tabs.draws(Lens.RELEVANCE):
+            self.tabs.panel(Lens.RELEVANCE).set_removal(result.removal, result.removal_explanation)
+
+    def show_removal_what_if(self, check, explanation) -> None:
+        """Draw the explanation of a copy of the profile without the check's reasons; the saved
+        profile is not touched, and the line under the Sankey leads back."""
+        names = ", ".join(check.names)
+        self.show_explanation(explanation, f"What if: a copy of your profile without {names} (not saved). "
+                                           f"{removal_line(check, check.title)}.")
+
+    def leave_what_if(self) -> None:
+        self._pinned = None
+        if self.last_result is None or not self._show_selected(self.last_result):
+            self._request()
 
     def select_recommendation(self, movie_id: int) -> None:
         """Show the explanation of a recommendation the user picked: at once when the list came with

@@ -1,18 +1,27 @@
 """The feature-relevance lens's view: the Sankey diagram with its few controls (how many features
-to show, whether to show the evidence against, whether to group the profile's movies by genre).
-States and export come from LensPanel."""
+to show, whether to show the evidence against, whether to group the profile's movies by genre), and
+under it one line that checks the explanation (the movie's rank without its top reasons, computed by
+the live worker: Engine.removal_check) with a link that shows that what-if. States and export come
+from LensPanel."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from assistant.conversation.phrasing import listing
+from assistant.conversation.phrasings.relevance import removal_line
 
 from assistant.views.lens_panel import LensPanel
 from assistant.views.sankey_layout import MAX_TOP_N
 from assistant.views.sankey_view import MIN_TOP_N, SankeyView
-from engine.api import Lens
+from engine.api import Lens, RemovalCheck
+
+SHOW_LINK, BACK_LINK = "show-what-if", "back"
 
 
 GROUP_SHORTCUT = "Ctrl+G"
@@ -23,11 +32,32 @@ NO_GENRES_TIP = ("Grouping by genre is off: this dataset lists no genres for its
 class SankeyPanel(LensPanel):
     lens = Lens.RELEVANCE
     groupedChanged = Signal(bool)  # the grouped view turned on or off (the conversation follows it)
+    # The removal check: the what-if to draw (RemovalCheck, the explanation for its profile), the way
+    # back, and a drawn movie whose check the window should ask the worker for (movie id).
+    removalWhatIf = Signal(object, object)
+    removalBack = Signal()
+    checkWanted = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = SankeyView(self)
-        self.set_content(self.view)
+        self.check_line = QLabel(self, objectName="removalCheck")
+        self.check_line.setWordWrap(True)
+        self.check_line.setTextFormat(Qt.TextFormat.RichText)
+        self.check_line.setAccessibleName("Check of this explanation")
+        self.check_line.linkActivated.connect(self._on_check_link)
+        self.check_line.hide()
+        self._check: RemovalCheck | None = None
+        self._check_explanation = None  # the explanation of the check's profile (the what-if drawn)
+        self._what_if_shown = False
+        self._asked_for: int | None = None
+        content = QWidget(self)  # the page with the drawing: the Sankey, and the check line under it
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(self.view, 1)
+        column.addWidget(self.check_line)
+        self.set_content(content)
 
         self.top_spin = QSpinBox(self)
         self.top_spin.setRange(MIN_TOP_N, MAX_TOP_N)
@@ -77,7 +107,65 @@ class SankeyPanel(LensPanel):
         genres = getattr(explanation, "movie_genres", None)
         if genres:
             self.set_genres_available(any(genres.values()))
+        self._what_if_shown = explanation is self._check_explanation and explanation is not None
         self.view.set_explanation(explanation)
+        self._show_check()
+
+    # ----- the removal check -----
+
+    @property
+    def removal_check(self) -> RemovalCheck | None:
+        """The check the line shows now (None when it is hidden)."""
+        return self._check if not self.check_line.isHidden() else None
+
+    def set_removal(self, check: RemovalCheck | None, after=None) -> None:
+        """The worker's check for the selected movie, with the explanation of the profile it leaves."""
+        self._check, self._check_explanation = check, after
+        if self.explanation is not None:
+            self._show_check()
+
+    def _check_fits(self) -> bool:
+        """Whether the check is about the explanation drawn: the same movie with the same score (a
+        what-if of the conversation draws another profile's explanation: no line under it)."""
+        drawn, check = self.explanation, self._check
+        if drawn is None or check is None or getattr(drawn, "subject", None) != check.movie_id:
+            return False
+        return self._what_if_shown or abs(float(drawn.logit) - check.logit_before) <= 1e-6 * max(1.0, abs(drawn.logit))
+
+    def _show_check(self) -> None:
+        check = self._check
+        if not self._check_fits():
+            self.check_line.clear()
+            self.check_line.hide()
+            drawn = self.explanation
+            movie = getattr(drawn, "subject", None)
+            if movie is not None and getattr(drawn, "lens", None) is Lens.RELEVANCE and movie != self._asked_for:
+                self._asked_for = movie  # once per movie: a check that cannot be made is not asked for forever
+                self.checkWanted.emit(int(movie))
+            return
+        if not check.removed:
+            self.check_line.hide()
+            return
+        title = getattr(self.explanation, "title", None) or check.title
+        sentence = escape(removal_line(check, title)) + "."
+        if self._what_if_shown:
+            link = f' Shown above: a copy of your profile without them. <a href="{BACK_LINK}">Back to your profile</a>'
+        else:
+            link = f' <a href="{SHOW_LINK}">See this what-if</a>'
+        self.check_line.setText(sentence + link)
+        names = listing(list(check.names))
+        self.check_line.setToolTip(
+            f"Taking {names} out of a copy of your profile and scoring {title} again with the same model "
+            f"(no retraining): rank #{check.rank_before} → #{check.rank_after} among the movies you haven't "
+            f"watched, score (logit) {check.logit_before:.3f} → {check.logit_after:.3f}. Genres are not taken "
+            "out on their own: they leave with the movies that carry them. Your saved profile is not changed.")
+        self.check_line.show()
+
+    def _on_check_link(self, link: str) -> None:
+        if link == SHOW_LINK and self._check is not None and self._check_explanation is not None:
+            self.removalWhatIf.emit(self._check, self._check_explanation)
+        elif link == BACK_LINK:
+            self.removalBack.emit()
 
     @property
     def genres_available(self) -> bool:
@@ -97,5 +185,8 @@ class SankeyPanel(LensPanel):
 
     def _show_message(self, state: str, text: str, detail: str = "") -> None:
         super()._show_message(state, text, detail)
+        if hasattr(self, "check_line"):
+            self._what_if_shown = False
+            self.check_line.hide()
         if hasattr(self, "view"):  # LensPanel's constructor shows the empty state before the view exists
             self.view.set_explanation(None)  # its accessible description must not describe a stale movie

@@ -32,6 +32,10 @@ class RecordingEngine:
         self._record("explain", profile)
         return self._engine.explain(profile, movie_id, lens)
 
+    def removal_check(self, profile, movie_id, k=3):
+        self._record("removal_check", profile)
+        return self._engine.removal_check(profile, movie_id, k)
+
     def lenses(self):
         return self._engine.lenses()
 
@@ -99,7 +103,9 @@ def test_a_listed_movie_reuses_the_lists_explanation_for_its_lens(qtbot, service
         live.request(profile, third, Lens.RELEVANCE)
     result = blocker.args[0]
     assert result.explanation is result.recommendation_for(third).explanation  # not computed twice
-    assert [name for name, _, _ in engine.calls] == ["recommend"]
+    # the only other calls are the check under the Sankey and its what-if, on the profile it leaves
+    assert [name for name, _, _ in engine.calls] == ["recommend", "removal_check", "explain"]
+    assert engine.calls[2][2] == result.removal.profile_after != profile
 
 
 def test_a_request_with_a_lens_returns_that_lenses_explanation(qtbot, service, app_engine, fake_lens):

@@ -168,14 +168,11 @@ class Engine:
         """The k best movies the profile does not hold, best first, optionally with their feature relevance."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
             raise InvalidInputError(f"The number of recommendations must be a positive whole number, got {k!r}.")
-        rows, held = self._relevance.rows(profile)
-        pooled = self._weights.pooled(rows)
-        logits = self._weights.logits_of_pooled(pooled)
+        rows, held, pooled, logits, probabilities = self._relevance.scored(profile)
         if len(rows) == 0:
             order = top_k(self._popularity.astype(np.float64), int(k), exclude=held)
         else:
             order = top_k(logits, int(k), exclude=held)
-        probabilities = softmax(logits)
         explanations = (
             self._relevance.explain_rows(rows, logits, probabilities, order, pooled, held) if explain else [None] * len(order)
         )

@@ -5,8 +5,10 @@ input features; the served RecoNet is the engine's recommender, so preparing thi
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import replace
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -16,6 +18,21 @@ from engine.explain.relevance import RelevanceExplanation
 from engine.lenses import Explainer, Lens, LensContext
 from engine.profile import POSITIVE_STARS, Profile
 from engine.progress import SILENT, TaskState
+
+
+# Profiles whose scores are kept: the app recommends for a profile, then explains the movie the user
+# picks for the same profile; a few entries also cover the "without this movie" profiles of an explain.
+SCORED_PROFILES_KEPT = 8
+
+
+class ScoredProfile(NamedTuple):
+    """What scoring a profile computes, shared by ranking and explaining it (read-only arrays)."""
+
+    rows: np.ndarray  # the profile's feature rows
+    held: np.ndarray  # item rows of every movie it holds
+    pooled: np.ndarray  # the profile vector of `rows`
+    logits: np.ndarray  # every movie's score
+    probabilities: np.ndarray  # softmax of `logits`
 
 
 class RelevanceExplainer(Explainer):
@@ -41,6 +58,8 @@ class RelevanceExplainer(Explainer):
         self._feature_columns = tuple(
             np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
         )
+        self._scored: OrderedDict[tuple, ScoredProfile] = OrderedDict()
+        self._scored_lock = threading.Lock()  # the UI's worker and other threads may score at once
 
     @property
     def prepared(self) -> bool:
@@ -59,21 +78,40 @@ class RelevanceExplainer(Explainer):
         evidence, and "why not Fargo?" is a question about the rest of the profile."""
         index = self._vocabulary.item_index
         items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)
-        rows, held_rows = self.rows(profile)
-        pooled = self._weights.pooled(rows)
-        logits = self._weights.logits_of_pooled(pooled)
-        explanations = self.explain_rows(rows, logits, softmax(logits), items, pooled, held_rows)
+        scored = self.scored(profile)
+        explanations = self.explain_rows(
+            scored.rows, scored.logits, scored.probabilities, items, scored.pooled, scored.held)
         held = set(profile.movies)
         for i, movie_id in enumerate(movie_ids):
             if int(movie_id) in held:
-                rest = profile.without_movie(int(movie_id))
-                rest_rows, rest_held = self.rows(rest)
-                rest_pooled = self._weights.pooled(rest_rows)
-                rest_logits = self._weights.logits_of_pooled(rest_pooled)
+                rest = self.scored(profile.without_movie(int(movie_id)))
                 explained = self.explain_rows(
-                    rest_rows, rest_logits, softmax(rest_logits), items[i:i + 1], rest_pooled, rest_held)
+                    rest.rows, rest.logits, rest.probabilities, items[i:i + 1], rest.pooled, rest.held)
                 explanations[i] = replace(explained[0], left_out=True)
         return explanations
+
+    def scored(self, profile: Profile) -> ScoredProfile:
+        """The profile's rows and every movie's score, computed once per profile: an explanation asked
+        for a profile just recommended for (the app's "why this movie?") then costs only its LRP."""
+        if not isinstance(profile, Profile):
+            raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
+        key = (profile.movies, profile.ratings, profile.gender, profile.age, profile.occupation)  # what scores read
+        with self._scored_lock:
+            kept = self._scored.get(key)
+            if kept is not None:
+                self._scored.move_to_end(key)
+                return kept
+        rows, held = self.rows(profile)
+        pooled = self._weights.pooled(rows)
+        logits = self._weights.logits_of_pooled(pooled)
+        scored = ScoredProfile(rows, held, pooled, logits, softmax(logits))
+        for array in scored:
+            array.flags.writeable = False  # shared between callers: nobody may change it
+        with self._scored_lock:
+            self._scored[key] = scored
+            while len(self._scored) > SCORED_PROFILES_KEPT:
+                self._scored.popitem(last=False)
+        return scored
 
     # ----- shared with the engine's ranking, which scores the same rows -----
 

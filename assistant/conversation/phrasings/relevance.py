@@ -193,7 +193,8 @@ def removal_line(check: RemovalCheck, title: str, spoken: bool = False) -> str:
         return f"{lead}, {title} would drop from {number}{check.rank_before} to {number}{check.rank_after}"
     if check.rank_after < check.rank_before:
         return f"{lead}, {title} would rise from {number}{check.rank_before} to {number}{check.rank_after}"
-    return (f"{lead}, {title} would stay {number}{check.rank_before}, its score falling from "
+    score = "score" if spoken else "score (logit)"  # not the list's "score of 100", which stays 100 at the top
+    return (f"{lead}, {title} would stay {number}{check.rank_before}, its {score} falling from "
             f"{check.logit_before:.2f} to {check.logit_after:.2f}")
 
 

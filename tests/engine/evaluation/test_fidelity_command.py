@@ -1,6 +1,8 @@
 """`python -m engine bench fidelity` and `bench index` write their files (a small dataset, few profiles)."""
 import json
 
+import pytest
+
 from engine.cli import main
 from engine.evaluation import report_index
 from tests.engine.small_movielens import tiny_args
@@ -51,3 +53,31 @@ def test_index_reads_command_date_and_machine_from_each_report(tmp_path):
     assert app["date"] == "2026-12-07T15:46:13Z" and app["machine"] == "not recorded" and app["inferred"]
     text = report_index.render(report_index.entries(tmp_path))
     assert text.index("## Influence lens") < text.index("## App latency")
+
+
+def test_removing_a_feature_row_is_the_profile_without_that_movie_or_attribute(tmp_path):
+    """The benchmark's row masks mean what a user would do: drop a movie (its genres are still
+    covered by the others here, as every small-dataset movie has the same genres) or an attribute."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from engine.api import Engine
+    from engine.evaluation import bench_fidelity, fidelity
+    from tests.engine.small_movielens import write_small_ml100k
+
+    write_small_ml100k(tmp_path / "ml-100k")
+    engine = Engine.load("ml-100k", tmp_path / "ml-100k", offline=True, cache_dir=tmp_path / "cache")
+    explainer = engine._relevance
+    profile = engine.user_profile(engine.user_ids()[0])
+    instance = bench_fidelity._instance(engine, explainer, "u", profile)
+    target = int(explainer._vocabulary.item_ids[instance.target])
+    model = fidelity.ProfileModel(explainer._weights, instance)
+    movie = profile.movies[0]
+    gender_row = explainer._vocabulary.user_attributes(profile.gender, None, None)[0]
+    for row, edited in ((explainer._vocabulary.item_index[movie], profile.without_movie(movie)),
+                        (gender_row, replace(profile, gender=None))):
+        mask = instance.rows != row
+        assert mask.sum() == len(instance.rows) - 1
+        expected = engine.explain(edited, target).logit
+        assert float(model.logits(mask)[0, instance.target]) == pytest.approx(expected, abs=1e-5)

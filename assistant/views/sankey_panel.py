@@ -149,9 +149,9 @@ class SankeyPanel(LensPanel):
         title = getattr(self.explanation, "title", None) or check.title
         sentence = escape(removal_line(check, title)) + "."
         if self._what_if_shown:
-            link = f' Shown above: a copy of your profile without them. <a href="{BACK_LINK}">Back to your profile</a>'
+            link = f' Shown above: a copy of your profile without them. <a href="{BACK_LINK}">Back&nbsp;to&nbsp;your&nbsp;profile</a>'
         else:
-            link = f' <a href="{SHOW_LINK}">See this what-if</a>'
+            link = f' <a href="{SHOW_LINK}">See&nbsp;this&nbsp;what-if</a>'
         self.check_line.setText(sentence + link)
         names = listing(list(check.names))
         self.check_line.setToolTip(

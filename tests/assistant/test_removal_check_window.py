@@ -55,14 +55,14 @@ def test_clicking_shows_the_copy_and_leaves_the_saved_profile(qtbot, window, app
     removed_movies = {r.key for r in check.removed if r.kind == "movie"}
     assert not removed_movies & set(drawn.keys)  # the reasons are gone from the picture
     assert not panel.notice.isHidden() and "not saved" in panel.notice.text()
-    assert BACK_LINK in panel.check_line.text() and "Back to your profile" in panel.check_line.text()
+    assert f'href="{BACK_LINK}"' in panel.check_line.text() and "Back&nbsp;to&nbsp;your&nbsp;profile" in panel.check_line.text()
     assert window.profile == saved_before == app_engine.user_profile(1)
     assert window.source == ("user", 1) and window.unsaved is None
 
     panel.check_line.linkActivated.emit(BACK_LINK)
     qtbot.waitUntil(lambda: panel.explanation is not None
                     and panel.explanation.logit == pytest.approx(check.logit_before, abs=1e-5), timeout=10_000)
-    assert SHOW_LINK in panel.check_line.text()
+    assert f'href="{SHOW_LINK}"' in panel.check_line.text()
     assert window.profile == app_engine.user_profile(1)
 
 

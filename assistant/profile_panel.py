@@ -216,24 +216,38 @@ class ProfilePanel(QWidget):
         ):
             row = combo.findData(value)
             combo.setCurrentIndex(row if row >= 0 else 0)
-        if profile.movies == self._shown_movies:
-            # The same movies (a rating changed, or an attribute): update the stars in place, so
-            # that the selection, the focus and the scroll position stay where the user left them.
-            for row, stars in enumerate(profile.ratings):
-                self._set_stars(self.movie_list.item(row), stars)
-        else:
-            self.movie_list.clear()
-            for movie_id, stars in zip(profile.movies, profile.ratings):
-                item = QListWidgetItem(self._label(movie_id))
-                item.setData(ID_ROLE, movie_id)
-                self._set_stars(item, stars)
-                self.movie_list.addItem(item)
-            self._shown_movies = profile.movies
+        self._show_movies(profile.movies, profile.ratings)
         count, liked = len(profile.movies), len(profile.positives)
         self.movies_label.setText(f"Movies ({count})")
         self.movies_label.setToolTip(f"{liked} of {count} count as liked: rated {POSITIVE_STARS}★ or more, or not rated")
         self._in_profile = set(profile.movies)
         self._search(self.search_edit.text())
+
+    def _show_movies(self, movies: tuple[int, ...], ratings: tuple[int | None, ...]) -> None:
+        """Bring the list to `movies` with the fewest item changes: an edit adds or removes one movie
+        or changes stars, and rebuilding every row (each repainted, each measured) cost a large
+        profile several milliseconds per edit. Kept rows keep the selection, focus and scroll."""
+        shown = self._shown_movies if self._shown_movies is not None else ()
+        if movies != self._shown_movies:
+            if len(movies) == len(shown) + 1 and movies[:-1] == shown:  # one added at the end
+                self.movie_list.addItem(self._new_item(movies[-1], ratings[-1]))
+            elif len(movies) == len(shown) - 1 and (row := _removed_row(shown, movies)) is not None:
+                self.movie_list.takeItem(row)
+            else:
+                self.movie_list.clear()
+                for movie_id, stars in zip(movies, ratings):
+                    self.movie_list.addItem(self._new_item(movie_id, stars))
+            self._shown_movies = movies
+        for row, stars in enumerate(ratings):  # only changed stars: each change repaints its row
+            item = self.movie_list.item(row)
+            if item.data(STARS_ROLE) != stars:
+                self._set_stars(item, stars)
+
+    def _new_item(self, movie_id: int, stars: int | None) -> QListWidgetItem:
+        item = QListWidgetItem(self._label(movie_id))
+        item.setData(ID_ROLE, movie_id)
+        self._set_stars(item, stars)
+        return item
 
     def select_movie(self, movie_id: int) -> bool:
         """Select the movie in the profile's list (e.g. after a click in the Sankey view)."""
@@ -376,3 +390,9 @@ class ProfilePanel(QWidget):
             if self.star_delegate.clear_hover():
                 self.movie_list.viewport().update()
         return super().eventFilter(watched, event)
+
+
+def _removed_row(before: tuple[int, ...], after: tuple[int, ...]) -> int | None:
+    """The row whose removal turns `before` into `after`, or None when that is not what happened."""
+    row = next((i for i, (old, new) in enumerate(zip(before, after)) if old != new), len(after))
+    return row if before[:row] + before[row + 1:] == after else None

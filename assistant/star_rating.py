@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QModelIndex, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
     QSizePolicy,
     QStyle,
@@ -78,10 +78,45 @@ def star_at(strip: QRectF, point: QPointF) -> int | None:
     return max(1, min(MAX_STARS, int(offset // (STAR_SIZE + STAR_GAP)) + 1))
 
 
+# Rendered strips: (stars, preview, outline, height, vertical offset's fraction, pixel ratio) -> image.
+# A profile list repaints its visible rows' stars at each edit; one image copy per row costs a tenth of
+# drawing five antialiased paths.
+_STRIP_IMAGES: dict[tuple, QImage] = {}
+_STRIP_IMAGES_KEPT = 256
+
+
 def paint_stars(painter: QPainter, strip: QRectF, stars: int | None, preview: int | None = None,
                 outline: QColor = OUTLINE) -> None:
     """Draw a rating in `strip`; `preview` (the stars under the mouse) is drawn lighter over it;
-    `outline` is the colour of an empty star (lighter on a selected row's dark highlight)."""
+    `outline` is the colour of an empty star (lighter on a selected row's dark highlight).
+
+    Drawn from a cached image of the strip when `strip` sits on whole pixels under a plain translation
+    (list rows do), else drawn directly."""
+    transform = painter.worldTransform()
+    left, top = strip.left() + transform.dx(), strip.top() + transform.dy()
+    if not transform.isIdentity() and transform.type() != transform.TransformationType.TxTranslate \
+            or left != int(left) or top != int(top) or strip.height() != int(strip.height()):
+        _draw_stars(painter, strip, stars, preview, outline)
+        return
+    ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+    height = int(strip.height())
+    key = (stars, preview, outline.rgba(), height, ratio)
+    image = _STRIP_IMAGES.get(key)
+    if image is None:
+        image = QImage(int(math.ceil(STRIP_WIDTH * ratio)), int(math.ceil(height * ratio)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(Qt.GlobalColor.transparent)
+        image_painter = QPainter(image)
+        _draw_stars(image_painter, QRectF(0, 0, STRIP_WIDTH, height), stars, preview, outline)
+        image_painter.end()
+        if len(_STRIP_IMAGES) >= _STRIP_IMAGES_KEPT:
+            _STRIP_IMAGES.clear()
+        _STRIP_IMAGES[key] = image
+    painter.drawImage(QPointF(strip.left(), strip.top()), image)
+
+
+def _draw_stars(painter: QPainter, strip: QRectF, stars: int | None, preview: int | None, outline: QColor) -> None:
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     for number, box in enumerate(star_boxes(strip), start=1):
@@ -113,6 +148,9 @@ class StarRatingDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._stars_role = stars_role
         self._hover: tuple[int, int] | None = None  # (row, stars) under the mouse
+        # (text, font, style) -> size: measuring a row under the style sheet is costly, and a list
+        # measures its rows again after every change of its items.
+        self._sizes: dict[tuple, QSize] = {}
 
     def strip_rect(self, item_rect: QRect) -> QRectF:
         return QRectF(item_rect.right() - self.MARGIN - STRIP_WIDTH, item_rect.top(), STRIP_WIDTH, item_rect.height())
@@ -122,8 +160,17 @@ class StarRatingDelegate(QStyledItemDelegate):
         return changed
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        size = super().sizeHint(option, index)
-        return QSize(size.width() + STRIP_WIDTH + 2 * self.MARGIN, max(size.height(), STAR_SIZE + 6))
+        widget = option.widget
+        key = (index.data(Qt.ItemDataRole.DisplayRole), option.font.key(),
+               id(widget.style()) if widget is not None else None, widget.styleSheet() if widget is not None else None)
+        size = self._sizes.get(key)
+        if size is None:
+            size = super().sizeHint(option, index)
+            size = QSize(size.width() + STRIP_WIDTH + 2 * self.MARGIN, max(size.height(), STAR_SIZE + 6))
+            if len(self._sizes) >= 4096:
+                self._sizes.clear()
+            self._sizes[key] = size
+        return QSize(size)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         opt = QStyleOptionViewItem(option)

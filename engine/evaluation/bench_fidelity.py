@@ -85,7 +85,7 @@ def _run_on(engine, seed, users, adhoc, draws, lime_samples, max_k, output_dir, 
         })
     report = _report(engine, results, per_instance, seed, users, adhoc, draws, lime_samples, small_samples, max_k,
                      command, load_average, time.perf_counter() - started)
-    _write(report, results, output_dir)
+    _write(report, output_dir)
     state.progress(1.0, "Fidelity benchmark written")
     return report
 
@@ -194,7 +194,13 @@ def stem(dataset: str, seed: int) -> str:
     return f"fidelity-{dataset}" + ("" if seed == 0 else f"-seed{seed}")
 
 
-def _write(report: dict, results, folder: Path) -> None:
+def rewrite(json_path: str | Path) -> None:
+    """Redraw a saved report's figures and Markdown from its JSON (after a change of presentation)."""
+    path = Path(json_path)
+    _write(json.loads(path.read_text()), path.parent)
+
+
+def _write(report: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     name = stem(report["dataset"], report["seed"])
     report["figures"] = _figures(report, folder, name)
@@ -220,7 +226,7 @@ def _figures(report: dict, folder: Path, name: str) -> dict:
         ax.fill_between(ks, [row[key]["low"] for row in curves], [row[key]["high"] for row in curves],
                         color=colour, alpha=0.2)
     ax.axhline(0, color="black", linewidth=0.5)
-    ax.set_xlabel("features removed (k)")
+    ax.set_xlabel("features removed (k); each k averages the profiles with at least k features")
     ax.set_ylabel("Δ logit of the top recommendation")
     ax.set_title(f"{report['dataset']}: removing features (mean, 95% interval; {report['counts']['profiles']} profiles)")
     ax.legend()
@@ -282,6 +288,9 @@ def markdown(report: dict) -> str:
         f"median {counts['median_features']:.0f} features each; {counts['random_draws']} random draws per profile.",
         "",
         "## Δ logit of the top recommendation after removing k features (mean [95% interval])",
+        "",
+        "Each k averages the profiles with at least k features (last column), so the tail of the curve is over "
+        "fewer, larger profiles. Rank: where the recommended movie falls among the movies the profile does not hold.",
         "",
         "| k | LRP top k | random k | LIME top k | median rank after (LRP / random / LIME) | profiles |",
         "|---:|---:|---:|---:|---|---:|",

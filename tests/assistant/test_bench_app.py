@@ -37,3 +37,11 @@ def test_missing_data_is_one_clear_message_not_a_traceback(tmp_path):
 def test_percentiles_interpolate_like_numpy():
     assert bench_app._percentile([1.0, 2.0, 3.0, 4.0], 95) == 3.85
     assert bench_app._summary([5.0])["p95"] == 5.0
+
+
+def test_the_app_case_of_an_explanation_is_timed_for_each_profile(app_engine):
+    from assistant.bench_app import time_explanations
+
+    timings = time_explanations(app_engine, 4, seed=1)
+    assert len(timings["explain_in_app"]) == len(timings["explain_in_app_cpu"]) == len(timings["recommend_one"]) == 4
+    assert all(value >= 0 for value in timings["explain_in_app"])

@@ -31,11 +31,7 @@ def open_window(qtbot, app_engine, store_path, settings, monkeypatch):
 
         window = MainWindow(app_engine, store, settings, start=start,
                             voice_factory=voice_factory if voice is not None else None)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        wait_fresh(qtbot, window)
-        return window
+        return show_ready(qtbot, window)
 
     yield make
     for store in stores:
@@ -45,6 +41,15 @@ def open_window(qtbot, app_engine, store_path, settings, monkeypatch):
 def sankey(window):
     """The feature-relevance lens's view (the window itself never names a lens)."""
     return window.tabs.panel(Lens.RELEVANCE)
+
+
+def show_ready(qtbot, window):
+    """Shows a new window and waits until its first result is painted; returns it."""
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_fresh(qtbot, window)
+    return window
 
 
 def wait_fresh(qtbot, window):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from assistant.live_recommender import LiveRecommender
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
-from test_main_window import wait_fresh
+from test_main_window import show_ready, wait_fresh
 
 DS = "ml-100k"
 
@@ -28,11 +28,7 @@ def window_on(qtbot, app_engine, store_path, settings, monkeypatch):
         store = ProfileStore(store_path, timeout=0.05)
         stores.append(store)
         window = MainWindow(app_engine, store, settings, start=start)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        wait_fresh(qtbot, window)
-        return window
+        return show_ready(qtbot, window)
 
     yield make
     for store in stores:

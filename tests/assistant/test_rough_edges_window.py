@@ -18,7 +18,7 @@ from assistant.storage import ProfileStore
 from assistant.voice_output import VoiceOutput
 from assistant.views.chat_panel import PLACEHOLDER
 from engine.api import Engine
-from test_main_window import wait_fresh
+from test_main_window import show_ready, wait_fresh
 
 # A speech child that cannot start (Python refuses an impossible home): a silent reason on any machine.
 BROKEN_SPEECH_ENV = {"PYTHONHOME": "/nonexistent-python-home", "PATH": "/usr/bin:/bin"}
@@ -32,11 +32,7 @@ def window_with(qtbot, app_engine, store_path, settings):
         store = ProfileStore(store_path)
         stores.append(store)
         window = MainWindow(app_engine, store, settings, start=("user", 1), **kwargs)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        wait_fresh(qtbot, window)
-        return window
+        return show_ready(qtbot, window)
 
     yield make
     for store in stores:

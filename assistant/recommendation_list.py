@@ -50,12 +50,20 @@ class RecommendationModel(QAbstractListModel):
         self._liked_by = liked_by
 
     def set_recommendations(self, recommendations: list[Recommendation]) -> None:
-        self.beginResetModel()
-        self._items = list(recommendations)
+        """Show `recommendations`. A list of the same length (every edit's) is changed in place: a
+        reset would also clear the view's selection and lay every row out again."""
+        items = list(recommendations)
+        in_place = len(items) == len(self._items) and items
+        if not in_place:
+            self.beginResetModel()
+        self._items = items
         self._by_popularity = ranked_by_popularity(self._items) and all(
             r.movie.id in self._liked_by for r in self._items)
         self._top = max((self._score(r) for r in self._items), default=0.0)
-        self.endResetModel()
+        if in_place:
+            self.dataChanged.emit(self.index(0), self.index(len(items) - 1))
+        else:
+            self.endResetModel()
 
     @property
     def by_popularity(self) -> bool:
@@ -117,8 +125,41 @@ class RecommendationDelegate(QStyledItemDelegate):
     RANK_WIDTH = 30
     BAR_WIDTH = 84
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # Per font: (bold font, its metrics, the font's metrics); per (movie, width, font): the row's
+        # texts as elided. A list of 20 repaints every visible row at each edit, and measuring text
+        # was most of a row's cost.
+        self._fonts: dict[str, tuple[QFont, QFontMetrics, QFontMetrics]] = {}
+        self._texts: dict[tuple, tuple[str, int, str, str]] = {}
+
+    def _font_parts(self, font: QFont) -> tuple[QFont, QFontMetrics, QFontMetrics]:
+        key = font.key()
+        parts = self._fonts.get(key)
+        if parts is None:
+            bold = QFont(font)
+            bold.setBold(True)
+            parts = self._fonts[key] = (bold, QFontMetrics(bold), QFontMetrics(font))
+        return parts
+
+    def _row_texts(self, movie, width: int, font_key: str, bold_metrics: QFontMetrics,
+                   metrics: QFontMetrics, genres_width: int) -> tuple[str, int, str, str]:
+        """(elided title, its width, year, elided genres) of a movie's row."""
+        key = (movie.id, width, genres_width, font_key)
+        texts = self._texts.get(key)
+        if texts is None:
+            year = movie.label[len(movie.title):]  # " (1997)", or " (1997, id 246)" for a shared title
+            year_width = metrics.horizontalAdvance(year)
+            title = bold_metrics.elidedText(movie.title, Qt.TextElideMode.ElideRight, max(20, width - year_width))
+            genres = metrics.elidedText(" · ".join(movie.genres) or "no genre listed", Qt.TextElideMode.ElideRight,
+                                        genres_width)
+            if len(self._texts) >= 4096:
+                self._texts.clear()
+            texts = self._texts[key] = (title, bold_metrics.horizontalAdvance(title), year, genres)
+        return texts
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        metrics = QFontMetrics(option.font)
+        metrics = self._font_parts(option.font)[2]
         return QSize(240, 2 * metrics.height() + 2 * self.PADDING + 4)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -137,12 +178,10 @@ class RecommendationDelegate(QStyledItemDelegate):
         muted = QColor(text)
         muted.setAlphaF(0.72)
         rect = option.rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
-        metrics = QFontMetrics(option.font)
+        bold_font, bold_metrics, metrics = self._font_parts(option.font)
         line = metrics.height()
 
-        rank_font = QFont(option.font)
-        rank_font.setBold(True)
-        painter.setFont(rank_font)
+        painter.setFont(bold_font)  # the rank and the title
         painter.setPen(text)
         painter.drawText(QRect(rect.left(), rect.top(), self.RANK_WIDTH, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{recommendation.rank}.")
@@ -150,24 +189,17 @@ class RecommendationDelegate(QStyledItemDelegate):
         left = rect.left() + self.RANK_WIDTH
         width = rect.right() - left
         movie = recommendation.movie
-        year = movie.label[len(movie.title):]  # " (1997)", or " (1997, id 246)" for a shared title
-        title_font = QFont(option.font)
-        title_font.setBold(True)
-        title_metrics = QFontMetrics(title_font)
-        year_width = metrics.horizontalAdvance(year)
-        title = title_metrics.elidedText(movie.title, Qt.TextElideMode.ElideRight, max(20, width - year_width))
-        painter.setFont(title_font)
+        bar_width = min(self.BAR_WIDTH, max(40, width // 3))
+        genres_width = width - bar_width - 8
+        title, title_width, year, genres = self._row_texts(
+            movie, width, option.font.key(), bold_metrics, metrics, genres_width)
         painter.drawText(QRect(left, rect.top(), width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
         painter.setFont(option.font)
         painter.setPen(muted)
-        title_width = title_metrics.horizontalAdvance(title)
         painter.drawText(QRect(left + title_width, rect.top(), max(0, width - title_width), line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, year)
 
         second = rect.top() + line + 4
-        bar_width = min(self.BAR_WIDTH, max(40, width // 3))
-        genres_width = width - bar_width - 8
-        genres = metrics.elidedText(" · ".join(movie.genres) or "no genre listed", Qt.TextElideMode.ElideRight, genres_width)
         painter.drawText(QRect(left, second, genres_width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, genres)
 
         model = index.model()
@@ -213,6 +245,7 @@ class RecommendationList(QListView):
         self._quiet = True
         try:
             self._model.set_recommendations(recommendations)
+            self.verticalScrollBar().setValue(0)  # as after a reset: a new list is read from its top
             self.select_movie(select)
         finally:
             self._quiet = False

@@ -52,7 +52,7 @@ class ProfilePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("profilePanel")
         self._movies = {m.id: m for m in movies}
-        self._index = TitleIndex(movies)
+        self._index: TitleIndex | None = None  # built at the first search: it is not needed to start
         self._in_profile: set[int] = set()
         self._shown_movies: tuple[int, ...] | None = None  # the movie list's ids, in order
 
@@ -322,7 +322,12 @@ class ProfilePanel(QWidget):
 
     def _search(self, text: str) -> None:
         self.results.clear()
-        matches = self._index.search(text, SEARCH_RESULTS) if text.strip() else []
+        if not text.strip():
+            matches = []
+        else:
+            if self._index is None:
+                self._index = TitleIndex(self._movies.values())
+            matches = self._index.search(text, SEARCH_RESULTS)
         for match in matches:
             owned = match.movie.id in self._in_profile
             item = QListWidgetItem(match.movie.label + ("  ✓ in profile" if owned else ""))

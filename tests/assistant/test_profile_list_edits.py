@@ -34,7 +34,7 @@ def test_adding_and_removing_one_movie_keeps_the_other_rows_and_the_selection(pa
     panel.show_profile("User 1", profile)
     kept = [panel.movie_list.item(r) for r in range(panel.movie_list.count())]
     panel.select_movie(profile.movies[3])
-    new = next(m for m in app_engine.catalogue.movies if m not in profile.movies)
+    new = next(m.id for m in app_engine.catalogue.movies if m.id not in profile.movies)
     added = profile.with_movie(new, 2)
     panel.show_profile("User 1", added)
     assert [panel.movie_list.item(r) for r in range(len(kept))] == kept
@@ -51,7 +51,7 @@ def test_after_random_edits_the_list_reads_as_one_built_afresh(qtbot, panel, app
     rng = random.Random(3)
     profile = catalogue.user_profile(2)
     panel.show_profile("User 2", profile)
-    others = [m for m in catalogue.movies if m not in profile.movies]
+    others = [m.id for m in catalogue.movies if m.id not in profile.movies]
     for _ in range(60):
         kind = rng.choice(("add", "remove", "rate", "attribute", "other user"))
         if kind == "add":
@@ -68,3 +68,14 @@ def test_after_random_edits_the_list_reads_as_one_built_afresh(qtbot, panel, app
         fresh = _panel(qtbot, catalogue)
         fresh.show_profile("Profile", profile)
         assert _rows(panel) == _rows(fresh)
+
+
+def test_the_title_index_is_built_at_the_first_search_and_finds_as_before(panel, app_engine):
+    from assistant.title_search import TitleIndex
+
+    panel.show_profile("User 1", app_engine.catalogue.user_profile(1))
+    assert panel._index is None  # not part of the start
+    panel.search_edit.setText("star wars")
+    expected = [m.movie.id for m in TitleIndex(app_engine.catalogue.movies).search("star wars", 50)]
+    shown = [panel.results.item(r).data(ID_ROLE) for r in range(panel.results.count())]
+    assert shown and shown == expected[: len(shown)]

@@ -139,10 +139,11 @@ def summary_lines(report: dict) -> list[str]:
                      f"{cpu['worker_cpu']['median']:.2f}; together median {cpu['cpu']['median']:.2f}, "
                      f"p95 {cpu['cpu']['p95']:.2f}")
     one, explain = report["one_explanation_ms"], report["explain_one_movie_ms"]
-    lines.append(f"  one explanation (recommend k=1 with LRP) over {report['explanation_profiles']} users: median "
-                 f"{one['median']:.3f} ms (CPU {report['one_explanation_cpu_ms']['median']:.3f} ms), p95 "
-                 f"{one['p95']:.3f} ms (target median {TARGETS['explanation_median_ms']} ms); "
-                 f"Engine.explain of one movie: median {explain['median']:.3f} ms")
+    if one["median"] is not None and explain["median"] is not None:  # --explanations 0 times none
+        lines.append(f"  one explanation (recommend k=1 with LRP) over {report['explanation_profiles']} users: median "
+                     f"{one['median']:.3f} ms (CPU {report['one_explanation_cpu_ms']['median']:.3f} ms), p95 "
+                     f"{one['p95']:.3f} ms (target median {TARGETS['explanation_median_ms']} ms); "
+                     f"Engine.explain of one movie: median {explain['median']:.3f} ms")
     if (report.get("explain_shown_movie_ms") or {}).get("median") is not None:
         shown = report["explain_shown_movie_ms"]
         lines.append(f"  the app's 'why this movie?' (Engine.explain of one of the 20 shown, reusing their scores): "

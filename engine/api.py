@@ -25,7 +25,7 @@ from engine.errors import (
 from engine.evaluation.ranking import top_k
 from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
-from engine.explain.relevance_explainer import RelevanceExplainer, softmax
+from engine.explain.relevance_explainer import RelevanceExplainer
 from engine.explain.removal_check import DEFAULT_REASONS, RemovalCheck, RemovedReason, check_removal
 from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
 from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
@@ -190,10 +190,10 @@ class Engine:
     def rank_of(self, profile: Profile, movie_id: int) -> int | None:
         """1-based rank among the movies the profile does not hold, or None when it holds this one."""
         item = self._vocabulary.item_index[int(self.movie(movie_id).id)]
-        rows, held = self._relevance.rows(profile)
+        rows, held, _, logits, _ = self._relevance.scored(profile)  # shared with recommend and explain
         if item in set(held.tolist()):
             return None
-        scores = self._popularity.astype(np.float64) if len(rows) == 0 else self._weights.logits(rows)
+        scores = self._popularity.astype(np.float64) if len(rows) == 0 else logits
         eligible = np.ones(len(scores), dtype=bool)
         eligible[held] = False
         better = (scores > scores[item]) | ((scores == scores[item]) & (np.arange(len(scores)) < item))
@@ -210,9 +210,8 @@ class Engine:
     def _score(self, profile: Profile, movie_id: int) -> tuple[float, float]:
         """The movie's logit and softmax probability for `profile`."""
         item = self._vocabulary.item_index[int(self.movie(movie_id).id)]
-        rows, _ = self._relevance.rows(profile)
-        logits = self._weights.logits(rows)
-        return float(logits[item]), float(softmax(logits)[item])
+        scored = self._relevance.scored(profile)  # the removal check scores, ranks and explains one profile
+        return float(scored.logits[item]), float(scored.probabilities[item])
 
     # ----- lenses -----
 

@@ -54,3 +54,15 @@ def test_the_kept_arrays_are_read_only_and_the_cache_is_bounded(ml100k_engine):
     for user in engine.user_ids()[: SCORED_PROFILES_KEPT + 5]:
         explainer.scored(engine.user_profile(user))
     assert len(explainer._scored) == SCORED_PROFILES_KEPT
+
+
+def test_rank_and_score_read_the_shared_scores_and_equal_fresh_ones(ml100k_engine):
+    engine = ml100k_engine
+    explainer = engine._relevance
+    profile = engine.user_profile(engine.user_ids()[7])
+    movie = engine.recommend(profile, 5)[4].movie.id
+    rank, (logit, probability) = engine.rank_of(profile, movie), engine._score(profile, movie)
+    rows, held, logits = _fresh(explainer, profile)
+    item = explainer._vocabulary.item_index[movie]
+    assert rank == 5
+    assert logit == float(logits[item]) and probability == float(softmax(logits)[item])

@@ -131,12 +131,13 @@ class RelevanceExplainer(Explainer):
         for the edit hot path: the three kinds occupy consecutive ranges of the vocabulary (movies,
         then user attributes, then genres), so the union is the concatenation of each sorted part."""
         vocabulary = self._vocabulary
-        if self._genre_bits is None:
+        genres_read = use_item and len(liked) and (vocabulary.genre_feature_offset is not None and vocabulary.n_genres > 0)
+        if self._genre_bits is None and genres_read:  # more genres than one int64 mask holds
             return vocabulary.profile_rows(liked, attributes, use_user, use_item)
         parts = [_sorted_unique(liked)]
         if use_user and attributes:
             parts.append(_sorted_unique(np.asarray(attributes, dtype=np.int64)))
-        if use_item and len(liked):
+        if genres_read:
             bits = int(np.bitwise_or.reduce(self._genre_bits[liked]))
             genres = [g for g in range(vocabulary.n_genres) if bits >> g & 1]
             parts.append(np.asarray(genres, dtype=np.int64) + vocabulary.genre_feature_offset)

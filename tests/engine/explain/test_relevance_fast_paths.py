@@ -64,3 +64,23 @@ def test_a_profiles_rows_are_its_liked_movies_and_attributes(ml100k_engine):
         rows, held = explainer.rows(profile)
         assert rows.tolist() == expected.tolist()
         assert held.tolist() == [vocabulary.item_index[m] for m in profile.movies]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_profile_rows_without_genre_masks_equal_the_vocabulary_union(ml100k_engine, monkeypatch, seed):
+    """Without the genre bit masks (a dataset with no genres, or too many for one mask) the rows are
+    still the vocabulary's union: the sorted parts when no genre is read, the plain union otherwise."""
+    explainer = ml100k_engine._relevance
+    vocabulary = explainer._vocabulary
+    monkeypatch.setattr(explainer, "_genre_bits", None)
+    rng = np.random.default_rng(seed)
+    attribute_rows = [vocabulary.attribute(k, key) for k in ("gender", "age", "occupation")
+                      for key in vocabulary.attribute_keys(k)]
+    for _ in range(30):
+        liked = rng.choice(vocabulary.n_items, size=int(rng.integers(0, 60)), replace=True)
+        attributes = sorted(rng.choice(attribute_rows, size=int(rng.integers(0, 4)), replace=False).tolist())
+        for use_user in (True, False):
+            for use_item in (True, False):
+                fast = explainer._profile_rows(liked, attributes, use_user, use_item)
+                plain = vocabulary.profile_rows(liked, attributes, use_user, use_item)
+                assert fast.dtype == plain.dtype and fast.tolist() == plain.tolist()

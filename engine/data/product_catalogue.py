@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.brand_marks import MARK_SEED, SPLIT_STREAMS, BrandMarks, draw_marks, plant_marks
-from engine.data.fashion_mnist import FashionMnist
+from engine.data.fashion_mnist import FashionMnist, load_fashion_mnist
 from engine.errors import InvalidInputError
 
 CATALOGUE_NOTE = "fashion-mnist {split} set with planted brand marks; relations are rule-made, not purchases"
@@ -28,6 +28,7 @@ SHOPPERS: tuple[str, ...] = ("style", "brand")
 SHOPPER_RULES: dict[str, str] = {"style": "related = same garment class", "brand": "related = same brand mark"}
 TRAIN_PAIRS_PER_SHOPPER = 60_000  # per epoch; the notes' prototype needed this many to learn the mark
 TEST_PAIRS_PER_SHOPPER = 10_000
+VALIDATION_ITEMS = 5_000  # training images the notes keep aside when early stopping is used
 
 # Class index -> the classes a shopper could mistake it for (Fashion-MNIST order: 0 T-shirt/top,
 # 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot):
@@ -89,6 +90,23 @@ def build_catalogue(data: FashionMnist, split: str, seed: int = MARK_SEED) -> Pr
     marks = draw_marks(len(source), split, seed)
     return ProductCatalogue(split, plant_marks(source.images, marks), source.labels, marks,
                             data.class_names, data.fingerprint)
+
+
+def load_catalogues(path=None, *, seed: int = MARK_SEED, **find) -> tuple[ProductCatalogue, ProductCatalogue]:
+    """(train, test) catalogues of Fashion-MNIST found as load_fashion_mnist finds it (`path`,
+    then `find`: state, offline, cache_dir), with marks drawn from `seed`."""
+    data = load_fashion_mnist(path, **find)
+    return build_catalogue(data, "train", seed), build_catalogue(data, "test", seed)
+
+
+def hold_out(catalogue: ProductCatalogue, count: int = VALIDATION_ITEMS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(kept item ids, held-out item ids): `count` items drawn uniformly at random (reproducible from `seed`),
+    for `sample_pairs(..., items=...)` on each side."""
+    if not 0 < count < len(catalogue):
+        raise InvalidInputError(f"Hold out between 1 and {len(catalogue) - 1} items, not {count}.")
+    held = np.sort(np.random.default_rng([seed, SPLIT_STREAMS[catalogue.split], 99]).permutation(len(catalogue))[:count])
+    kept = np.setdiff1d(np.arange(len(catalogue)), held)
+    return kept, held
 
 
 def catalogue_manifest(train: ProductCatalogue, test: ProductCatalogue) -> dict:

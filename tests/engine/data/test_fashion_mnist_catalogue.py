@@ -11,7 +11,8 @@ from engine.data import brand_marks
 from engine.data.brand_marks import BRANDS, CORNERS, MARK_SIZE, PATTERNS, draw_marks, plant_marks
 from engine.data.fashion_mnist import CLASS_NAMES, FashionMnist, FashionSplit, has_files, load_folder
 from engine.data.product_catalogue import (
-    CONFUSABLE, PAIR_KINDS, SHOPPERS, build_catalogue, catalogue_manifest, related_by_rule, sample_pairs,
+    CONFUSABLE, PAIR_KINDS, SHOPPERS, build_catalogue, catalogue_manifest, hold_out, load_catalogues, related_by_rule,
+    sample_pairs,
 )
 from engine.errors import InvalidInputError
 
@@ -185,6 +186,15 @@ def test_a_held_out_set_keeps_its_items_out_of_the_pairs(shopper):
     assert set(pairs.query) | set(pairs.candidate) <= set(kept.tolist())
 
 
+def test_hold_out_splits_the_items_in_two_disjoint_reproducible_sets():
+    catalogue = build_catalogue(DATA, "train")
+    kept, held = hold_out(catalogue, 50, seed=1)
+    assert len(held) == 50 and len(kept) == len(catalogue) - 50 and not set(kept) & set(held)
+    assert hold_out(catalogue, 50, seed=1)[1].tolist() == held.tolist() != hold_out(catalogue, 50, seed=2)[1].tolist()
+    with pytest.raises(InvalidInputError):
+        hold_out(catalogue, len(catalogue))
+
+
 def test_test_pairs_use_test_images_only():
     train, test = build_catalogue(DATA, "train"), build_catalogue(DATA, "test")
     for shopper in SHOPPERS:
@@ -215,7 +225,8 @@ REAL = Path(REAL_ROOT) / "fashion-mnist" if REAL_ROOT else None
                     reason="the real Fashion-MNIST is not under $CINEWHY_DATA/fashion-mnist")
 def test_the_real_catalogue_gives_ten_thousand_test_pairs_per_shopper():
     data = load_folder(REAL)
-    test = build_catalogue(data, "test")
+    train, test = load_catalogues(REAL, offline=True)
+    assert len(train) == 60_000 and train.fingerprint == data.fingerprint
     assert len(test) == 10_000 and test.marks.seed == brand_marks.MARK_SEED
     for shopper in SHOPPERS:
         pairs = sample_pairs(test, shopper, 10_000)

@@ -280,3 +280,29 @@ def train_relation_cnn(
         torch.set_num_threads(threads)
     module.eval()
     return RelationTrainingResult(module, losses, time.perf_counter() - started)
+
+
+def obtain_relation_model(
+    cache_dir,
+    dataset: str,
+    fingerprint: str,
+    images: np.ndarray,
+    pairs: PairArrays | tuple | PairSource,
+    config: RelationCNNConfig = APP_CONFIG,
+    state: TaskState = SILENT,
+    retrain: bool = False,
+    **extra,
+) -> tuple[RelationCNN, "store.CachedModel"]:
+    """The cached relation model trained on `dataset` (its `fingerprint`, and `extra` manifest facts
+    such as the marks' layout digest) with `config`, else trained now and cached; arrays whose shapes
+    differ from the config's are moved aside and retrained by the store."""
+    from engine.models import store
+
+    manifest = store.expected_manifest(dataset, fingerprint, "pixels", "relation-cnn", config.to_dict(), **extra)
+
+    def train(task: TaskState):
+        result = train_relation_cnn(images, pairs, config, task)
+        return result.to_arrays(), result.record()
+
+    cached = store.obtain(cache_dir, manifest, train, state, retrain, shapes=config.array_shapes())
+    return RelationCNN.from_arrays(cached.arrays, config), cached

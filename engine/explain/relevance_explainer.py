@@ -90,6 +90,11 @@ class RelevanceExplainer(Explainer):
                 explanations[i] = replace(explained[0], left_out=True)
         return explanations
 
+    def forget_scored(self) -> None:
+        """Drops the kept scores, so the next explanation pays its forward pass (benchmarks time that)."""
+        with self._scored_lock:
+            self._scored.clear()
+
     def scored(self, profile: Profile) -> ScoredProfile:
         """The profile's rows and every movie's score, computed once per profile: an explanation asked
         for a profile just recommended for (the app's "why this movie?") then costs only its LRP."""

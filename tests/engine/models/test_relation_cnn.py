@@ -209,7 +209,7 @@ def mark_mass(relevance: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, n
 def test_the_trained_model_explains_why_not_by_the_planted_marks(trained):
     """The issue's bar for the CI model: >= 0.35 of the why-not relevance (positive part of the
     relevance of d, net view) on the marks; chance here is 2 x 25 / (2 x 256) ~ 0.1."""
-    explain_pairs = pytest.importorskip("engine.explain.pixel_lrp").explain_pairs  # until the LRP lands
+    from engine.explain.pixel_lrp import explain_pairs
 
     result, images, pairs, corners = trained
     logits = relation_logits(result.module, images, pairs)

@@ -8,6 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.explain.pixel_lrp import COMPOSITE, PAPER_EPSILON, explain_pairs
 from engine.models.relation_cnn import RelationCNN, RelationCNNConfig, image_tensor
@@ -86,3 +88,20 @@ def test_explaining_leaves_the_models_gradients_alone():
     module = random_model(8)
     explain_pairs(module, random_images(2, 1), random_images(2, 2), 0)
     assert all(p.grad is None for p in module.parameters())
+
+
+MODELS = [random_model(seed) for seed in range(4)]  # built once: hypothesis draws pairs, shoppers and models
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 3), st.integers(0, 2 ** 31 - 1), st.integers(1, 4), st.sampled_from(["composite", "paper-epsilon"]))
+def test_random_pairs_conserve_within_1e4_in_float32(model, seed, n, rules):
+    from engine.explain.pixel_lrp import RULE_SETS
+
+    rng = np.random.default_rng(seed)
+    a, b = random_images(n, seed), random_images(n, seed + 1)
+    b[: n // 2] = a[: n // 2]  # some pairs of an image with itself (distance 0)
+    result = explain_pairs(MODELS[model], a, b, rng.integers(0, 2, n), RULE_SETS[rules])
+    scale = max(1.0, float(np.abs(result.logit).max()), float(np.abs(result.similarity).max()))
+    assert result.conservation_error <= 1e-4 * scale
+    assert max(result.layer_error.values()) <= 1e-4 * scale

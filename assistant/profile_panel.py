@@ -77,6 +77,9 @@ class ProfilePanel(QWidget):
         self.movie_list.installEventFilter(self)
         self.movie_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.movie_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Rows are one line each, their size independent of the title (the delegate elides it before
+        # the stars): the list asks one row its size instead of every row after each edit.
+        self.movie_list.setUniformItemSizes(True)
         self.movie_list.setMouseTracking(True)  # the star under the mouse is previewed
         self.movie_list.viewport().installEventFilter(self)
         self.star_delegate = StarRatingDelegate(STARS_ROLE, self.movie_list)

@@ -143,13 +143,14 @@ class StarRatingDelegate(QStyledItemDelegate):
     starClicked = Signal(QModelIndex, int)
 
     MARGIN = 6
+    MIN_TITLE_CHARS = 6  # the narrowest title a row asks room for, in widths of 'M'
 
     def __init__(self, stars_role: int, parent=None):
         super().__init__(parent)
         self._stars_role = stars_role
         self._hover: tuple[int, int] | None = None  # (row, stars) under the mouse
-        # (text, font, style) -> size: measuring a row under the style sheet is costly, and a list
-        # measures its rows again after every change of its items.
+        # (font, style) -> size: measuring a row under the style sheet is costly, and a list measures
+        # its rows again after every change of its items.
         self._sizes: dict[tuple, QSize] = {}
 
     def strip_rect(self, item_rect: QRect) -> QRectF:
@@ -160,14 +161,23 @@ class StarRatingDelegate(QStyledItemDelegate):
         return changed
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        """Every row has the same size, whatever its title: a list stretches its rows to the widest
+        hint, so a long title's width would push the stars out of the viewport. The title is elided
+        to fit instead (see `paint`), and the width asked for is only a minimum."""
         widget = option.widget
-        key = (index.data(Qt.ItemDataRole.DisplayRole), option.font.key(),
-               id(widget.style()) if widget is not None else None, widget.styleSheet() if widget is not None else None)
+        key = (option.font.key(), id(widget.style()) if widget is not None else None,
+               widget.styleSheet() if widget is not None else None)
         size = self._sizes.get(key)
         if size is None:
-            size = super().sizeHint(option, index)
-            size = QSize(size.width() + STRIP_WIDTH + 2 * self.MARGIN, max(size.height(), STAR_SIZE + 6))
-            if len(self._sizes) >= 4096:
+            sample = QStyleOptionViewItem(option)
+            self.initStyleOption(sample, index)
+            sample.text = "Xg"  # one line of text with an ascender and a descender: the row's height
+            measured = sample.widget.style().sizeFromContents(
+                QStyle.ContentsType.CT_ItemViewItem, sample, QSize(), sample.widget
+            ) if sample.widget is not None else super().sizeHint(option, index)
+            minimum_text = QFontMetrics(option.font).horizontalAdvance("M") * self.MIN_TITLE_CHARS
+            size = QSize(minimum_text + STRIP_WIDTH + 3 * self.MARGIN, max(measured.height(), STAR_SIZE + 6))
+            if len(self._sizes) >= 64:
                 self._sizes.clear()
             self._sizes[key] = size
         return QSize(size)

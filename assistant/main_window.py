@@ -151,6 +151,9 @@ class MainWindow(QMainWindow):
         self.last_result: LiveResult | None = None
         self._undo: list[tuple[tuple[str, int], Profile]] = []
         self.unsaved: UnsavedEdits | None = None
+        # The saved profiles' movie counts as the list shows them (None: the last read failed, the list
+        # may be stale): a save that leaves its count alone need not read the list again.
+        self._listed_counts: dict[int, int] | None = None
         self._save_retry = QTimer(self)
         self._save_retry.setSingleShot(True)
         self._save_retry.setInterval(SAVE_RETRY_MS)
@@ -496,7 +499,8 @@ class MainWindow(QMainWindow):
             self._refresh_saved()
             return f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
         self.store.save_profile(self.source[1], profile)
-        self._refresh_saved()
+        if self._listed_counts is None or self._listed_counts.get(self.source[1]) != len(profile.movies):
+            self._refresh_saved()  # a rating changes nothing the list shows: no read for it
         return ""
 
     def _landed(self, saved_source: tuple[str, int], saved_profile: Profile) -> None:
@@ -690,9 +694,11 @@ class MainWindow(QMainWindow):
         try:
             profiles = self.store.list_profiles(self.dataset)
         except ProfileAccessError as error:  # the list stays as it was; say why it may be stale
+            self._listed_counts = None
             self.statusBar().showMessage(str(error), 8000)
             return
         self.panel.set_saved_profiles(profiles)
+        self._listed_counts = {stored.id: len(stored.movies) for stored in profiles}
         if self.source is not None:
             self.panel.mark_source(*self.source)
 

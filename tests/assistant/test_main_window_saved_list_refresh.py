@@ -1,0 +1,71 @@
+"""The saved-profiles list is read again after a save only when it would show something else: a new
+rating leaves every count as it is (no SQLite read on the UI thread for it), an added or removed movie
+changes its profile's count, and after a failed read the next save reads the list again."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.main_window import MainWindow
+from assistant.storage import ProfileStore
+from assistant.storage.profile_store import ProfileAccessError
+from test_main_window import show_ready
+
+DS = "ml-100k"
+
+
+@pytest.fixture
+def window(qtbot, app_engine, store_path, settings):
+    with ProfileStore(store_path) as store:
+        saved = store.create_from(DS, "Mine", app_engine.catalogue.user_profile(2))
+    store = ProfileStore(store_path)
+    window = show_ready(qtbot, MainWindow(app_engine, store, settings, start=("saved", saved.id)))
+    yield window
+    store.close()
+
+
+@pytest.fixture
+def reads(window, monkeypatch):
+    calls = []
+    real = window.store.list_profiles
+
+    def counted(dataset):
+        calls.append(dataset)
+        return real(dataset)
+
+    monkeypatch.setattr(window.store, "list_profiles", counted)
+    return calls
+
+
+def shown_counts(window) -> list[str]:
+    listing = window.panel.saved_list
+    return [listing.item(r).text() for r in range(listing.count())]
+
+
+def test_a_rating_saves_without_reading_the_list_again(window, reads):
+    movie, stars = window.profile.rated[0]
+    window.set_rating(movie, 1 if stars != 1 else 5)
+    assert window.store.get(window.source[1]).to_profile().rating(movie) == (1 if stars != 1 else 5)
+    assert reads == []
+
+
+def test_adding_or_removing_a_movie_updates_its_count(window, reads, app_engine):
+    n = len(window.profile.movies)
+    added = next(m.id for m in app_engine.catalogue.movies if m.id not in window.profile.movies)
+    window.add_movie(added, 4)
+    assert len(reads) == 1 and shown_counts(window) == [f"Mine  ({n + 1} movies)"]
+    window.remove_movie(added)
+    assert len(reads) == 2 and shown_counts(window) == [f"Mine  ({n} movies)"]
+
+
+def test_after_a_failed_read_the_next_save_reads_the_list(window, reads, monkeypatch):
+    real = ProfileStore.list_profiles.__get__(window.store)  # not the counting one
+
+    def failing(dataset):
+        raise ProfileAccessError("The profiles database is locked.", "another program holds its lock")
+
+    monkeypatch.setattr(window.store, "list_profiles", failing)
+    window._refresh_saved()
+    monkeypatch.setattr(window.store, "list_profiles", lambda dataset: reads.append(dataset) or real(dataset))
+    movie, stars = window.profile.rated[0]
+    window.set_rating(movie, 1 if stars != 1 else 5)
+    assert reads == [DS]

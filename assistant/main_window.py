@@ -507,8 +507,16 @@ class MainWindow(QMainWindow):
             self._refresh_saved()
             return f" Dataset users stay as they are, so your changes are saved as “{stored.name}”."
         self.store.save_profile(self.source[1], profile)
-        if self._listed_counts is None or self._listed_counts.get(self.source[1]) != len(profile.movies):
-            self._refresh_saved()  # a rating changes nothing the list shows: no read for it
+        # The list changes at most in this profile's count (a rating: not at all), written in place
+        # rather than read again from SQLite; a list whose last read failed is read again.
+        counts, count = self._listed_counts, len(profile.movies)
+        if counts is None or self.source[1] not in counts:
+            self._refresh_saved()
+        elif counts[self.source[1]] != count:
+            if self.panel.set_saved_count(self.source[1], count):
+                counts[self.source[1]] = count
+            else:
+                self._refresh_saved()
         return ""
 
     def _landed(self, saved_source: tuple[str, int], saved_profile: Profile) -> None:

@@ -31,6 +31,12 @@ from engine.api import AGE_BUCKETS, DEFAULT_STARS, GENDERS, Movie, POSITIVE_STAR
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STARS_ROLE = Qt.ItemDataRole.UserRole + 2  # a profile movie's rating: 1-5, or None
+NAME_ROLE = Qt.ItemDataRole.UserRole + 3  # a saved profile's name
+
+
+def saved_label(name: str, count: int) -> str:
+    """A saved profile's row: its name and number of movies."""
+    return f"{name}  ({count} movie{'s' if count != 1 else ''})"
 RATING_KEYS = {getattr(Qt.Key, f"Key_{n}"): (n or None) for n in range(6)}  # 1-5 rate, 0 clears
 NOT_SET = "not set"
 SEARCH_RESULTS = 8
@@ -187,11 +193,20 @@ class ProfilePanel(QWidget):
     def set_saved_profiles(self, profiles: list[StoredProfile]) -> None:
         self.saved_list.clear()
         for stored in profiles:
-            count = len(stored.movies)
-            item = QListWidgetItem(f"{stored.name}  ({count} movie{'s' if count != 1 else ''})")
+            item = QListWidgetItem(saved_label(stored.name, len(stored.movies)))
             item.setData(ID_ROLE, stored.id)
+            item.setData(NAME_ROLE, stored.name)
             item.setToolTip(stored.name)
             self.saved_list.addItem(item)
+
+    def set_saved_count(self, profile_id: int, count: int) -> bool:
+        """Show a saved profile's new number of movies in place; False when the list has no such profile."""
+        for row in range(self.saved_list.count()):
+            item = self.saved_list.item(row)
+            if item.data(ID_ROLE) == profile_id:
+                item.setText(saved_label(item.data(NAME_ROLE), count))
+                return True
+        return False
 
     def mark_source(self, kind: str, source_id: int) -> None:
         """Highlight the user or saved profile being shown, without emitting anything."""

@@ -1,6 +1,6 @@
 """The saved-profiles list is read again after a save only when it would show something else: a new
 rating leaves every count as it is (no SQLite read on the UI thread for it), an added or removed movie
-changes its profile's count, and after a failed read the next save reads the list again."""
+changes its profile's count in place, and after a failed read the next save reads the list again."""
 from __future__ import annotations
 
 import pytest
@@ -52,9 +52,12 @@ def test_adding_or_removing_a_movie_updates_its_count(window, reads, app_engine)
     n = len(window.profile.movies)
     added = next(m.id for m in app_engine.catalogue.movies if m.id not in window.profile.movies)
     window.add_movie(added, 4)
-    assert len(reads) == 1 and shown_counts(window) == [f"Mine  ({n + 1} movies)"]
+    assert shown_counts(window) == [f"Mine  ({n + 1} movies)"]
     window.remove_movie(added)
-    assert len(reads) == 2 and shown_counts(window) == [f"Mine  ({n} movies)"]
+    assert shown_counts(window) == [f"Mine  ({n} movies)"]
+    assert reads == []  # written in place
+    window._refresh_saved()
+    assert shown_counts(window) == [f"Mine  ({n} movies)"]  # as the database has it
 
 
 def test_after_a_failed_read_the_next_save_reads_the_list(window, reads, monkeypatch):

@@ -154,7 +154,6 @@ class MainWindow(QMainWindow):
         # The saved profiles' movie counts as the list shows them (None: the last read failed, the list
         # may be stale): a save that leaves its count alone need not read the list again.
         self._listed_counts: dict[int, int] | None = None
-        self._sent_early: tuple | None = None  # the worker request `_edit` sent before its save
         self._save_retry = QTimer(self)
         self._save_retry.setSingleShot(True)
         self._save_retry.setInterval(SAVE_RETRY_MS)
@@ -471,9 +470,6 @@ class MainWindow(QMainWindow):
         Not saved: it stays on screen, marked, and is saved later (see the module docstring)."""
         saved_source, saved_profile = (self.unsaved.source, self.unsaved.profile) if self.unsaved \
             else (self.source, self.profile)
-        # The worker scores the edited profile while this thread saves it (1-2 ms of SQLite): the
-        # request goes out first, and `_show` below does not send it again.
-        self._sent_early = self._live_request(profile)
         try:
             note = self._write(profile)
         except ProfileAccessError as error:
@@ -481,10 +477,6 @@ class MainWindow(QMainWindow):
             self._show(profile)
             self._save_failed(message)
             return
-        except BaseException:
-            self._sent_early = None
-            self._request()  # the edit is not shown: the worker goes back to the profile on screen
-            raise
         self._landed(saved_source, saved_profile)
         self._show(profile)
         self.statusBar().showMessage(message + note, 8000)
@@ -734,20 +726,8 @@ class MainWindow(QMainWindow):
     def _request(self, retry: bool = False) -> None:
         """Ask the live worker for the list and the selected movie's explanation through the lens in
         front; `retry` prepares that lens's model even if the user cancelled it before."""
-        sent, self._sent_early = self._sent_early, None
-        if not retry and sent is not None and sent == self._request_of(self.profile):
-            return  # `_edit` sent this very request before saving
-        self._live_request(self.profile, retry)
-
-    def _request_of(self, profile: Profile) -> tuple:
         lens = self.tabs.current_lens()
-        return (profile, self.selected, lens if self.tabs.draws(lens) else None)
-
-    def _live_request(self, profile: Profile, retry: bool = False) -> tuple:
-        """Send the worker the request for `profile`; returns what was asked (profile, selection, lens)."""
-        asked = self._request_of(profile)
-        self.live.request(*asked, retry=retry)
-        return asked
+        self.live.request(self.profile, self.selected, lens if self.tabs.draws(lens) else None, retry=retry)
 
     def panel_title(self) -> str:
         kind = "dataset user" if self.source and self.source[0] == "user" else "saved profile"

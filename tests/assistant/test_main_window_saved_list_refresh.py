@@ -73,14 +73,3 @@ def test_after_a_failed_read_the_next_save_reads_the_list(window, reads, monkeyp
     window.set_rating(movie, 1 if stars != 1 else 5)
     assert reads == [DS]
 
-
-def test_the_worker_is_asked_before_the_save_and_only_once(window, monkeypatch):
-    """The edited profile is scored on the worker while the UI thread writes it to SQLite."""
-    generations = []
-    real = ProfileStore.save_profile.__get__(window.store)
-    monkeypatch.setattr(window.store, "save_profile",
-                        lambda *args, **kwargs: generations.append(window.live.generation) or real(*args, **kwargs))
-    before = window.live.generation
-    movie, stars = window.profile.rated[0]
-    window.set_rating(movie, 1 if stars != 1 else 5)
-    assert generations == [before + 1] and window.live.generation == before + 1

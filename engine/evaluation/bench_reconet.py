@@ -95,7 +95,7 @@ def run(
     scorers.append(_Scorer("Popularity", lambda h, rows: popularity.score(h), False, time.perf_counter() - started, {}))
     started = time.perf_counter()
     knn, knn_recall = _tuned_knn(train, validation)
-    scorers.append(_Scorer(f"ItemKNN (cosine)", _with_fallback(knn, popularity), False, time.perf_counter() - started,
+    scorers.append(_Scorer("ItemKNN (cosine)", _with_fallback(knn, popularity), False, time.perf_counter() - started,
                            {"neighbours": knn.neighbours, "validation_recall_at_50": knn_recall}))
     started = time.perf_counter()
     ease = EASE.tuned(train, train, validation)

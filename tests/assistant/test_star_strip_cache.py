@@ -4,7 +4,7 @@ the delegate's remembered row size equals the one it measures."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from assistant import star_rating

@@ -8,7 +8,6 @@ MovieLens folder, trained in seconds). Errors a user can cause are one sentence 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np

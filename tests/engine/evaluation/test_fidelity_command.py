@@ -60,7 +60,6 @@ def test_removing_a_feature_row_is_the_profile_without_that_movie_or_attribute(t
     covered by the others here, as every small-dataset movie has the same genres) or an attribute."""
     from dataclasses import replace
 
-    import numpy as np
 
     from engine.api import Engine
     from engine.evaluation import bench_fidelity, fidelity

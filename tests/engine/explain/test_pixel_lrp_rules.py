@@ -434,7 +434,8 @@ def test_rules_compose_from_the_logit_to_the_pixels_of_both_images():
     conv1, conv2 = nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.Conv2d(4, 6, 3, padding=1, bias=False)
     fc1, fc2 = nn.Linear(6 * 2 * 2, 10, bias=False), nn.Linear(10, 8, bias=False)
     pool = nn.MaxPool2d(2)
-    layers = [m.double() for m in (conv1, conv2, fc1, fc2)]
+    for layer in (conv1, conv2, fc1, fc2):
+        layer.double()  # in place
     x = torch.rand((4, 1, 8, 8), dtype=torch.float64)  # two pairs: images 0, 1 against 2, 3
 
     with torch.no_grad():

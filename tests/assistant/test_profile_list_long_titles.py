@@ -2,22 +2,11 @@
 the title is elided before the stars, and a click on those stars rates the movie."""
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QRect
 
-from assistant.profile_panel import ID_ROLE, ProfilePanel
+from assistant.profile_panel import ID_ROLE
 from engine.api import Profile
-
-
-@pytest.fixture
-def panel(qtbot, app_engine):
-    catalogue = app_engine.catalogue
-    widget = ProfilePanel(catalogue.movies, list(catalogue.occupations))
-    qtbot.addWidget(widget)
-    widget.resize(340, 720)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+from test_profile_panel import panel  # noqa: F401  (the shown panel fixture)
 
 
 def longest_titles(app_engine, n: int) -> list[int]:

@@ -28,6 +28,7 @@ from engine.api import (
     Cancelled, Engine, EngineError, Explanation, Lens, LensUnavailableError, Profile, Recommendation, RemovalCheck,
 )
 from engine.api import TaskState
+from engine.lenses import lens_subjects
 
 DEFAULT_K = 20
 
@@ -203,6 +204,8 @@ class LiveRecommender(QObject):
                 if reason is not None:  # say why at once rather than start what cannot work
                     return {"unavailable": reason}
                 return self._start_preparing(lens, request.retry)
+            if lens_subjects(lens) != "movies":  # its view explains the lens's own catalogue, not the movie
+                return {}
             return {"explanation": self._engine.explain(request.profile, selected, lens)}
         except LensUnavailableError as error:
             return {"unavailable": str(error)}

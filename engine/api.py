@@ -228,6 +228,20 @@ class Engine:
         user, e.g. that a damaged cached model was replaced, or ''. Raises LensUnavailableError."""
         return self._explainer(lens, state).model_note()
 
+    def explainer(self, lens: Lens) -> Explainer:
+        """`lens`'s explainer, made if needed but not prepared (see `prepare`): for lenses whose
+        subjects are not movies (the pixel lens's product pairs) the caller uses its own methods.
+        Raises LensUnavailableError when the lens cannot work here."""
+        lens = _lens(lens)
+        with self._lock:
+            explainer = self._explainers.get(lens)
+            if explainer is None:
+                reason = unavailable_reason(lens, self.dataset)
+                if reason is not None:
+                    raise LensUnavailableError(reason)
+                explainer = self._explainers[lens] = explainer_class(lens)(self._context)
+            return explainer
+
     def export_onnx(self, lens: Lens, path: str | Path, state: TaskState = SILENT):
         """Write `lens`'s served model as ONNX at `path` with its vocabulary beside it (engine.export),
         training or loading the model first like `prepare`. Returns an engine.export.ExportedModel."""

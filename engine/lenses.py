@@ -42,11 +42,11 @@ LENS_TITLES = {
 EXPLAINERS: dict[Lens, str] = {
     Lens.RELEVANCE: "engine.explain.relevance_explainer:RelevanceExplainer",
     Lens.INFLUENCE: "engine.explain.influence_explainer:InfluenceExplainer",
+    Lens.PIXELS: "engine.explain.pixel_explainer:PixelExplainer",
 }
 
 NOT_BUILT = {
     Lens.EXPERTS: "The expert lens (which input subset decided a prediction) is not available yet.",
-    Lens.PIXELS: "The pixel lens (image heatmaps of a match) is not available yet.",
 }
 
 
@@ -97,6 +97,9 @@ class Explainer(ABC):
     exact: ClassVar[bool]  # do the parts add up to what is explained?
     # How `parts` are ordered: "value" (largest signed first) or "magnitude" (largest |part| first).
     order: ClassVar[str] = "value"
+    # What `explain` explains: "movies" (a profile's movie) or another catalogue of the lens's own
+    # (e.g. "products": the pixel lens explains pairs of product images, never the selected movie).
+    subjects: ClassVar[str] = "movies"
 
     def __init__(self, context: LensContext):
         self.context = context
@@ -145,6 +148,11 @@ def explainer_class(lens: Lens) -> type[Explainer]:
         raise LensUnavailableError(NOT_BUILT.get(lens, f"The {lens.value} lens is not available."))
     module, name = target.split(":")
     return getattr(importlib.import_module(module), name)
+
+
+def lens_subjects(lens: Lens) -> str:
+    """What `lens` explains ("movies" unless its explainer says otherwise; "movies" when not built)."""
+    return explainer_class(lens).subjects if lens in EXPLAINERS else "movies"
 
 
 def unavailable_reason(lens: Lens, dataset: "Dataset") -> str | None:

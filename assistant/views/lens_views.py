@@ -19,6 +19,7 @@ from engine.api import LENS_TITLES, Explanation, Lens
 LENS_VIEWS: dict[Lens, str] = {
     Lens.RELEVANCE: "assistant.views.sankey_panel:SankeyPanel",
     Lens.INFLUENCE: "assistant.views.influence_panel:InfluenceGraphPanel",
+    Lens.PIXELS: "assistant.views.pixel_panel:PixelPanel",
 }
 
 # What each lens's tab shows, said on its page while the lens cannot explain.
@@ -29,8 +30,9 @@ LENS_PLANS: dict[Lens, str] = {
                     "recommended movie — moved its prediction most, as a graph of influential neighbours.",
     Lens.EXPERTS: "This tab shows which interpretable expert (which subset of your profile) decided "
                   "each prediction, as a timeline over your viewing session.",
-    Lens.PIXELS: "This tab shows heatmaps over the movies' posters: which pixels made two images "
-                 "a match for you.",
+    Lens.PIXELS: "This tab is a product catalogue demo, not about movies (MovieLens has no images): "
+                 "heatmaps over pairs of Fashion-MNIST product images showing which pixels made two items "
+                 "related for a shopper.",
 }
 
 NO_VIEW = "this version of the app has no view for it yet."
@@ -68,8 +70,10 @@ class LensTabs(QTabWidget):
     cancelRequested = Signal(object)
     statusMessage = Signal(str)
 
-    def __init__(self, lenses: dict[Lens, str | None], parent: QWidget | None = None) -> None:
-        """`lenses` is `Engine.lenses()`: each lens with None when it can explain, else why not."""
+    def __init__(self, lenses: dict[Lens, str | None], parent: QWidget | None = None, engine=None) -> None:
+        """`lenses` is `Engine.lenses()`: each lens with None when it can explain, else why not.
+        `engine` goes to the views that ask for it (`attach_engine`): a view that picks its own
+        subjects (the pixel lens's catalogue demo) runs its engine work on a worker of its own."""
         super().__init__(parent)
         self.setDocumentMode(True)
         self._panels: dict[Lens, LensPanel] = {}
@@ -79,13 +83,15 @@ class LensTabs(QTabWidget):
             if cls is not None:
                 panel = cls(self)
                 self._drawing.add(lens)
+                if engine is not None and hasattr(panel, "attach_engine"):
+                    panel.attach_engine(engine)
             else:
                 panel = UnavailablePage(lens, reason or NO_VIEW, self)
             panel.movieClicked.connect(self.movieClicked)
             panel.cancelRequested.connect(lambda lens=lens: self.cancelRequested.emit(lens))
             panel.statusMessage.connect(self.statusMessage)
             self._panels[lens] = panel
-            self.addTab(panel, LENS_TITLES[lens])
+            self.addTab(panel, getattr(panel, "tab_title", None) or LENS_TITLES[lens])
             if reason is not None or cls is None:
                 self.setTabToolTip(self.count() - 1, panel.message.text())
         self.currentChanged.connect(lambda index: self.lensChanged.emit(self.current_lens()))
@@ -124,6 +130,19 @@ class LensTabs(QTabWidget):
         if target is None or target not in self._drawing:
             return False
         self._panels[target].set_explanation(explanation)
+        return True
+
+    def take_answer(self, answer) -> bool:
+        """Hand an answer to the view it is about when that view draws answers itself (`show_answer`:
+        a view whose subjects are not the window's movies, e.g. catalogue pairs); brings its tab to
+        the front. False when no such view takes it (the window then selects the answer's movie)."""
+        if answer.lens is None:
+            return False
+        panel = self._panels.get(Lens(answer.lens))
+        if Lens(answer.lens) not in self._drawing or not hasattr(panel, "show_answer"):
+            return False
+        self.setCurrentWidget(panel)
+        panel.show_answer(answer)
         return True
 
     def export_dialog(self):

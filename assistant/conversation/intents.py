@@ -26,6 +26,11 @@ class Intent(Enum):
     WHAT_IF_RATE = "what_if_rate"  # what if I rated <title> 2 stars
     HOW_SURE = "how_sure"  # how sure are you / prove it: its rank without its top reasons
     LENS = "lens"  # show the influence graph
+    # The pixel lens's catalogue demo, about the pair on its tab:
+    WHY_RELATED = "why_related"  # why are these related: what the two images share
+    WHY_UNRELATED = "why_unrelated"  # why are these not related: what differs
+    RELATED_ITEMS = "related_items"  # show me related items: the shopper's most related items for the query
+    SHOPPER = "shopper"  # switch to the brand shopper
     REPEAT = "repeat"
     YES = "yes"  # yes to "Add Heat (1995) to your profile?" or "did you mean ...?"
     NO = "no"
@@ -58,6 +63,7 @@ class Question:
     gender: str | None = None  # "F" or "M"
     occupation: str | None = None  # as said; matched against the catalogue's occupations later
     lens: str | None = None  # an engine.api.Lens value
+    shopper: str | None = None  # the pixel lens's catalogue demo: "style" or "brand"
     stars: float | None = None  # a rating as said ("2 stars"); the dialogue checks it is 1-5 whole stars
     movie_id: int | None = None  # the movie `title` was found to mean (once confirmed), else None
     spoken: bool = False  # recognised from speech: a profile change waits for a yes
@@ -65,7 +71,7 @@ class Question:
     confirmed: bool = False  # the asker said yes to doing it
 
     def slots(self) -> dict:
-        names = ("title", "age", "gender", "occupation", "lens", "stars")
+        names = ("title", "age", "gender", "occupation", "lens", "stars", "shopper")
         found = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
         if self.reference:
             found["reference"] = True

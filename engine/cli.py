@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from engine import influence_command
+from engine import heatmap_command, influence_command
 from engine.api import Engine
 from engine.errors import EngineError
 from engine.export import command as export_command
@@ -50,9 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     influence_command.add_parser(commands, common, _positive_int)
     export_command.add_parser(commands, common)
+    heatmap_command.add_parser(commands, _positive_int)
 
     bench = commands.add_parser("bench", parents=[common], help="benchmarks that write reports/")
-    bench.add_argument("suite", choices=["reconet", "influence", "fidelity", "index"], help="which benchmark")
+    bench.add_argument("suite", choices=["reconet", "influence", "fidelity", "pixels", "index"], help="which benchmark")
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
     bench.add_argument("--seed", type=int, default=0, help="influence: which held-out ratings and test points (default 0)")
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "bench":
             return _bench(args, state)
+        if args.command == "heatmap":  # the pixel lens's own catalogue: no MovieLens needed
+            return heatmap_command.run(args, state)
         if args.command == "export":
             export_command.check(args)  # a bad lens or path fails before any data or model is loaded
         engine = Engine.load(
@@ -190,6 +193,8 @@ def _bench(args, state: TaskState) -> int:
         return _bench_influence(args, state)
     if args.suite == "fidelity":
         return _bench_fidelity(args, state)
+    if args.suite == "pixels":
+        return _bench_pixels(args, state)
     if args.suite == "index":
         from engine.evaluation import report_index
 
@@ -233,6 +238,18 @@ def _bench_fidelity(args, state: TaskState) -> int:
     print(bench_fidelity.markdown(report))
     print(f"Reports written to {args.output}/{bench_fidelity.stem(report['dataset'], report['seed'])}.json, .md and "
           f"figures ({time.perf_counter() - started:.0f} s).")
+    return 0
+
+
+def _bench_pixels(args, state: TaskState) -> int:
+    from engine.evaluation import bench_pixels
+
+    started = time.perf_counter()
+    report = bench_pixels.run(args.data, args.offline, args.cache_dir, state, seed=args.seed, output_dir=args.output,
+                              command="python -m engine " + " ".join(args.words))
+    print("\n".join(bench_pixels.check_table(report)))
+    print(f"Reports written to {args.output}/{bench_pixels.stem(report['dataset'], report['seed'])}.json, .md and "
+          f"the flipping figure ({time.perf_counter() - started:.0f} s).")
     return 0
 
 

@@ -145,6 +145,20 @@ class PixelPairView(QWidget):
                 f"{x.probability:.2f}, logit {signed(x.logit, 3)} = {terms}. Query #{x.query.id} "
                 f"{x.query.garment}, candidate #{x.candidate.id} {x.candidate.garment}; {self._view} view.")
 
+    def heading_text(self) -> str:
+        x = self._explanation
+        if x is None:
+            return ""
+        verdict = "Related" if x.related else "Not related"
+        return f"{verdict} for the {x.shopper} shopper: P(related) = {x.probability:.2f}"
+
+    def term_texts(self) -> list[str]:
+        """The decomposition's numbers as the bar's legend writes them: the logit first, then its terms."""
+        x = self._explanation
+        if x is None:
+            return []
+        return [f"logit {signed(x.logit, 3)} ="] + [f"{label} {signed(value, 3)}" for label, value in decomposition(x)]
+
     def _invalidate(self) -> None:
         self._picture_key = None
         self.setAccessibleDescription(self.description())
@@ -214,8 +228,7 @@ class PixelPairView(QWidget):
         heading_font.setPointSizeF(font.pointSizeF() * 1.15 if font.pointSizeF() > 0 else 11)
         painter.setFont(heading_font)
         painter.setPen(text_colour)
-        verdict = "Related" if x.related else "Not related"
-        _text(painter, layout.heading, f"{verdict} for the {x.shopper} shopper: P(related) = {x.probability:.2f}")
+        _text(painter, layout.heading, self.heading_text())
         painter.setFont(font)
         for image in IMAGES:
             item = getattr(x, image)
@@ -305,11 +318,10 @@ class PixelPairView(QWidget):
         line = metrics.height()
         cursor, y = layout.bar_labels.x, layout.bar_labels.y
         painter.setPen(text_colour)
-        lead = f"logit {signed(x.logit, 3)} ="
+        lead, *pieces = self.term_texts()
         painter.drawText(QPointF(cursor, y + metrics.ascent()), lead)
         cursor += metrics.horizontalAdvance(lead) + 6
-        for label, value in terms:
-            piece = f"{label} {signed(value, 3)}"
+        for (label, _), piece in zip(terms, pieces):
             width = 12 + metrics.horizontalAdvance(piece) + 8
             if cursor + width > layout.bar_labels.right and cursor > layout.bar_labels.x + 40:
                 cursor, y = layout.bar_labels.x + 12, y + line

@@ -63,3 +63,20 @@ def user_bootstrap_interval(guesses: np.ndarray, labels: np.ndarray, mask: np.nd
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(accuracies, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+def paired_user_bootstrap_difference(first: np.ndarray, second: np.ndarray, labels: np.ndarray, mask: np.ndarray,
+                                     users: np.ndarray, resamples: int = 2000, level: float = 0.95,
+                                     seed: int = 0) -> tuple[float, float]:
+    """A percentile interval of accuracy(first) - accuracy(second) on the same positions, the same
+    users drawn for both (so the shared difficulty of a user cancels)."""
+    right = (correct(first, labels, mask).sum(axis=1) - correct(second, labels, mask).sum(axis=1)).astype(np.float64)
+    counts = np.asarray(mask, dtype=bool).sum(axis=1).astype(np.float64)
+    user_ids, rows = np.unique(np.asarray(users), return_inverse=True)
+    diff_per_user = np.bincount(rows, weights=right, minlength=len(user_ids))
+    count_per_user = np.bincount(rows, weights=counts, minlength=len(user_ids))
+    draws = np.random.default_rng(seed).integers(0, len(user_ids), size=(resamples, len(user_ids)))
+    differences = diff_per_user[draws].sum(axis=1) / np.maximum(count_per_user[draws].sum(axis=1), 1.0)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(differences, [tail, 1.0 - tail])
+    return float(low), float(high)

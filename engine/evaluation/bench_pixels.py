@@ -1,0 +1,557 @@
+"""`python -m engine bench pixels`: does the pixel lens's relation model decide well, and do its LRP
+heatmaps point at what decides (issue 10 item 5; protocol of specs/pixels.md sections 3 and 5)?
+
+Product catalogue demo: Fashion-MNIST test images with planted brand marks; the relations are made
+by rule, not purchases. Every pair is drawn from the test images only (the model never trained on
+them); --seed changes the pairs, the flipping noise and the random maps, not the model. The counts
+below are the full run's; the report's "sizes" say what ran.
+1. Relation accuracy and AUC per shopper on 10,000 held-out pairs each.
+2. Ground truth on the brand shopper (the answer is the two planted 5x5 marks, 50 of 1568 pixels):
+   why not = the first 200 "other mark, same class" pairs decided unrelated, the positive part of
+   the evidence against (net view, i.e. the relevance of the distance); why related = the first 200
+   related pairs decided related, the positive part of the shared view. Mass accuracy and rank
+   accuracy, LRP against the paper's epsilon rule everywhere, gradient x input, gradient magnitude,
+   occlusion (4x4, stride 2) and random maps; the baselines explain the logit, oriented the same way.
+3. Personalisation: the same pairs explained for the style shopper; LRP's mark mass should fall.
+4. Pixel flipping per shopper: the first 200 related pairs decided related; the candidate image's
+   2x2 regions replaced by seeded U(0,1) noise (the same for every method) most- and
+   least-relevant-first; AOPC and ABPC (most minus least) after 10 and 25 regions, and the share
+   still decided related.
+5. Conservation (largest error of every LRP explanation made here, end to end and per layer),
+   heatmap latency (one pair, both views, one torch thread, median of 100 pairs), training time.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.stats
+import threadpoolctl
+import torch
+
+from engine.data.product_catalogue import PAIR_KINDS, SHOPPERS, TEST_PAIRS_PER_SHOPPER, ProductCatalogue, sample_pairs
+from engine.evaluation import pixel_flipping as flipping
+from engine.evaluation import pixel_ground_truth as truth
+from engine.evaluation.pixel_baselines import gradient, gradient_times_input, occlusion, random_maps
+from engine.explain.pixel_lrp import COMPOSITE, PAPER_EPSILON, PixelRelevance, explain_pairs
+from engine.models.relation_cnn import RelationCNN, image_tensor, relation_logits
+from engine.progress import SILENT, TaskState
+
+DATASET = "fashion-mnist"
+FLIP_AT = (10, 25)  # AOPC / ABPC after this many regions
+LAYERS = ("head", "fc2", "fc1", "pool2", "conv2", "pool1", "conv1")
+
+
+@dataclass(frozen=True)
+class BenchSizes:
+    test_pairs: int = TEST_PAIRS_PER_SHOPPER  # per shopper, for accuracy and AUC
+    explained_pairs: int = 200  # per ground-truth question
+    flip_pairs: int = 200  # per shopper
+    flip_regions: int = 25
+    latency_pairs: int = 100
+
+
+FULL = BenchSizes()
+
+# Issue 10's "Done when" bars.
+BARS = {
+    "brand_accuracy": 0.98, "brand_auc": 0.99, "style_accuracy": 0.85, "style_auc": 0.93,
+    "conservation": 1e-4, "latency_ms": 30.0, "mark_mass": 0.45, "rank_accuracy": 0.65,
+    "personalisation": 2.5, "brand_aopc_over_random": 5.0, "style_abpc": 0.3, "style_abpc_over_gxi": 1.5,
+    "random_abpc": 0.1, "training_seconds": 20 * 60,
+}
+
+# Method name -> how the report names it.
+METHODS = {
+    "lrp": "LRP (composite)",
+    "lrp_net": "LRP net view",
+    "lrp_shared": "LRP shared view",
+    "lrp_paper_epsilon": "LRP epsilon everywhere (paper eq. 4)",
+    "gradient_x_input": "gradient x input",
+    "gradient": "gradient magnitude (sensitivity)",
+    "occlusion": "occlusion 4x4",
+    "random": "random",
+}
+UNSIGNED = {"gradient"}  # no side "against": the same map answers why and why not
+
+
+def run(data_path=None, offline: bool = False, cache_dir=None, state: TaskState = SILENT, **options) -> dict:
+    """Obtain the app's relation model (the cache, else trained now) and run the benchmark on it."""
+    from engine.data.registry import default_cache_dir
+    from engine.models.pixel_model import obtain_pixel_model
+
+    model = obtain_pixel_model(Path(cache_dir) if cache_dir else default_cache_dir(), data_path=data_path,
+                               offline=offline, state=state.sub(0.0, 0.5))
+    return run_on(model.module, model.catalogues[1], model_facts(model), state=state.sub(0.5, 1.0), **options)
+
+
+def model_facts(model) -> dict:
+    """What the report says about the model, from a PixelModel (its cache manifest)."""
+    manifest = model.cached.manifest
+    return {"config": manifest.get("config"), "trained_now": model.trained_now, "training": manifest.get("training", {}),
+            "sampling": manifest.get("sampling"), "cache_note": model.note}
+
+
+def run_on(module: RelationCNN, test: ProductCatalogue, facts: dict, seed: int = 0, sizes: BenchSizes = FULL,
+           output_dir: str | Path = "reports", command: str = "", state: TaskState = SILENT) -> dict:
+    """The benchmark on a model and the test catalogue; writes reports/pixels-fashion-mnist[-seedS].json, .md, .png."""
+    threads = torch.get_num_threads()
+    with threadpoolctl.threadpool_limits(1):  # the lens explains on one thread (notes: 2 were slower on 2 cores)
+        torch.set_num_threads(1)
+        try:
+            report = _run_on(module.eval(), test, facts, seed, sizes, command, state)
+        finally:
+            torch.set_num_threads(threads)
+    _write(report, Path(output_dir))
+    state.progress(1.0, "Pixel benchmark written")
+    return report
+
+
+def _run_on(module, test, facts, seed, sizes, command, state) -> dict:
+    started = time.perf_counter()
+    load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    ledger = _Conservation()
+    state.progress(0.0, "Relation accuracy on held-out pairs")
+    pairs, logits, relation = {}, {}, {}
+    for shopper in SHOPPERS:
+        pairs[shopper] = sample_pairs(test, shopper, sizes.test_pairs, seed=seed)
+        logits[shopper] = _logits(module, test, pairs[shopper].query, pairs[shopper].candidate, SHOPPERS.index(shopper))
+        relation[shopper] = _accuracy(logits[shopper], pairs[shopper].related)
+    brand, brand_logits = pairs["brand"], logits["brand"]
+    hard = PAIR_KINDS.index("other mark, same class")
+    why_not = np.flatnonzero((brand.kind == hard) & (brand_logits < 0))[: sizes.explained_pairs]
+    related = np.flatnonzero(brand.related & (brand_logits > 0))[: sizes.explained_pairs]
+
+    state.progress(0.1, "Ground truth: why not")
+    gt_why_not, style_why_not = _ground_truth(module, test, brand.query[why_not], brand.candidate[why_not], "why_not",
+                                              seed, ledger)
+    state.progress(0.3, "Ground truth: why related")
+    gt_related, style_related = _ground_truth(module, test, brand.query[related], brand.candidate[related],
+                                              "why_related", seed + 1, ledger)
+    personalisation = {
+        "why_not": _personalised(gt_why_not["methods"]["lrp"]["mass"], style_why_not, "net"),
+        "why_related": _personalised(gt_related["methods"]["lrp"]["mass"], style_related, "shared"),
+    }
+    flips = {}
+    for number, shopper in enumerate(SHOPPERS):
+        state.progress(0.5 + 0.2 * number, f"Pixel flipping: {shopper} shopper")
+        chosen = np.flatnonzero(pairs[shopper].related & (logits[shopper] > 0))[: sizes.flip_pairs]
+        flips[shopper] = _flipping(module, test, pairs[shopper].query[chosen], pairs[shopper].candidate[chosen],
+                                   SHOPPERS.index(shopper), sizes.flip_regions, seed * 10 + number, ledger)
+    state.progress(0.9, "Heatmap latency")
+    latency = _latency(module, test, brand.query, brand.candidate, sizes.latency_pairs)
+    report = {
+        "dataset": DATASET,
+        "catalogue": test.note,
+        "command": command,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "seed": seed,
+        "protocol": " ".join(__doc__.split("\n\n", 1)[1].split()),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
+                    "python": platform.python_version(), "load_average_at_start": load_average,
+                    "torch_threads": 1, "blas_threads": 1},
+        "sizes": asdict(sizes),
+        "model": facts,
+        "methods": dict(METHODS),
+        "relation": relation,
+        "conservation": ledger.summary(),
+        "latency": latency,
+        "ground_truth": {"why_not": gt_why_not, "why_related": gt_related},
+        "personalisation": personalisation,
+        "flipping": flips,
+        "training_seconds": (facts.get("training") or {}).get("seconds"),
+    }
+    report["checks"] = checks(report)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    return report
+
+
+# -- relation accuracy ----------------------------------------------------------------------------
+
+def _logits(module, test, query, candidate, shopper: int) -> np.ndarray:
+    """Logits of pairs of test items; the images are indexed once, so a 10k-pair sample is cheap."""
+    items = np.concatenate([query, candidate])
+    return relation_logits(module, test.images[items], (np.arange(len(query)), np.arange(len(query), len(items)),
+                                                        np.full(len(query), shopper), np.zeros(len(query))))
+
+
+def _accuracy(logits: np.ndarray, related: np.ndarray) -> dict:
+    related = np.asarray(related, dtype=bool)
+    positives, negatives = int(related.sum()), int((~related).sum())
+    ranks = scipy.stats.rankdata(logits)  # ties share their mean rank, as the AUC's 1/2 for ties
+    auc = (ranks[related].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+    return {"pairs": len(logits), "related": positives, "accuracy": float(((logits > 0) == related).mean()),
+            "auc": float(auc)}
+
+
+# -- explanations ---------------------------------------------------------------------------------
+
+class _Conservation:
+    """The largest conservation errors over every composite LRP explanation the benchmark makes."""
+
+    def __init__(self):
+        self.pairs = 0
+        self.error = 0.0
+        self.layers = {name: 0.0 for name in LAYERS}
+        self.kept_back = 0.0  # largest |bias + epsilon share| of one image's branch, net view
+
+    def add(self, result: PixelRelevance) -> PixelRelevance:
+        if len(result.logit):
+            self.pairs += len(result.logit)
+            self.error = max(self.error, result.conservation_error)
+            for name, value in result.layer_error.items():
+                self.layers[name] = max(self.layers.get(name, 0.0), value)
+            for image in ("query", "candidate"):
+                kept = np.abs(result.bias["net"][image] + result.absorbed["net"][image])
+                self.kept_back = max(self.kept_back, float(kept.max()))
+        return result
+
+    def summary(self) -> dict:
+        return {"pairs": self.pairs, "max_error": self.error, "per_layer": dict(self.layers),
+                "max_kept_back": self.kept_back, "rules": COMPOSITE.labels, "dtype": "float32"}
+
+
+def _lrp(module, a, b, shopper, rules=COMPOSITE, ledger: _Conservation | None = None) -> PixelRelevance:
+    result = explain_pairs(module, a, b, shopper, rules)
+    return ledger.add(result) if ledger is not None and rules is COMPOSITE else result
+
+
+def _oriented(maps: dict, method: str, question: str) -> dict:
+    """Evidence for the question's answer: "why_related" reads maps as they are (positive = related),
+    "why_not" flips signed maps (positive = pushes the pair apart)."""
+    if question == "why_related" or method in UNSIGNED:
+        return maps
+    return {image: -values for image, values in maps.items()}
+
+
+def _ground_truth(module, test, query, candidate, question: str, seed: int, ledger) -> tuple[dict, float | None]:
+    """Mass and rank accuracy of every method on brand pairs, and LRP's mark mass of the same pairs
+    explained for the style shopper (personalisation)."""
+    brand, style = SHOPPERS.index("brand"), SHOPPERS.index("style")
+    view = "net" if question == "why_not" else "shared"
+    result = {"pairs": len(query), "chance": None,
+              "view": "net (relevance of the distance)" if view == "net" else "shared", "methods": {}}
+    if not len(query):
+        return result, None
+    a, b = test.floats(query), test.floats(candidate)
+    regions = test.marks.region(query), test.marks.region(candidate)
+    result["chance"] = truth.chance(*regions)
+    lrp = _lrp(module, a, b, brand, ledger=ledger)
+    paper = _lrp(module, a, b, brand, PAPER_EPSILON)
+    candidates = {
+        "lrp": lrp.maps[view],
+        "lrp_paper_epsilon": paper.maps[view],
+        "gradient_x_input": gradient_times_input(module, a, b, brand),
+        "gradient": gradient(module, a, b, brand),
+        "occlusion": occlusion(module, a, b, brand),
+        "random": random_maps(len(a), a.shape[-1], seed),
+    }
+    if question == "why_related":
+        candidates["lrp_net"] = lrp.maps["net"]  # the notes: sign-split between the images on related pairs
+
+    def scores(maps: dict, method: str) -> dict:
+        evidence = _oriented(maps, method, question)
+        mass = truth.mass_accuracy(evidence["query"], evidence["candidate"], *regions)
+        rank = truth.rank_accuracy(evidence["query"], evidence["candidate"], *regions)
+        return {"mass": truth.mean_finite(mass), "rank_accuracy": truth.mean_finite(rank)}
+
+    for method, maps in candidates.items():
+        result["methods"][method] = scores(maps, method)
+    for_style = _lrp(module, a, b, style, ledger=ledger)
+    return result, scores(for_style.maps[view], "lrp")["mass"]
+
+
+def _personalised(brand_mass: float | None, style_mass: float | None, view: str) -> dict:
+    """The brand pairs' mark mass for the brand shopper against the same pairs for the style shopper."""
+    ratio = brand_mass / style_mass if brand_mass is not None and style_mass else None
+    return {"view": view, "brand": brand_mass, "style": style_mass, "ratio": ratio}
+
+
+# -- pixel flipping -------------------------------------------------------------------------------
+
+def _candidate_logits(module, query_images: np.ndarray, shopper: int):
+    """z(candidates) with the queries' style vectors fixed (only the candidate is perturbed)."""
+    shoppers = torch.full((len(query_images),), shopper, dtype=torch.int64)
+    with torch.no_grad():
+        fixed = module.style(module.features(image_tensor(query_images)), shoppers)
+
+    def logits(candidates: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            s = module.style(module.features(image_tensor(candidates)), shoppers)
+            return (module.offset[shoppers] - ((fixed - s) ** 2).sum(-1)).numpy()
+
+    return logits
+
+
+def _flipping(module, test, query, candidate, shopper: int, regions: int, seed: int, ledger) -> dict:
+    a, b = test.floats(query), test.floats(candidate)
+    result = {"pairs": len(query), "region": flipping.REGION, "regions": regions, "noise": "U(0,1), seeded, shared by every method",
+              "methods": {}}
+    if not len(query):
+        return result
+    noise = np.random.default_rng([seed, 7]).uniform(size=b.shape).astype(np.float32)
+    lrp = _lrp(module, a, b, shopper, ledger=ledger)
+    paper = _lrp(module, a, b, shopper, PAPER_EPSILON)
+    maps = {
+        "lrp_net": lrp.maps["net"]["candidate"],
+        "lrp_shared": lrp.maps["shared"]["candidate"],
+        "lrp_paper_epsilon": paper.maps["net"]["candidate"],
+        "gradient_x_input": gradient_times_input(module, a, b, shopper)["candidate"],
+        "gradient": gradient(module, a, b, shopper)["candidate"],
+        "occlusion": occlusion(module, a, b, shopper, images=("candidate",))["candidate"],
+        "random": random_maps(len(a), a.shape[-1], seed)["candidate"],
+    }
+    logits = _candidate_logits(module, a, shopper)
+    for method, values in maps.items():
+        morf = flipping.perturbation_curves(logits, b, flipping.region_order(values, True), noise, regions)
+        lerf = flipping.perturbation_curves(logits, b, flipping.region_order(values, False), noise, regions)
+        at = [k for k in FLIP_AT if k <= regions]
+        result["methods"][method] = {
+            "aopc": {str(k): flipping.aopc(morf, k) for k in at},
+            "aopc_lerf": {str(k): flipping.aopc(lerf, k) for k in at},
+            "abpc": {str(k): flipping.abpc(morf, lerf, k) for k in at},
+            "mean_drop": flipping.mean_drop(morf).tolist(),
+            "mean_drop_lerf": flipping.mean_drop(lerf).tolist(),
+            "still_related": flipping.still_related(morf).tolist(),
+            "still_related_lerf": flipping.still_related(lerf).tolist(),
+        }
+    return result
+
+
+# -- latency --------------------------------------------------------------------------------------
+
+def _latency(module, test, query, candidate, count: int) -> dict:
+    """Median and p95 ms of explain_pairs for one pair, both views (one stacked pass), one thread."""
+    count = min(count, len(query))
+    brand = SHOPPERS.index("brand")
+    for k in range(min(3, count)):  # warm-up: first calls allocate
+        explain_pairs(module, test.floats(query[k:k + 1]), test.floats(candidate[k:k + 1]), brand)
+    times = []
+    for k in range(count):
+        a, b = test.floats(query[k:k + 1]), test.floats(candidate[k:k + 1])
+        begin = time.perf_counter()
+        explain_pairs(module, a, b, brand)
+        times.append((time.perf_counter() - begin) * 1000)
+    return {"pairs": count, "median_ms": statistics.median(times) if times else None,
+            "p95_ms": float(np.percentile(times, 95)) if times else None, "threads": 1,
+            "what": "explain_pairs: one pair, net and shared views of both images in one stacked pass"}
+
+
+# -- checks ---------------------------------------------------------------------------------------
+
+def _get(tree, *keys):
+    """tree[k1][k2]... or None where a level is missing (a run with too few pairs)."""
+    for key in keys:
+        if not isinstance(tree, dict) or tree.get(key) is None:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _ratio(top, bottom):
+    return top / bottom if top is not None and bottom not in (None, 0) else None
+
+
+def checks(report: dict) -> list[dict]:
+    """Each "Done when" bar of issue 10 item 5 with the measured value and whether it was reached."""
+    rows = []
+
+    def add(name: str, value, bar: str, passed) -> None:
+        rows.append({"name": name, "value": value, "bar": bar, "passed": bool(passed) if value is not None else False})
+
+    relation = report["relation"]
+    for shopper in ("brand", "style"):
+        for metric in ("accuracy", "auc"):
+            bar = BARS[f"{shopper}_{metric}"]
+            value = relation[shopper][metric]
+            add(f"{shopper} shopper {metric}", value, f">= {bar}", value is not None and value >= bar)
+    conservation = report["conservation"]["max_error"]
+    worst_layer = max(report["conservation"]["per_layer"].values(), default=0.0)
+    value = max(conservation, worst_layer)
+    add("conservation error, end to end and per layer (float32)", value, f"<= {BARS['conservation']:g}",
+        value <= BARS["conservation"] and report["conservation"]["pairs"] > 0)
+    latency = report["latency"]["median_ms"]
+    add("heatmap latency, one pair, both views, 1 thread (median ms)", latency, f"<= {BARS['latency_ms']:g}",
+        latency is not None and latency <= BARS["latency_ms"])
+    for question, label in (("why_not", "why-not (net view)"), ("why_related", "why-related (shared view)")):
+        lrp = _get(report, "ground_truth", question, "methods", "lrp") or {}
+        for metric, bar in (("mass", BARS["mark_mass"]), ("rank_accuracy", BARS["rank_accuracy"])):
+            value = lrp.get(metric)
+            add(f"brand {label}: LRP mark {metric.replace('_', ' ')}", value, f">= {bar}",
+                value is not None and value >= bar)
+    for question, label in (("why_not", "net view"), ("why_related", "shared view")):
+        value = report["personalisation"][question]["ratio"]
+        add(f"personalisation, {label}: brand / style mark mass", value, f">= {BARS['personalisation']}",
+            value is not None and value >= BARS["personalisation"])
+    lrp, random = (_get(report, "flipping", "brand", "methods", m, "aopc", "25") for m in ("lrp_shared", "random"))
+    add("brand flipping: LRP shared AOPC@25 / random", _ratio(lrp, random), f">= {BARS['brand_aopc_over_random']:g}",
+        lrp is not None and random is not None and lrp > 0 and lrp >= BARS["brand_aopc_over_random"] * max(random, 0.0))
+    lrp, gxi, random = (_get(report, "flipping", "style", "methods", m, "abpc", "25")
+                        for m in ("lrp_net", "gradient_x_input", "random"))
+    add("style flipping: LRP net ABPC@25", lrp, f">= {BARS['style_abpc']}", lrp is not None and lrp >= BARS["style_abpc"])
+    add("style flipping: LRP net ABPC@25 / gradient x input", _ratio(lrp, gxi), f">= {BARS['style_abpc_over_gxi']}",
+        lrp is not None and gxi is not None and lrp >= BARS["style_abpc_over_gxi"] * gxi)
+    add("style flipping: random ABPC@25", random, f"within ±{BARS['random_abpc']} of 0",
+        random is not None and abs(random) <= BARS["random_abpc"])
+    seconds = report["training_seconds"]
+    add("app model training (s, from the cache manifest)", seconds, f"<= {BARS['training_seconds']}",
+        seconds is not None and seconds <= BARS["training_seconds"])
+    return rows
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def stem(dataset: str, seed: int) -> str:
+    return f"pixels-{dataset}" + ("" if seed == 0 else f"-seed{seed}")
+
+
+def rewrite(json_path: str | Path) -> None:
+    """Redraw a saved report's figure and Markdown from its JSON (after a change of presentation)."""
+    path = Path(json_path)
+    _write(json.loads(path.read_text()), path.parent)
+
+
+def _write(report: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = stem(report["dataset"], report["seed"])
+    report["figures"] = {"flipping": _figure(report, folder, f"{name}-flipping.png")}
+    (folder / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (folder / f"{name}.md").write_text(markdown(report))
+
+
+COLOURS = {"lrp_net": "tab:red", "lrp_shared": "tab:purple", "lrp_paper_epsilon": "tab:orange",
+           "gradient_x_input": "tab:blue", "gradient": "tab:cyan", "occlusion": "tab:green", "random": "tab:gray"}
+
+
+def _figure(report: dict, folder: Path, filename: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no screen
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    for column, shopper in enumerate(("brand", "style")):
+        flips = report["flipping"][shopper]
+        top, bottom = axes[0][column], axes[1][column]
+        for method, curves in flips["methods"].items():
+            steps = range(len(curves["mean_drop"]))
+            colour, label = COLOURS.get(method, "black"), METHODS.get(method, method)
+            top.plot(steps, curves["mean_drop"], "-", color=colour, label=label, linewidth=1.6)
+            top.plot(steps, curves["mean_drop_lerf"], "--", color=colour, linewidth=1.0)
+            bottom.plot(steps, curves["still_related"], "-", color=colour, label=label, linewidth=1.6)
+        top.set_title(f"{shopper} shopper: {flips['pairs']} related pairs, candidate perturbed")
+        top.set_ylabel("mean logit drop (solid: most relevant first,\ndashed: least relevant first)")
+        bottom.set_ylabel("share still decided related (MoRF)")
+        bottom.set_xlabel(f"{flips['region']}x{flips['region']} regions replaced by U(0,1) noise")
+        top.axhline(0, color="black", linewidth=0.5)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"Pixel flipping, {report['dataset']} catalogue demo (seed {report['seed']})")
+    fig.tight_layout()
+    fig.savefig(folder / filename, dpi=110)
+    plt.close(fig)
+    return filename
+
+
+def _fmt(value, digits: int = 3, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _value(value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.2e}" if 0 < abs(value) < 1e-3 else f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def check_table(report: dict) -> list[str]:
+    lines = ["| check | measured | bar | |", "|---|---:|---|---|"]
+    for row in report["checks"]:
+        lines.append(f"| {row['name']} | {_value(row['value'])} | {row['bar']} | {'PASS' if row['passed'] else 'MISS'} |")
+    return lines
+
+
+def markdown(report: dict) -> str:
+    model, sizes = report["model"], report["sizes"]
+    training = model.get("training") or {}
+    lines = [
+        f"# Pixel lens on the {report['dataset']} catalogue demo: relation model and heatmap benchmark",
+        "",
+        f"Command: `{report['command'] or 'python -m engine bench pixels'}`; {report['date']}; seed {report['seed']}; "
+        f"{report['seconds']:.0f} s in all.",
+        "",
+        f"Catalogue: {report['catalogue']}. Model: relation CNN {_config_text(model.get('config'))}; "
+        f"{'trained in this run' if model.get('trained_now') else 'loaded from the cache'} "
+        f"(training took {_value(training.get('seconds'))} s).",
+        "",
+        "## Bars (issue 10)",
+        "",
+        *check_table(report),
+        "",
+        "## Relation accuracy (held-out test pairs)",
+        "",
+        "| shopper | pairs | accuracy | AUC |",
+        "|---|---:|---:|---:|",
+    ]
+    for shopper, row in report["relation"].items():
+        lines.append(f"| {shopper} | {row['pairs']} | {_fmt(row['accuracy'])} | {_fmt(row['auc'])} |")
+    for question, title in (("why_not", "why not (hard negatives: other mark, same class; decided unrelated)"),
+                            ("why_related", "why related (same mark; decided related)")):
+        gt = report["ground_truth"][question]
+        lines += ["", f"## Ground truth, brand shopper, {title}", "",
+                  f"{gt['pairs']} pairs; evidence: {gt['view']}; chance {_fmt(gt['chance'])}.", "",
+                  "| method | mark mass | rank accuracy |", "|---|---:|---:|"]
+        for method, row in gt["methods"].items():
+            lines.append(f"| {METHODS[method]} | {_fmt(row['mass'])} | {_fmt(row['rank_accuracy'])} |")
+    lines += ["", "## Personalisation: the same brand pairs explained for the style shopper (LRP)", "",
+              "| question | view | brand shopper mark mass | style shopper | ratio |", "|---|---|---:|---:|---:|"]
+    for question, row in report["personalisation"].items():
+        lines.append(f"| {question.replace('_', ' ')} | {row['view']} | {_fmt(row['brand'])} | {_fmt(row['style'])} | "
+                     f"{_fmt(row['ratio'], 2)} |")
+    for shopper, flips in report["flipping"].items():
+        random = _get(flips, "methods", "random", "aopc", "25")
+        lines += ["", f"## Pixel flipping, {shopper} shopper", "",
+                  f"{flips['pairs']} related pairs decided related; the candidate's {flips['region']}x{flips['region']} "
+                  f"regions replaced by {flips['noise']}; values are mean logit drops.", "",
+                  "| method | AOPC@10 | AOPC@25 | ÷ random @25 | LeRF AOPC@25 | ABPC@10 | ABPC@25 | still related after 10 / 25 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for method, row in flips["methods"].items():
+            still = row["still_related"]
+            after = " / ".join(_fmt(still[k], 2) if k < len(still) else "n/a" for k in FLIP_AT)
+            lines.append(f"| {METHODS[method]} | {_fmt(row['aopc'].get('10'))} | {_fmt(row['aopc'].get('25'))} | "
+                         f"{_fmt(_ratio(row['aopc'].get('25'), random), 1)} | {_fmt(row['aopc_lerf'].get('25'))} | "
+                         f"{_fmt(row['abpc'].get('10'), signed=True)} | {_fmt(row['abpc'].get('25'), signed=True)} | {after} |")
+    conservation, latency = report["conservation"], report["latency"]
+    lines += ["", "## Conservation and latency", "",
+              f"{conservation['pairs']} pairs explained with the composite rules ({_rules_text(conservation['rules'])}), "
+              f"float32: largest end-to-end error {conservation['max_error']:.2e}; largest bias + epsilon share of "
+              f"one image {conservation['max_kept_back']:.2e}.", "",
+              "| layer | largest error |", "|---|---:|"]
+    lines += [f"| {name} | {value:.2e} |" for name, value in conservation["per_layer"].items()]
+    lines += ["", f"Heatmap latency ({latency['what']}): median {_fmt(latency['median_ms'], 2)} ms, p95 "
+                  f"{_fmt(latency['p95_ms'], 2)} ms over {latency['pairs']} pairs, {latency['threads']} torch thread.",
+              "", "## Figures", ""]
+    lines += [f"![{key}]({filename})" for key, filename in report.get("figures", {}).items()]
+    machine = report["machine"]
+    lines += ["", f"Machine: {machine['platform']}, {machine['cpus']} CPUs (shared; load average "
+                  f"{machine['load_average_at_start']} at the start), one torch and BLAS thread; timings on a loaded "
+                  "machine are pessimistic.", "", report["protocol"], ""]
+    return "\n".join(lines)
+
+
+def _config_text(config) -> str:
+    if not isinstance(config, dict):
+        return "(config not recorded)"
+    return (f"conv {config.get('conv1')}/{config.get('conv2')}, fc {config.get('hidden')}, F {config.get('features')}, "
+            f"K {config.get('rank')}, {config.get('epochs')} epochs")
+
+
+def _rules_text(rules: dict) -> str:
+    return ", ".join(f"{layer} {rule}" for layer, rule in rules.items())

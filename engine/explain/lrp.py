@@ -40,12 +40,27 @@ def relevance_coefficients(weights: RecoNetWeights, pooled: np.ndarray, targets:
 
 def feature_relevances(
     weights: RecoNetWeights, rows: np.ndarray, targets: np.ndarray, epsilon: float = EPSILON,
-    pooled: np.ndarray | None = None,
+    pooled: np.ndarray | None = None, embedded: np.ndarray | None = None,
 ):
     """Relevance of every profile row for every target: (rows x targets), plus bias and epsilon shares.
-    `pooled` is the profile vector when the caller has it already (it scored the same rows)."""
+    `pooled` is the profile vector and `embedded` the rows' float64 embeddings (weights.embedding64[rows])
+    when the caller has them already (it scored the same rows)."""
     if pooled is None:
         pooled = weights.pooled(rows)
+    if embedded is None:
+        embedded = weights.embedding64[rows]
     c, bias_share, absorbed = relevance_coefficients(weights, pooled, targets, epsilon)
-    relevance = (weights.embedding64[rows] @ c.T) / max(len(rows), 1)
+    relevance = (embedded @ c.T) / max(len(rows), 1)
     return relevance, bias_share, absorbed
+
+
+def target_relevance(weights: RecoNetWeights, embedded: np.ndarray, pooled: np.ndarray, target: int,
+                     epsilon: float = EPSILON) -> tuple[np.ndarray, float, float]:
+    """`feature_relevances` for one target and rows already embedded (`embedded`, float64): the
+    relevance of each row (1-D), the bias share and the epsilon share. One matrix-vector product, with
+    1/n folded into c (the same sums up to the last bits)."""
+    n = max(len(embedded), 1)
+    if weights.hidden_weight is None:  # c is the target's output weights: no coefficient to compute
+        return embedded @ (weights.output_weight64[target] / n), float(weights.output_bias64[target]), 0.0
+    c, bias_share, absorbed = relevance_coefficients(weights, pooled, np.array([target]), epsilon)
+    return embedded @ (c[0] / n), float(bias_share[0]), float(absorbed[0])

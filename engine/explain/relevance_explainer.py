@@ -13,7 +13,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from engine.errors import InvalidInputError
-from engine.explain.lrp import feature_relevances
+from engine.explain.lrp import feature_relevances, target_relevance
 from engine.explain.relevance import RelevanceExplanation
 from engine.lenses import Explainer, Lens, LensContext
 from engine.profile import POSITIVE_STARS, Profile
@@ -33,6 +33,15 @@ class ScoredProfile(NamedTuple):
     pooled: np.ndarray  # the profile vector of `rows`
     logits: np.ndarray  # every movie's score
     probabilities: np.ndarray  # softmax of `logits`
+
+
+class _Kept(NamedTuple):
+    """A scored profile and what its explanations reuse, computed with it once (read-only arrays)."""
+
+    scored: ScoredProfile
+    embedded: np.ndarray  # float64 embeddings of scored.rows (exact copies): LRP's operand, gathered once
+    unseen: np.ndarray  # logits with the held movies at -inf: ranks among the movies not held
+    best: np.floating  # unseen.max(): the top recommendation's logit (-inf when every movie is held)
 
 
 class RelevanceExplainer(Explainer):
@@ -58,8 +67,11 @@ class RelevanceExplainer(Explainer):
         self._feature_columns = tuple(
             np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
         )
-        self._scored: OrderedDict[tuple, ScoredProfile] = OrderedDict()
+        self._scored: OrderedDict[tuple, _Kept] = OrderedDict()
         self._scored_lock = threading.Lock()  # the UI's worker and other threads may score at once
+        # The profile object last scored or looked up, and its entry: a Profile is immutable, so the
+        # same object needs no key (hashing two tuples of a long profile costs more than its LRP).
+        self._last: tuple[Profile, _Kept] | None = None
 
     @property
     def prepared(self) -> bool:
@@ -77,27 +89,65 @@ class RelevanceExplainer(Explainer):
         """A movie the profile holds is explained as if it were left out: it would otherwise be its own
         evidence, and "why not Fargo?" is a question about the rest of the profile."""
         index = self._vocabulary.item_index
-        items = np.array([index[int(m)] for m in movie_ids], dtype=np.int64)
-        scored = self.scored(profile)
-        explanations = self.explain_rows(
-            scored.rows, scored.logits, scored.probabilities, items, scored.pooled, scored.held)
-        held = set(profile.movies)
+        items = [index[int(m)] for m in movie_ids]
+        kept = self._kept(profile)
+        if len(items) == 1:  # Engine.explain: one movie, without the batch's sorting and gathering
+            if kept.unseen[items[0]] == -np.inf:  # the logits are finite: -inf marks a held movie
+                rest = self._kept(profile.without_movie(int(movie_ids[0])))
+                return [replace(self._explain_one(rest, items[0]), left_out=True)]
+            return [self._explain_one(kept, items[0])]
+        held = np.isneginf(kept.unseen[items]).tolist()
+        scored = kept.scored
+        explanations = self.explain_rows(scored.rows, scored.logits, scored.probabilities, np.array(items, dtype=np.int64),
+                                         scored.pooled, scored.held, kept.embedded)
         for i, movie_id in enumerate(movie_ids):
-            if int(movie_id) in held:
-                rest = self.scored(profile.without_movie(int(movie_id)))
-                explained = self.explain_rows(
-                    rest.rows, rest.logits, rest.probabilities, items[i:i + 1], rest.pooled, rest.held)
-                explanations[i] = replace(explained[0], left_out=True)
+            if held[i]:
+                explanations[i] = self.explain(profile, [movie_id])[0]  # left out, as above
         return explanations
+
+    def _explain_one(self, kept: _Kept, item: int) -> RelevanceExplanation:
+        """explain_rows for one movie the profile does not hold (tests hold the two equal)."""
+        rows, _, pooled, logits, probabilities = kept.scored
+        if len(rows) == 0:
+            return self._popular_explanation(item, logits, probabilities)
+        relevance, bias_share, absorbed = target_relevance(self._weights, kept.embedded, pooled, item)
+        order = np.argsort(-relevance, kind="stable")
+        sorted_rows = rows[order]
+        kinds, keys, names = self._feature_columns
+        score = logits[item]
+        best = kept.best
+        movie = self._movies[int(self._vocabulary.item_ids[item])]
+        return RelevanceExplanation(
+            item_id=movie.id,
+            title=movie.label,
+            probability=float(probabilities[item]),
+            logit=float(score),
+            bias_share=bias_share,
+            absorbed=absorbed,
+            kinds=tuple(kinds[sorted_rows].tolist()),
+            keys=tuple(keys[sorted_rows].tolist()),
+            names=tuple(names[sorted_rows].tolist()),
+            relevances=tuple(relevance[order].tolist()),
+            rank=int(np.count_nonzero(kept.unseen > score)) + 1 if best != -np.inf else None,
+            relative_score=float(np.exp(score - best)) if best != -np.inf else None,
+            movie_genres=self._movie_genres,
+        )
 
     def forget_scored(self) -> None:
         """Drops the kept scores, so the next explanation pays its forward pass (benchmarks time that)."""
         with self._scored_lock:
             self._scored.clear()
+            self._last = None
 
     def scored(self, profile: Profile) -> ScoredProfile:
         """The profile's rows and every movie's score, computed once per profile: an explanation asked
         for a profile just recommended for (the app's "why this movie?") then costs only its LRP."""
+        return self._kept(profile).scored
+
+    def _kept(self, profile: Profile) -> _Kept:
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] is profile:
+            return last[1]
         if not isinstance(profile, Profile):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
         key = (profile.movies, profile.ratings, profile.gender, profile.age, profile.occupation)  # what scores read
@@ -105,18 +155,30 @@ class RelevanceExplainer(Explainer):
             kept = self._scored.get(key)
             if kept is not None:
                 self._scored.move_to_end(key)
+                self._last = (profile, kept)
                 return kept
-        rows, held = self.rows(profile)
-        pooled = self._weights.pooled(rows)
-        logits = self._weights.logits_of_pooled(pooled)
-        scored = ScoredProfile(rows, held, pooled, logits, softmax(logits))
-        for array in scored:
-            array.flags.writeable = False  # shared between callers: nobody may change it
+        kept = self._score(profile)
         with self._scored_lock:
-            self._scored[key] = scored
+            self._scored[key] = kept
+            self._last = (profile, kept)
             while len(self._scored) > SCORED_PROFILES_KEPT:
                 self._scored.popitem(last=False)
-        return scored
+        return kept
+
+    def _score(self, profile: Profile) -> _Kept:
+        rows, held = self.rows(profile)
+        weights = self._weights
+        embedded32 = weights.embedding[rows]
+        # weights.pooled(rows) (np.mean's float32 sums) from the rows gathered once for LRP too
+        pooled = np.add.reduce(embedded32, axis=0) / len(rows) if len(rows) else weights.pooled(rows)
+        logits = weights.logits_of_pooled(pooled)
+        unseen = logits.copy()
+        unseen[held] = -np.inf
+        best = unseen.max() if len(unseen) else np.float32(-np.inf)
+        kept = _Kept(ScoredProfile(rows, held, pooled, logits, softmax(logits)), embedded32.astype(np.float64), unseen, best)
+        for array in (*kept.scored, kept.embedded, unseen):
+            array.flags.writeable = False  # shared between callers: nobody may change it
+        return kept
 
     # ----- shared with the engine's ranking, which scores the same rows -----
 
@@ -162,13 +224,16 @@ class RelevanceExplainer(Explainer):
             raise InvalidInputError(f"Unknown movie id {int(ids[np.argmax(unknown)])} in the profile.")
         return rows.astype(np.int64, copy=False)
 
-    def explain_rows(self, rows, logits, probabilities, items, pooled=None, held=None) -> list[RelevanceExplanation]:
+    def explain_rows(self, rows, logits, probabilities, items, pooled=None, held=None, embedded=None
+                     ) -> list[RelevanceExplanation]:
         """`pooled`: the profile vector of `rows`, when the caller computed it for `logits`; `held`: the
-        item rows of the profile's movies, which give each explanation its rank and relative score."""
+        item rows of the profile's movies, which give each explanation its rank and relative score;
+        `embedded`: the rows' float64 embeddings, when the caller kept them."""
         if len(rows) == 0:
             return [self._popular_explanation(item, logits, probabilities) for item in items]
         ranks, relative = _ranks(logits, np.asarray(items), held) if held is not None else ([None] * len(items),) * 2
-        relevance, bias_share, absorbed = feature_relevances(self._weights, rows, np.asarray(items), pooled=pooled)
+        relevance, bias_share, absorbed = feature_relevances(
+            self._weights, rows, np.asarray(items), pooled=pooled, embedded=embedded)
         # Sort every column at once and gather names with numpy: this is the top-50 hot path.
         order = np.argsort(-relevance, axis=0, kind="stable")
         sorted_rows = rows[order].T

@@ -14,6 +14,7 @@ TITLES = {
     "reconet": "RecoNet accuracy (recall@k vs baselines)",
     "influence": "Influence lens: FIA vs retraining, FIA vs IA",
     "fidelity": "Relevance lens fidelity: perturbation test, LIME baseline",
+    "pixels": "Pixel lens: relation model, planted-mark ground truth, pixel flipping",
     "app": "App latency (start, edits, explanations)",
     "voice": "Voice: recognition and intent accuracy",
 }
@@ -21,6 +22,7 @@ COMMANDS = {  # how each kind is run, for reports that did not record their comm
     "reconet": "python -m engine bench reconet --dataset {dataset}",
     "influence": "python -m engine bench influence --dataset {dataset}",
     "fidelity": "python -m engine bench fidelity --dataset {dataset}",
+    "pixels": "python -m engine bench pixels",
     "app": "python -m assistant bench app --dataset {dataset}",
     "voice": "python -m assistant bench voice --dataset {dataset}",
 }
@@ -87,6 +89,11 @@ def headline(kind: str, report: dict) -> str:
             return (f"Δ logit at k=5: LRP {k5['lrp']:+.2f} vs random {k5['random']:+.2f}; Mann-Whitney p "
                     f"{test['p_two_sided']:.2g}; LIME {lime['speed_ratio_lime_over_lrp']:,.0f}x slower, top-5 overlap "
                     f"{lime['top5_overlap']['mean']:.2f}")
+        if kind == "pixels":
+            passed = sum(1 for check in report["checks"] if check["passed"])
+            why_not = report["ground_truth"]["why_not"]["methods"]["lrp"]
+            return (f"{passed} of {len(report['checks'])} bars; brand why-not mark mass {why_not['mass']:.2f}, style "
+                    f"accuracy {report['relation']['style']['accuracy']:.3f}; heatmap {report['latency']['median_ms']:.1f} ms")
         if kind == "app":
             return (f"first Sankey {report['start_to_first_sankey_s']['median']} s; one explanation "
                     f"{report['one_explanation_ms']['median']} ms (median)")

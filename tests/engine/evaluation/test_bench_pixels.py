@@ -122,3 +122,15 @@ def test_another_seed_draws_other_pairs(reports):
     assert other["seed"] == 3
     assert first["relation"]["brand"]["auc"] != other["relation"]["brand"]["auc"] or \
         first["ground_truth"]["why_not"]["methods"]["lrp"] != other["ground_truth"]["why_not"]["methods"]["lrp"]
+
+
+def test_the_report_index_lists_the_pixel_reports_with_a_key_figure(reports):
+    from engine.evaluation import report_index
+
+    _, _, folder = reports
+    rows = [row for row in report_index.entries(folder) if row["kind"] == "pixels"]
+    assert {row["seed"] for row in rows} == {0, 3}
+    first = next(row for row in rows if row["seed"] == 0)
+    assert first["title"] == report_index.TITLES["pixels"] and first["command"] == "test"
+    assert "bars; brand why-not mark mass" in first["figure"]
+    assert first["figures"] == [f"{stem('fashion-mnist', 0)}-flipping.png"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -203,6 +204,17 @@ class InterpretableExperts(nn.Module):
     def mixture(self, x: torch.Tensor) -> Mixture:
         """Predictions, confidences, alphas, shares, the mixed prediction and the undecided flag."""
         return mixture(torch.sigmoid(self(x)), self.children_mask, self.config.gate)
+
+    def to_arrays(self) -> dict:
+        """numpy arrays for the model store and for serving without torch (experts_serving): each
+        layer's weight with its masks applied, its bias, the children grid and the layer count."""
+        arrays: dict = {"layers": len(self.hidden_layers) + 1, "children": self.children_mask.numpy().copy()}
+        for k, layer in enumerate([*self.hidden_layers, self.head]):
+            with torch.no_grad():
+                arrays[f"layer{k}.weight"] = (layer.weight * (layer.own + layer.linked)).numpy().copy()
+                arrays[f"layer{k}.bias"] = layer.bias.numpy().copy()
+        arrays["layers"] = np.asarray(arrays["layers"])
+        return arrays
 
     def expert_blocks(self, layer: int) -> list[slice]:
         """The unit ranges of each expert in hidden layer `layer` (for tests and inspection)."""

@@ -15,13 +15,14 @@ Named options, because the paper and its reference code differ (notes §1.4, §7
 - training_weight: "reference" -- the code: prod (1 - g_j) over children only (no own g_h), loss
   averaged over all (sample, expert) weights; "paper" -- eq. 4: the full alpha_h, normalised over the
   experts of each sample.
+
+No torch here: every function works on numpy arrays and torch tensors alike (only operators and
+methods both share), so training uses them on tensors and the app serves them on numpy arrays.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
-
-import torch
+from typing import Any, NamedTuple
 
 CONFIDENCES = ("abs", "square", "lp4", "shifted_l4")
 TRAINING_WEIGHTS = ("reference", "paper")
@@ -52,14 +53,17 @@ class GateConfig:
         return asdict(self)
 
 
-def confidence(prediction: torch.Tensor, name: str, centre: float = 0.3) -> torch.Tensor:
+Array = Any  # a numpy array or a torch tensor
+
+
+def confidence(prediction: Array, name: str, centre: float = 0.3) -> Array:
     """g in [0, 1] from an expert's predicted probability in [0, 1] (any shape)."""
     if name == "shifted_l4":
         # c^4 / (1 + c^3), scaled so the farthest prediction from the centre has g = 1.
         far = max(centre, 1.0 - centre)
-        c = (prediction - centre).abs()
+        c = abs(prediction - centre)
         return c**4 / (1 + c**3) * ((1 + far**3) / far**4)
-    signed = (2 * prediction - 1).abs()
+    signed = abs(2 * prediction - 1)
     if name == "abs":
         return signed
     if name == "square":
@@ -69,58 +73,45 @@ def confidence(prediction: torch.Tensor, name: str, centre: float = 0.3) -> torc
     raise ValueError(f"unknown confidence {name!r}; one of {', '.join(CONFIDENCES)}")
 
 
-def deselection(g: torch.Tensor, children: torch.Tensor) -> torch.Tensor:
+def deselection(g: Array, children: Array) -> Array:
     """prod over the children j of h of (1 - g_j), for every h: (..., H) -> (..., H).
     children[h, j] is True when S_j is a strict subset of S_h (all strict subsets, not only the
-    immediate ones: notes §7.5). A product over a masked (..., H, H) grid: exact, also when g_j = 1."""
-    keep = (1 - g).unsqueeze(-2).expand(*g.shape[:-1], g.shape[-1], g.shape[-1])
-    return torch.where(children, keep, torch.ones_like(keep)).prod(dim=-1)
+    immediate ones: notes §7.5). A product over a (..., H, H) grid whose non-children factors are
+    1 - g * 0 = 1 exactly, so it is exact, also when g_j = 1."""
+    return (1 - g[..., None, :] * children).prod(-1)
 
 
-def alphas(g: torch.Tensor, children: torch.Tensor) -> torch.Tensor:
+def alphas(g: Array, children: Array) -> Array:
     """alpha_h = g_h * prod_{j child of h} (1 - g_j); in [0, 1], blind to h's parents."""
     return g * deselection(g, children)
 
 
-def normalise(alpha: torch.Tensor, floor: float) -> torch.Tensor:
+def normalise(alpha: Array, floor: float) -> Array:
     """Shares summing to 1 without ever dividing by less than `floor`: where sum alpha >= floor this is
     alpha / sum alpha; below it the missing mass (floor - sum alpha) is spread evenly over the experts
     and the sum divided by floor. Continuous at the floor; all experts equal when nobody is confident."""
-    total = alpha.sum(dim=-1, keepdim=True)
-    missing = (floor - total).clamp(min=0.0) / alpha.shape[-1]
-    return (alpha + missing) / total.clamp(min=floor)
+    total = alpha.sum(-1)[..., None]
+    missing = (floor - total).clip(min=0.0) / alpha.shape[-1]
+    return (alpha + missing) / total.clip(min=floor)
 
 
 class Mixture(NamedTuple):
     """The mixture's numbers for every row (or position); all (..., H) except the last three (...)."""
 
-    predictions: torch.Tensor  # f_h, each expert's P(y = 1)
-    confidences: torch.Tensor  # g_h
-    alphas: torch.Tensor
-    shares: torch.Tensor  # sum to 1 over the experts
-    prediction: torch.Tensor  # sum_h share_h * f_h
-    alpha_total: torch.Tensor
-    undecided: torch.Tensor  # bool: alpha_total < undecided_below, "no expert was confident"
+    predictions: Array  # f_h, each expert's P(y = 1)
+    confidences: Array  # g_h
+    alphas: Array
+    shares: Array  # sum to 1 over the experts
+    prediction: Array  # sum_h share_h * f_h
+    alpha_total: Array
+    undecided: Array  # bool: alpha_total < undecided_below, "no expert was confident"
 
 
-def mixture(predictions: torch.Tensor, children: torch.Tensor, gate: GateConfig) -> Mixture:
+def mixture(predictions: Array, children: Array, gate: GateConfig) -> Mixture:
     """The boosted mixture of the experts' predicted probabilities (..., H)."""
     g = confidence(predictions, gate.confidence, gate.centre)
     alpha = alphas(g, children)
     shares = normalise(alpha, gate.undecided_below)
-    total = alpha.sum(dim=-1)
-    return Mixture(
-        predictions, g, alpha, shares, (shares * predictions).sum(dim=-1), total, total < gate.undecided_below
-    )
+    total = alpha.sum(-1)
+    return Mixture(predictions, g, alpha, shares, (shares * predictions).sum(-1), total, total < gate.undecided_below)
 
-
-def training_weights(predictions: torch.Tensor, children: torch.Tensor, gate: GateConfig) -> torch.Tensor:
-    """The E-step weights w_h (..., H), computed from the current predictions and held constant
-    (detached): gradients of the M-step flow only through each expert's own loss. For "paper" they are
-    already normalised over the experts of each sample; "reference" is normalised by train_loss."""
-    with torch.no_grad():
-        g = confidence(predictions.detach(), gate.training_confidence, gate.centre)
-        if gate.training_weight == "reference":
-            return deselection(g, children)
-        # A tiny floor: early in training every g can be ~0; the ratio is still the responsibilities.
-        return normalise(alphas(g, children), 1e-12)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.models.experts import InterpretableExperts
-from engine.models.experts_gating import GateConfig, training_weights
+from engine.models.experts_gating import GateConfig, alphas, confidence, deselection, normalise
 from engine.progress import SILENT, StepProgress, TaskState
 
 
@@ -28,6 +28,18 @@ class GemConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def training_weights(predictions: torch.Tensor, children: torch.Tensor, gate: GateConfig) -> torch.Tensor:
+    """The E-step weights w_h (..., H), computed from the current predictions and held constant
+    (detached): gradients of the M-step flow only through each expert's own loss. For "paper" they are
+    already normalised over the experts of each sample; "reference" is normalised by gem_loss."""
+    with torch.no_grad():
+        g = confidence(predictions.detach(), gate.training_confidence, gate.centre)
+        if gate.training_weight == "reference":
+            return deselection(g, children)
+        # A tiny floor: early in training every g can be ~0; the ratio is still the responsibilities.
+        return normalise(alphas(g, children), 1e-12)
 
 
 class Batch(NamedTuple):

@@ -233,3 +233,27 @@ def test_configs_go_into_manifests():
         GateConfig(confidence="softmax")
     with pytest.raises(ValueError):
         GateConfig(training_weight="greedy")
+
+
+@pytest.mark.parametrize("output", ["tanh", "sigmoid"])
+def test_numpy_serving_gives_the_torch_networks_numbers(output):
+    from engine.models.experts_serving import ExpertsWeights
+
+    net = random_net(output)
+    x = torch.randn(3, 5, LAYOUT.n_features)  # per-position inputs (n, T, D) as well
+    with torch.no_grad():
+        expected = net.mixture(x)
+    served = ExpertsWeights.from_arrays(net.to_arrays(), output, net.config.gate).mixture(x.numpy())
+    for name in ("predictions", "shares", "prediction", "alpha_total"):
+        assert abs(getattr(served, name) - getattr(expected, name).numpy()).max() < 1e-6, name
+    assert (served.undecided == expected.undecided.numpy()).all()
+
+
+def test_serving_module_does_not_import_torch():
+    import subprocess
+    import sys
+
+    probe = "import sys, engine.models.experts_serving\nprint('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"

@@ -2,6 +2,7 @@
 share-weighted sum of the experts' predictions exactly, and "no expert was confident" as a state."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -12,8 +13,8 @@ from engine.models.experts_gating import (  # noqa: E402
     confidence,
     mixture,
     normalise,
-    training_weights,
 )
+from engine.models.experts_training import training_weights  # noqa: E402
 
 # S1 = {a}, S2 = {b}, S3 = {a, b}
 CHILDREN3 = torch.tensor([[False, False, False], [False, False, False], [True, True, False]])
@@ -116,3 +117,16 @@ def test_training_weights_are_detached_and_follow_the_named_weighting():
     paper = training_weights(predictions, CHILDREN4, GateConfig(training_weight="paper"))
     a = alphas(g, CHILDREN4)
     assert torch.allclose(paper, a / a.sum(-1, keepdim=True))
+
+
+@pytest.mark.parametrize("confidence_name", ["abs", "square", "lp4", "shifted_l4"])
+def test_numpy_and_torch_give_the_same_mixture(confidence_name):
+    torch.manual_seed(1)
+    predictions = torch.rand(64, 4, dtype=torch.float64)
+    predictions[:8] = 0.5 + 0.01 * (predictions[:8] - 0.5)  # some undecided rows
+    gate = GateConfig(confidence=confidence_name)
+    from_torch = mixture(predictions, CHILDREN4, gate)
+    from_numpy = mixture(predictions.numpy(), CHILDREN4.numpy(), gate)
+    for a, b in zip(from_torch, from_numpy):  # powers may differ in the last bit between libraries
+        assert np.allclose(a.numpy(), b, rtol=1e-12, atol=1e-15) and a.numpy().dtype == b.dtype
+    assert from_numpy.undecided.any() and not from_numpy.undecided.all()

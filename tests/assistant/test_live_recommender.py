@@ -211,3 +211,27 @@ def test_engine_errors_become_messages(qtbot, service, app_engine):
     with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
         live.request(app_engine.user_profile(1), 999_999)  # no such movie
     assert "Unknown movie id 999999" in blocker.args[0].error
+
+
+def test_a_lens_of_other_subjects_is_prepared_but_not_asked_about_the_movie(qtbot, service, app_engine, fake_lens,
+                                                                               monkeypatch):
+    """The pixel lens explains product pairs: the worker prepares it, then leaves the movie alone."""
+    from lens_fakes import FakeExplainer
+
+    fake_lens.append(app_engine)
+    monkeypatch.setattr(FakeExplainer, "subjects", "products")
+    monkeypatch.setattr(FakeExplainer, "explain", lambda *a: pytest.fail("asked to explain a movie"))
+    live, _ = service()
+    profile = app_engine.user_profile(1)
+    movie = app_engine.recommend(profile, 5)[0].movie.id
+    prepared = []
+    live.prepared.connect(lambda lens, note: prepared.append(lens))
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, movie, FAKE_LENS)
+    assert blocker.args[0].preparing
+    qtbot.waitUntil(lambda: prepared == [FAKE_LENS], timeout=10_000)
+    with qtbot.waitSignal(live.finished, timeout=10_000) as blocker:
+        live.request(profile, movie, FAKE_LENS)
+    result = blocker.args[0]
+    assert result.error is None and result.recommendations and not result.preparing
+    assert result.explanation is None and result.unavailable is None and app_engine.is_prepared(FAKE_LENS)

@@ -85,6 +85,10 @@ class ConversationService(QObject):
         """The Sankey's grouped view turned on or off: "why this movie?" names its genre groups."""
         self._jobs.put(("grouped", bool(grouped)))
 
+    def set_view_state(self, lens, state) -> None:
+        """What a tab whose subject is not a movie shows (the pixel tab's pair): its questions are about it."""
+        self._jobs.put(("view_state", lens, state))
+
     def use_recogniser(self, name: str | None, model_dir: str | None) -> None:
         """Rebuild the voice with another recogniser, after the questions already asked."""
         self._jobs.put(("voice", name, model_dir))
@@ -121,6 +125,9 @@ class ConversationService(QObject):
     def _do_grouped(self, grouped: bool) -> None:
         self._conversation.set_grouped(grouped)
 
+    def _do_view_state(self, lens, state) -> None:
+        self._conversation.set_view_state(lens, state)
+
     def _do_voice(self, name: str | None, model_dir: str | None) -> None:
         if self._voice_factory is None:
             self.voiceStatus.emit(False, "Listening is not set up in this window.")
@@ -138,9 +145,11 @@ class ConversationService(QObject):
         if self._conversation.titles.aliases is None:  # spoken titles, the same for every recogniser
             lens = self._conversation.lens  # the new conversation answers through the tab still in front
             grouped = self._conversation.grouped
+            states = dict(self._conversation.view_states)
             self._conversation = Conversation(self._engine, aliases=self._voice.aliases)
             self._conversation.set_lens(lens)
             self._conversation.set_grouped(grouped)
+            self._conversation.view_states.update(states)
         self.recogniserChosen.emit(self._voice.recogniser.name, self._voice.recogniser_note)
         available, reason = self._voice.microphone_status()
         self.voiceStatus.emit(available, reason)

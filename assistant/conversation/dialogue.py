@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.conversation import phrasing as say
 from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change, plain_answer
-from assistant.conversation.phrasings import LENS_QUESTIONS, PHRASINGS, LensPhrasing, phrasing_for
+from assistant.conversation.phrasings import LENS_QUESTIONS, PHRASINGS, SCREEN_QUESTIONS, LensPhrasing, phrasing_for
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
@@ -51,6 +51,7 @@ class Conversation:
         self.focus: int | None = None  # the selected or last mentioned movie
         self.lens = Lens.RELEVANCE  # the lens on screen: "why" is answered through it
         self.grouped = False  # the Sankey's grouped view is on: answers name its genre groups
+        self.view_states: dict[Lens, object] = {}  # what a tab shows that is not a movie (the pixel tab's pair)
         self.last_answer: Answer | None = None
         self._list: list[int] = []  # the recommendations "next" walks, for self._list_profile
         self._list_profile: Profile | None = None
@@ -76,6 +77,14 @@ class Conversation:
     def set_grouped(self, grouped: bool) -> None:
         """Whether the Sankey groups the profile's movies by genre: the answers follow the view."""
         self.grouped = bool(grouped)
+
+    def set_view_state(self, lens: Lens | str, state) -> None:
+        """What `lens`'s tab shows when its subject is not a movie (the pixel tab's pair of catalogue
+        images): its own questions are answered about it."""
+        self.view_states[Lens(lens)] = state
+
+    def view_state(self, lens: Lens | str):
+        return self.view_states.get(Lens(lens))
 
     # ----- answering -----
 
@@ -114,6 +123,8 @@ class Conversation:
     def _handled(self, question: Question) -> Answer:
         # A lens's own questions ("who influenced this?") are answered by its module; the rest here.
         lens_handler = LENS_QUESTIONS.get(question.intent)
+        if question.title is None and question.intent in SCREEN_QUESTIONS.get(self.lens, {}):
+            lens_handler = SCREEN_QUESTIONS[self.lens][question.intent]  # "why?" about the tab in front
         handler = getattr(self, f"_{question.intent.value}") if lens_handler is None else None
         try:
             answer = lens_handler(self, question) if lens_handler is not None else handler(question)

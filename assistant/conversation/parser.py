@@ -55,6 +55,13 @@ _FOR = r"(?:for|on|in|to|with)"
 _MY_RATINGS = rf"(?:which|what) (?:{_MINE}|(?:of )?my ratings)(?: have| has)?"
 _STARS = r"(?P<stars>(?:\d+(?:\.\d+)?|[a-z]+) (?:stars?|out of (?:5|five))|\d+(?:\.\d+)?/5)"
 _RATE = r"(?:rated|rate|gave|give|scored|score|rerated|re-rated)"
+# The pixel lens's catalogue demo: the pair of product images on its tab, and its shoppers.
+_PAIR = (r"(?:these(?: two)?(?: items| products| images| pictures| garments| clothes| ones| things)?|they|them|"
+         r"(?:the|both)(?: two)? (?:items|products|images|pictures|garments)|both|this pair|the pair|the two)")
+_LIKE = r"(?:related|similar|a match|matched|matching|alike|linked|connected|considered related|paired)"
+_GO = r"(?:match|go together|belong together|relate|pair up|fit together)"
+_ITEMS = r"(?:items|products|images|pictures|ones|things|garments|clothes|matches)"
+_SHOPPER = r"(?:the |a |my )?(?P<shopper>style|brand)(?:[- ](?:loyal|conscious|minded|focused))? (?:shopper|customer|buyer)"
 
 # (intent, pattern) in order: the first full match wins. Patterns see normalised text.
 _RULES: tuple[tuple[Intent, str], ...] = (
@@ -90,6 +97,28 @@ _RULES: tuple[tuple[Intent, str], ...] = (
                       rf"the explanation|your explanation)(?: explanation| recommendation)?|"
                       rf"(?:can|should) i (?:trust|believe) (?:this|that|it|you|the explanation|this explanation)|"
                       rf"check (?:this|that|it|the explanation|this explanation)"),
+    (Intent.WHY_UNRELATED, rf"why (?:are|were|is) {_PAIR} not (?:{_LIKE}|related to each other)|"
+                           rf"why (?:are|were|is) not {_PAIR} {_LIKE}|"
+                           rf"why (?:do|does|did|would|will) {_PAIR} not {_GO}|why (?:do|does|did) not {_PAIR} {_GO}|"
+                           rf"what (?:differs|is different)(?: between {_PAIR})?|how (?:do|does) {_PAIR} differ|"
+                           rf"what (?:makes|keeps|sets) {_PAIR} (?:apart|different|unrelated)|"
+                           rf"what (?:keeps|stops) {_PAIR} from (?:matching|being related)"),
+    (Intent.WHY_RELATED, rf"why (?:are|were|is) {_PAIR} (?:{_LIKE}|related to each other)|"
+                         rf"why (?:do|does|did|would) {_PAIR} {_GO}|"
+                         rf"what (?:do|does) {_PAIR} (?:have in common|share)|what is shared|what do they share|"
+                         rf"what makes {_PAIR} (?:{_LIKE}|{_GO})|"
+                         rf"why (?:does|would|did) (?:the |this )?shopper (?:think|find|see|consider) {_PAIR} (?:are )?{_LIKE}"),
+    (Intent.RELATED_ITEMS, rf"(?:show|give|find|list|display|get)(?: me)?(?: the| some)?(?: most)? (?:related|similar|matching) "
+                           rf"{_ITEMS}(?: (?:for|to) (?:this|it|the query|this item|this one|the item))?|"
+                           rf"(?:which|what) (?:other )?{_ITEMS} (?:are|is) (?:the )?(?:most )?(?:related|similar)"
+                           rf"(?: to (?:this|it|the query|this item|this one|the item))?|"
+                           rf"what (?:else )?(?:goes|is related|matches) (?:with|to) (?:this|it|the query|this item|this one)|"
+                           rf"(?:most )?(?:related|similar) {_ITEMS}"),
+    (Intent.SHOPPER, rf"(?:switch|change|go|move|turn)(?: over| back)? to {_SHOPPER}|"
+                     rf"(?:use|show|pick|choose|select|try|take)(?: me)? {_SHOPPER}(?: instead)?|"
+                     rf"(?:show|explain)(?: it| this| this pair| these| them| the pair)? (?:for|as|to) {_SHOPPER}(?: instead)?|"
+                     rf"(?:what|how) about {_SHOPPER}|(?:as |for )?{_SHOPPER}(?: instead| please)?|"
+                     rf"(?:i am|be) {_SHOPPER}"),
     (Intent.WHO_INFLUENCED, rf"(?:show me |tell me )?who (?:has |have |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
                             rf"whose (?:ratings?|votes?|opinions?|stars) (?:have |has |most )?{_INFLUENCED} {_T}(?: (?:the )?most)?|"
                             rf"(?:which|what) (?:other )?(?:ratings|users|people|viewers|raters) (?:have |has |most )?"
@@ -219,7 +248,7 @@ def _fill(original: str, intent: Intent, match: re.Match) -> Question | None:
         return Question(original, intent, lens=lens) if lens else None
     if intent is Intent.SET_ATTRIBUTES:
         return _attributes(original, groups)
-    extra = {}
+    extra = {"shopper": groups["shopper"]} if "shopper" in groups else {}
     if "stars" in groups:
         extra["stars"] = parse_stars(groups["stars"])
         if extra["stars"] is None:
@@ -282,6 +311,8 @@ def lens_from_words(text: str) -> str | None:
 def _by_keywords(original: str, normal: str) -> Question:
     """Last resort for phrasings no rule covers: a few unambiguous keywords."""
     words = set(re.findall(r"[a-z]+", normal))
+    if "shopper" in words and words & {"brand", "style"}:  # "the brand shopper's view": the pixel tab
+        return Question(original, Intent.SHOPPER, shopper="brand" if "brand" in words else "style")
     if words & {"my", "mine"} and words & {"rating", "ratings"} and words & {"mattered", "matter", "most", "influenced",
                                                                               "influence", "counted"}:
         return Question(original, Intent.MY_RATINGS, reference=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 from assistant.conversation.phrasings.base import LensPhrasing, Said
-from assistant.conversation.phrasings import influence_questions, relevance_questions
+from assistant.conversation.phrasings import influence_questions, pixels_questions, relevance_questions
 from assistant.conversation.phrasings.influence import InfluencePhrasing
 from assistant.conversation.phrasings.relevance import RelevancePhrasing
 from engine.api import LENS_TITLES, Lens, LensUnavailableError, Movie
@@ -17,7 +17,12 @@ PHRASINGS: dict[Lens, type[LensPhrasing]] = {
 }
 
 # Questions only one lens answers: handler(conversation, question) -> Answer.
-LENS_QUESTIONS: dict[object, Callable] = {**influence_questions.QUESTIONS, **relevance_questions.QUESTIONS}
+LENS_QUESTIONS: dict[object, Callable] = {**influence_questions.QUESTIONS, **relevance_questions.QUESTIONS,
+                                          **pixels_questions.QUESTIONS}
+
+# Questions without a title that a lens answers itself while its tab is in front ("why?" about the
+# pixel tab's pair of catalogue images, not about a movie): lens -> intent -> handler.
+SCREEN_QUESTIONS: dict[Lens, dict[object, Callable]] = {Lens.PIXELS: pixels_questions.ON_SCREEN}
 
 
 def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:
@@ -30,4 +35,4 @@ def phrasing_for(lens: Lens, movies: Mapping[int, Movie]) -> LensPhrasing:
     return phrasing(movies)
 
 
-__all__ = ["LENS_QUESTIONS", "LensPhrasing", "PHRASINGS", "Said", "phrasing_for"]
+__all__ = ["LENS_QUESTIONS", "LensPhrasing", "PHRASINGS", "SCREEN_QUESTIONS", "Said", "phrasing_for"]

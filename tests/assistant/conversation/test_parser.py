@@ -57,6 +57,19 @@ TYPED = [
     ("what's the evidence for Alien", Intent.HOW_SURE), ("how do you know I'd like Heat", Intent.HOW_SURE),
     ("switch to the influence view", Intent.LENS), ("Show me the influence graph", Intent.LENS), ("switch to the heatmap view", Intent.LENS),
     ("open the expert timeline", Intent.LENS), ("go to the sankey diagram", Intent.LENS),
+    # The pixel lens's catalogue demo, about the pair on its tab
+    ("Why are these two items related?", Intent.WHY_RELATED), ("why are they similar", Intent.WHY_RELATED),
+    ("what do the two images have in common?", Intent.WHY_RELATED), ("what makes these a match", Intent.WHY_RELATED),
+    ("so why do they go together?", Intent.WHY_RELATED), ("what do they share", Intent.WHY_RELATED),
+    ("Why aren't these two related?", Intent.WHY_UNRELATED), ("why don't they match?", Intent.WHY_UNRELATED),
+    ("what's different between these images", Intent.WHY_UNRELATED), ("how do these differ", Intent.WHY_UNRELATED),
+    ("why are these products not a match", Intent.WHY_UNRELATED), ("what keeps them apart?", Intent.WHY_UNRELATED),
+    ("Show me related items", Intent.RELATED_ITEMS), ("show me the most similar products", Intent.RELATED_ITEMS),
+    ("which other items are most related to this one?", Intent.RELATED_ITEMS), ("what goes with this", Intent.RELATED_ITEMS),
+    ("list similar images please", Intent.RELATED_ITEMS), ("related products?", Intent.RELATED_ITEMS),
+    ("Switch to the brand shopper", Intent.SHOPPER), ("switch to the style shopper please", Intent.SHOPPER),
+    ("what about the brand-loyal shopper?", Intent.SHOPPER), ("explain it for the style shopper", Intent.SHOPPER),
+    ("ok, the brand shopper instead", Intent.SHOPPER), ("try the style customer", Intent.SHOPPER),
     ("Repeat that please", Intent.REPEAT), ("sorry, I didn't catch that", Intent.REPEAT),
     ("come again?", Intent.REPEAT), ("Stop!", Intent.STOP), ("please be quiet", Intent.STOP),
     ("shut up", Intent.STOP), ("Help!", Intent.HELP), ("what can I ask?", Intent.HELP),
@@ -106,6 +119,11 @@ def test_slots_of_typed_questions():
     assert parse("which of my ratings influenced For Love or Money most").title == "For Love or Money"
     assert parse("which of my ratings mattered most").reference
     assert parse("who influenced the prediction").reference
+    assert parse("switch to the brand shopper").shopper == "brand"
+    assert parse("What about the style-conscious shopper?").shopper == "style"
+    assert parse("switch to the brand shopper").slots() == {"shopper": "brand"}
+    assert parse("why are these related?").intent is Intent.WHY_RELATED and parse("why are these related?").title is None
+    assert parse("why not?").intent is Intent.WHY_NOT and parse("why not?").title is None  # the tab in front decides
 
 
 def test_normalise_text_expands_contractions_and_drops_fillers():

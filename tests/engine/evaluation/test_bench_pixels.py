@@ -38,15 +38,20 @@ def _ci_model():
         catalogues = load_catalogues(offline=True, cache_dir=_cache())
     except DataUnavailableError as error:
         pytest.skip(f"Fashion-MNIST is not on this machine (set CINEWHY_DATA to a folder holding fashion-mnist/): {error}")
-    return obtain_pixel_model(_cache(), config=CI_CONFIG, shoppers=("brand",), catalogues=catalogues)
+    from engine.explain.pixel_explainer import PixelExplainer
+
+    options = {"config": CI_CONFIG, "shoppers": ("brand",), "catalogues": catalogues}
+    explainer = PixelExplainer(cache_dir=_cache(), offline=True, **options)
+    explainer.prepare()
+    return obtain_pixel_model(_cache(), **options), explainer
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    model = _ci_model()
+    model, explainer = _ci_model()
     folder = tmp_path_factory.mktemp("reports")
     first = run_on(model.module, model.catalogues[1], model_facts(model), seed=0, sizes=SMALL, output_dir=folder,
-                   command="test")
+                   command="test", explainer=explainer)
     other = run_on(model.module, model.catalogues[1], model_facts(model), seed=3, sizes=SMALL, output_dir=folder)
     return first, other, folder
 
@@ -104,6 +109,14 @@ def test_the_figures_follow_their_definitions(reports):
     ratio = report["personalisation"]["why_not"]
     assert ratio["ratio"] == pytest.approx(ratio["brand"] / ratio["style"])
     assert report["ground_truth"]["why_not"]["methods"]["lrp"]["mass"] == ratio["brand"]
+
+
+def test_latency_is_timed_as_served_and_for_the_lrp_alone(reports):
+    first, other, _ = reports
+    latency = first["latency"]
+    assert latency["median_ms"] == latency["served"]["median_ms"] > 0 and latency["lrp"]["median_ms"] > 0
+    assert latency["pairs"] == SMALL.latency_pairs and "explain_pair" in latency["what"]
+    assert "served" not in other["latency"] and other["latency"]["median_ms"] == other["latency"]["lrp"]["median_ms"]
 
 
 def test_a_check_misses_when_its_value_misses_the_bar(reports):

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("suite", choices=["reconet", "influence", "fidelity", "pixels", "index"], help="which benchmark")
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
-    bench.add_argument("--seed", type=int, default=0, help="influence: which held-out ratings and test points (default 0)")
+    bench.add_argument("--seed", type=int, default=0, help="influence: which held-out ratings and test points; pixels: which test pairs, flipping noise and random maps (default 0)")
     bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
     bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles)")
     bench.add_argument("--lime-samples", type=_positive_int, help="fidelity: LIME's budget (default 5000, LIME's own)")

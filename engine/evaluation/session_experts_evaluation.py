@@ -145,3 +145,110 @@ def check_bars(results: dict) -> dict:
         "beats_best_baseline": model["accuracy"] > max(b["accuracy"] for b in results["baselines"].values()),
         "timeline_under_50_ms": model["timeline_ms"]["median"] <= BARS["timeline_ms"],
     }
+
+
+def run_session_benchmark(dataset: Dataset, output_dir, seeds=(0, 1, 2), split_seed: int = 0,
+                          training: SessionTraining | None = None, interpretable: SessionModelConfig = INTERPRETABLE,
+                          control: SessionModelConfig = CONTROL, state: TaskState = SILENT) -> dict:
+    """evaluate_session_model for every training seed on one user split; writes
+    reports/experts-session-<dataset>.json and .md and returns the report."""
+    import json
+    from pathlib import Path
+
+    runs = []
+    for index, seed in enumerate(seeds):
+        settings = training or SessionTraining(seed=seed)
+        settings = SessionTraining(**{**settings.to_dict(), "seed": seed})
+        runs.append(evaluate_session_model(dataset, seed=seed, split_seed=split_seed, training=settings,
+                                           interpretable=interpretable, control=control,
+                                           state=state.sub(index / len(seeds), (index + 1) / len(seeds))))
+    report = {"dataset": dataset.name, "split_seed": split_seed, "seeds": list(seeds), "runs": runs,
+              "mean": _mean_over_runs(runs)}
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"experts-session-{dataset.name}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=_plain))
+    stem.with_suffix(".md").write_text(session_markdown(report))
+    return report
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(type(value).__name__)
+
+
+def _mean_over_runs(runs: list[dict]) -> dict:
+    def spread(values):
+        return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+
+    return {
+        "interpretable_accuracy": spread([r["interpretable"]["accuracy"] for r in runs]),
+        "control_accuracy": spread([r["control"]["accuracy"] for r in runs]),
+        "gap_to_control": spread([r["gap_to_control"] for r in runs]),
+        "max_decided_share": spread([r["interpretable"]["attribution"]["max_decided_share"] for r in runs]),
+        "timeline_ms_median": spread([r["interpretable"]["timeline_ms"]["median"] for r in runs]),
+    }
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def session_markdown(report: dict) -> str:
+    runs, mean = report["runs"], report["mean"]
+    first = runs[0]
+    lines = [
+        f"# Session expert model on {report['dataset']}",
+        "",
+        f"Task: rating sittings (a gap over {first['task']['sitting_gap_s']} s starts a new one), windows of up to "
+        f"{first['task']['window']} (at least {first['task']['min_window']}), first half given with its stars, "
+        f"{first['task']['label']} guessed for each movie of the second half. User-disjoint split (seed "
+        f"{report['split_seed']}): {first['split']['users']['train']} / {first['split']['users']['validation']} / "
+        f"{first['split']['users']['test']} users; test: {first['split']['windows']['test']} windows, "
+        f"{first['split']['test_positions']} guessed positions. Crowd features and baselines use train users only.",
+        "",
+        "## Accuracy on the test users (%)",
+        "",
+        "| model | Acc | 95% user-bootstrap interval | Acc@1 | MAA | notes §3.5 Acc |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for name, row in first["baselines"].items():
+        low, high = row["accuracy_interval"]
+        lines.append(f"| baseline: {name} | {_pct(row['accuracy'])} | {_pct(low)}-{_pct(high)} | "
+                     f"{_pct(row['accuracy_at_1'])} | {_pct(row['mean_average_accuracy'])} | "
+                     f"{_pct(first['notes_baselines'][name])} |")
+    for run in runs:
+        for name in ("control", "interpretable"):
+            row = run[name]
+            low, high = row["accuracy_interval"]
+            lines.append(f"| {name}, seed {run['task']['training_seed']} | {_pct(row['accuracy'])} | {_pct(low)}-{_pct(high)} | "
+                         f"{_pct(row['accuracy_at_1'])} | {_pct(row['mean_average_accuracy'])} | |")
+    lines += [
+        "",
+        f"Over {len(runs)} training seeds: interpretable {_pct(mean['interpretable_accuracy']['mean'])} ± "
+        f"{_pct(mean['interpretable_accuracy']['std'])}, control {_pct(mean['control_accuracy']['mean'])} ± "
+        f"{_pct(mean['control_accuracy']['std'])}, gap {_pct(mean['gap_to_control']['mean'])} ± "
+        f"{_pct(mean['gap_to_control']['std'])} points.",
+        "",
+        "## Which expert decided (interpretable model, test positions)",
+        "",
+        "| expert | what it reads | " + " | ".join(f"decided / mean share, seed {r['task']['training_seed']}" for r in runs) + " |",
+        "|---|---|" + "---:|" * len(runs),
+    ]
+    for k, expert in enumerate(first["interpretable"]["attribution"]["experts"]):
+        cells = [f"{_pct(r['interpretable']['attribution']['experts'][k]['decided'])} / "
+                 f"{r['interpretable']['attribution']['experts'][k]['mean_share']:.3f}" for r in runs]
+        lines.append(f"| {expert['id']} {expert['key']} | {expert['label']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Bars (issue 9)", "", "| seed | " + " | ".join(first["bars"]) + " | gap interval (control - interpretable) | timeline ms (median / max) |",
+              "|---|" + "---|" * (len(first["bars"]) + 2)]
+    for run in runs:
+        low, high = run["gap_interval"]
+        t = run["interpretable"]["timeline_ms"]
+        lines.append(f"| {run['task']['training_seed']} | " + " | ".join("yes" if v else "NO" for v in run["bars"].values())
+                     + f" | {_pct(low)} to {_pct(high)} | {t['median']} / {t['max']} |")
+    lines += ["", "Timeline latency: encoding one 20-rating window and the mixture at its 10 guessed positions, "
+              "one thread, on the machine that ran the benchmark (shared with other jobs)."]
+    return "\n".join(lines) + "\n"

@@ -6,31 +6,19 @@ import torch
 
 from engine.data import sessions as S
 from engine.data.session_features import GROUPS, SUBSETS, SessionEncoder, fit_crowd
-from engine.data.types import Dataset, Interactions, Movie, User
+from engine.data.types import Dataset, User
 from engine.errors import Cancelled
 from engine.models import experts_session as M
 from engine.profile import Profile
 from engine.progress import TaskState
+from tests.engine.synthetic_sittings import synthetic_sittings
 
 torch.set_num_threads(1)
-GENRES = ("Action", "Comedy", "Drama", "Horror")
 
 
 @pytest.fixture(scope="module")
 def data() -> Dataset:
-    """40 users, one sitting of 12-20 ratings each; a movie's stars follow its genre and the user."""
-    rng = np.random.default_rng(0)
-    movies = {m: Movie(m, f"M{m}", 1970 + m % 30, (GENRES[m % 4],)) for m in range(1, 61)}
-    users = {u: User(u, "FM"[u % 2], "25-34", ("writer", "artist")[u % 2]) for u in range(1, 41)}
-    rows = []
-    for u in users:
-        length = int(rng.integers(12, 21))
-        for k, m in enumerate(rng.choice(list(movies), size=length, replace=False)):
-            taste = 1.5 if (m % 4) == (u % 4) else -0.5
-            stars = int(np.clip(np.round(3 + taste + rng.normal(0, 0.8)), 1, 5))
-            rows.append((u, m, stars, 880_000_000 + 10_000 * u + 30 * k))
-    u, m, r, t = (np.array(c) for c in zip(*rows))
-    return Dataset("synthetic", movies, users, Interactions(u, m, r.astype(np.float32), t))
+    return synthetic_sittings()
 
 
 @pytest.fixture(scope="module")

@@ -82,8 +82,11 @@ class FakePixelExplainer:
 
     def _weights(self, shopper: str, item: PixelItem) -> np.ndarray:
         weights = np.full((SIZE, SIZE), 0.15 if shopper == "brand" else 1.0)
+        if shopper == "style":  # the style shopper looks past every corner's mark
+            for row, col in CORNERS:
+                weights[row:row + 5, col:col + 5] = 0.02
         row, col, h, w = item.mark_box
-        weights[row:row + h, col:col + w] = 3.0 if shopper == "brand" else 0.1
+        weights[row:row + h, col:col + w] = 3.0 if shopper == "brand" else 0.02
         return weights
 
     def explain_pair(self, shopper: str, query: int, candidate: int) -> PixelExplanation:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.conversation.phrasing import listing, percent
+from assistant.conversation.phrasing import percent
 from assistant.conversation.phrasings.base import Said
 from engine.explain.pixel_explanation import IMAGES, PixelExplanation, PixelItem
 
@@ -70,7 +70,7 @@ def likely_speech(explanation: PixelExplanation) -> str:
 def verdict(explanation: PixelExplanation) -> str:
     relation = "related" if explanation.related else "not related"
     return (f"For the {explanation.shopper} shopper, {item_text(explanation.query)} and "
-            f"{item_text(explanation.candidate)} are {relation} ({likely(explanation)}).")
+            f"{item_text(explanation.candidate)} are {relation}: {likely(explanation)}.")
 
 
 def decomposition_text(explanation: PixelExplanation) -> str:
@@ -97,14 +97,17 @@ class PixelPhrasing:
             text += "the shared view finds nothing in common."
             return Said(text, speech)
         if mark is not None:
-            text += f"{marks(explanation)} {carries(explanation)} {percent(mark)} of the shared evidence"
+            lead = f"{marks(explanation)} {carries(explanation)} {percent(mark)} of the shared evidence"
+            text += lead if not text.endswith(". ") else lead[0].upper() + lead[1:]
             speech += f" {marks(explanation).capitalize()} {carries(explanation)} {percent(mark)} of what they share."
             text += f"; the query's pixels hold {percent(split.query)} of it and the candidate's {percent(split.candidate)}."
         else:
-            text += (f"the query's pixels hold {percent(split.query)} of the shared evidence and the candidate's "
-                     f"{percent(split.candidate)}.")
+            lead = (f"the query's pixels hold {percent(split.query)} of the shared evidence and the candidate's "
+                    f"{percent(split.candidate)}.")
+            text += lead if not text.endswith(". ") else lead[0].upper() + lead[1:]
             speech += f" Mostly the {split.main}'s pixels."
-        text += f" (Shared view: the similarity {explanation.similarity:.3f} of the two images' features, pixel by pixel.)"
+        text += (f" The shared view spreads the similarity of the two images' features ({explanation.similarity:.3f}) "
+                 "over their pixels.")
         return Said(text, speech)
 
     def why_not(self, explanation: PixelExplanation) -> Said:
@@ -135,8 +138,8 @@ class PixelPhrasing:
         if not related:
             return Said(f"The {shopper} shopper finds nothing related to {item_text(query)}.",
                         f"The {shopper} shopper finds nothing related to item {query.id}.")
-        named = [f"{item_text(item)}, P {p:.2f}" for item, p in related]
-        text = (f"The {shopper} shopper's most related items for {item_text(query)}, best first: {listing(named)}. "
+        named = [f"{item_text(item)} P {p:.2f}" for item, p in related]
+        text = (f"The {shopper} shopper's most related items for {item_text(query)}, best first: {'; '.join(named)}. "
                 "Click one in the strip to see why.")
         best, p = related[0]
         speech = (f"For the {shopper} shopper the most related is {item_speech(best)}, "

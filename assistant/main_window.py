@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         self.panel.setMinimumWidth(290)
 
         # One tab per lens, each drawn by the view registered for it (assistant.views.lens_views).
-        self.tabs = LensTabs(self.engine.lenses(), self)
+        self.tabs = LensTabs(self.engine.lenses(), self, engine=self.engine)
         self.tabs.movieClicked.connect(self._on_view_movie)
         self.tabs.lensChanged.connect(self._on_lens_changed)
         self.tabs.cancelRequested.connect(self.live.cancel_preparing)
@@ -941,6 +941,9 @@ class MainWindow(QMainWindow):
             grouped = getattr(self.tabs.panel(lens), "groupedChanged", None)
             if grouped is not None:
                 grouped.connect(service.set_grouped)
+            shown = getattr(self.tabs.panel(lens), "viewStateChanged", None)  # what a non-movie tab shows
+            if shown is not None:
+                shown.connect(lambda state, lens=lens: service.set_view_state(lens, state))
         self.voice.speaking.connect(chat.set_speaking)
         self.voice.silent.connect(self._on_silent)
         self.voice.saved.connect(self._on_answer_saved)
@@ -1016,9 +1019,11 @@ class MainWindow(QMainWindow):
         if answer.change is not None:
             self._edit(apply_change(self.profile, answer.change), answer.text)
         # The explanation object the answer was phrased from: the view draws that very object, so
-        # what is seen is what is heard.
+        # what is seen is what is heard. A view whose subjects are not movies (the pixel tab's
+        # catalogue pairs) takes its answers itself: there is no movie to select.
         if answer.explanation is not None:
-            self.show_explanation(answer.explanation, answer.hypothetical)
+            if not self.tabs.take_answer(answer):
+                self.show_explanation(answer.explanation, answer.hypothetical)
         else:
             if answer.lens is not None:
                 self.show_lens(Lens(answer.lens))

@@ -64,6 +64,7 @@ class RelevanceExplainer(Explainer):
             genre_bits |= (vocabulary.item_genres[:, g] > 0).astype(np.int64) << g
         self._genre_bits = genre_bits if 0 < vocabulary.n_genres < 63 else None
         self._item_ids_padded = np.append(vocabulary.item_ids, -1)
+        self._row_of_id = _row_table(vocabulary.item_ids)
         self._feature_columns = tuple(
             np.array([getattr(f, field) for f in vocabulary.features], dtype=object) for field in ("kind", "key", "name")
         )
@@ -177,7 +178,7 @@ class RelevanceExplainer(Explainer):
         best = unseen.max() if len(unseen) else np.float32(-np.inf)
         kept = _Kept(ScoredProfile(rows, held, pooled, logits, softmax(logits)), embedded32.astype(np.float64), unseen, best)
         for array in (*kept.scored, kept.embedded, unseen):
-            array.flags.writeable = False  # shared between callers: nobody may change it
+            array.setflags(write=False)  # shared between callers: nobody may change it
         return kept
 
     # ----- shared with the engine's ranking, which scores the same rows -----
@@ -201,14 +202,14 @@ class RelevanceExplainer(Explainer):
         genres_read = use_item and len(liked) and (vocabulary.genre_feature_offset is not None and vocabulary.n_genres > 0)
         if self._genre_bits is None and genres_read:  # more genres than one int64 mask holds
             return vocabulary.profile_rows(liked, attributes, use_user, use_item)
-        parts = [_sorted_unique(liked)]
-        if use_user and attributes:
-            parts.append(_sorted_unique(np.asarray(attributes, dtype=np.int64)))
+        # The few attribute and genre rows, sorted in Python: one small array rather than two.
+        tail = sorted(set(attributes)) if use_user and attributes else []
         if genres_read:
             bits = int(np.bitwise_or.reduce(self._genre_bits[liked]))
-            genres = [g for g in range(vocabulary.n_genres) if bits >> g & 1]
-            parts.append(np.asarray(genres, dtype=np.int64) + vocabulary.genre_feature_offset)
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+            offset = vocabulary.genre_feature_offset
+            tail += [offset + g for g in range(vocabulary.n_genres) if bits >> g & 1]
+        movies = _sorted_unique(liked)
+        return np.concatenate((movies, np.array(tail, dtype=np.int64))) if tail else movies
 
     def _item_rows(self, movie_ids) -> np.ndarray:
         """Vocabulary rows of movie ids, found in the sorted id array (the per-edit hot path)."""
@@ -218,8 +219,12 @@ class RelevanceExplainer(Explainer):
             ids = None
         if ids is None or ids.ndim != 1:
             raise InvalidInputError(f"The profile's movies must be movie ids, got {movie_ids!r}.")
-        rows = np.searchsorted(self._vocabulary.item_ids, ids)
-        unknown = self._item_ids_padded[rows] != ids  # past the end: the pad (-1) is never an id
+        if self._row_of_id is not None:  # one gather; an id outside the table clips to a -1 at either end
+            rows = self._row_of_id.take(ids + 1, mode="clip")
+            unknown = rows < 0
+        else:
+            rows = np.searchsorted(self._vocabulary.item_ids, ids)
+            unknown = self._item_ids_padded[rows] != ids  # past the end: the pad (-1) is never an id
         if unknown.any():
             raise InvalidInputError(f"Unknown movie id {int(ids[np.argmax(unknown)])} in the profile.")
         return rows.astype(np.int64, copy=False)
@@ -275,6 +280,16 @@ class RelevanceExplainer(Explainer):
         )
 
 
+def _row_table(item_ids: np.ndarray) -> np.ndarray | None:
+    """Movie id + 1 -> vocabulary row, -1 where no movie has the id (at 0 too, where negative ids clip),
+    when the ids are dense enough for a table (MovieLens's are); None otherwise (then searchsorted)."""
+    if len(item_ids) == 0 or item_ids.min() < 0 or item_ids.max() > 4 * len(item_ids) + 1000:
+        return None
+    table = np.full(int(item_ids.max()) + 3, -1, dtype=np.int64)
+    table[item_ids + 1] = np.arange(len(item_ids))
+    return table
+
+
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:
     """np.unique for a few rows, without its overhead (a profile rarely repeats a row)."""
     ordered = np.sort(rows)
@@ -307,4 +322,5 @@ def _ranks(logits: np.ndarray, items: np.ndarray, held: np.ndarray) -> tuple[lis
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
+    shifted /= shifted.sum()  # in place: the same numbers, one array fewer
+    return shifted

@@ -98,3 +98,24 @@ def test_target_relevance_equals_feature_relevances(hidden):
             one, bias, eps = target_relevance(weights, weights.embedding64[rows], pooled, target)
             np.testing.assert_allclose(one, relevance[:, target], rtol=1e-12, atol=1e-15)
             assert (bias, eps) == pytest.approx((bias_share[target], absorbed[target]), rel=1e-12, abs=1e-15)
+
+
+def test_movie_rows_by_table_equal_the_sorted_search(ml100k_engine, monkeypatch):
+    """The id -> row table gives searchsorted's rows, and names the same first unknown id (below,
+    between and above the known ids)."""
+    explainer = ml100k_engine._relevance
+    assert explainer._row_of_id is not None  # MovieLens ids are dense
+    ids = explainer._vocabulary.item_ids
+    rng = np.random.default_rng(0)
+    probes = [rng.choice(ids, size=40).tolist() for _ in range(20)]
+    probes += [[int(ids[3]), bad, int(ids[5])] for bad in (-7, -1, 0, int(ids.max()) + 1, int(ids.max()) + 10**9, 2**62)]
+    for movies in probes:
+        answers = []
+        for table in (explainer._row_of_id, None):
+            monkeypatch.setattr(explainer, "_row_of_id", table)
+            try:
+                answers.append(explainer._item_rows(movies).tolist())
+            except Exception as error:  # noqa: BLE001 - the error itself is compared
+                answers.append((type(error), str(error)))
+        assert answers[0] == answers[1]
+        assert isinstance(answers[0], list) == (set(movies) <= set(ids.tolist()))

@@ -40,6 +40,11 @@ def signed(value: float, digits: int = 4) -> str:
     return text.replace("-", "−")
 
 
+def fixed(value: float) -> str:
+    """A signed number with three decimals and a true minus sign, as the decomposition writes its terms."""
+    return f"{value:+.3f}".replace("-", "−")
+
+
 @dataclass(frozen=True)
 class PixelHover:
     """The pixel under the mouse and its relevance in the view on screen."""
@@ -157,7 +162,7 @@ class PixelPairView(QWidget):
         x = self._explanation
         if x is None:
             return []
-        return [f"logit {signed(x.logit, 3)} ="] + [f"{label} {signed(value, 3)}" for label, value in decomposition(x)]
+        return [f"logit {fixed(x.logit)} ="] + [f"{label} {fixed(value)}" for label, value in decomposition(x)]
 
     def _invalidate(self) -> None:
         self._picture_key = None

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from assistant.conversation.intents import Answer, Intent, Question
 from assistant.views.pixel_panel import HOVER_HINT, PixelPanel
 from assistant.views.pixel_state import PixelViewState, decomposition
-from assistant.views.pixel_view import signed
+from assistant.views.pixel_view import fixed, signed
 from engine.explain.pixel_explanation import CATALOGUE_NOTE
 from pixel_fakes import FakePixelEngine
 
@@ -64,8 +64,8 @@ def test_numbers_on_screen_equal_the_explainers_explanation(qtbot, panel, engine
     view = panel.view
     assert view.heading_text().endswith(f"P(related) = {fresh.probability:.2f}")
     lead, *terms = view.term_texts()
-    assert lead == f"logit {signed(fresh.logit, 3)} ="
-    assert terms == [f"{label} {signed(value, 3)}" for label, value in decomposition(fresh)]
+    assert lead == f"logit {fixed(fresh.logit)} ="
+    assert terms == [f"{label} {fixed(value)}" for label, value in decomposition(fresh)]
     assert sum(v for _, v in decomposition(fresh)) == pytest.approx(fresh.logit, abs=1e-9)
     assert view.view == fresh.default_view
     # Hover: the cell under the mouse is the explanation's cell, in the view on screen.

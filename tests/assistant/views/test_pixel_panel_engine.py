@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint
 
 from assistant.views.pixel_panel import PixelPanel
 from assistant.views.pixel_state import decomposition
-from assistant.views.pixel_view import signed
+from assistant.views.pixel_view import fixed
 from engine.api import Lens
 from tests.engine.pixel_model_fixture import ci_explainer
 
@@ -57,8 +57,8 @@ def test_tab_numbers_equal_the_engines_explanation(qtbot, panel, explainer, shop
     assert x.probability == pytest.approx(fresh.probability, abs=1e-6)
     assert panel.view.heading_text().endswith(f"P(related) = {fresh.probability:.2f}")
     lead, *terms = panel.view.term_texts()
-    assert lead == f"logit {signed(fresh.logit, 3)} ="
-    assert terms == [f"{label} {signed(value, 3)}" for label, value in decomposition(fresh)]
+    assert lead == f"logit {fixed(fresh.logit)} ="
+    assert terms == [f"{label} {fixed(value)}" for label, value in decomposition(fresh)]
     assert sum(v for _, v in decomposition(fresh)) == pytest.approx(fresh.logit, abs=1e-3)
     view = panel.view
     for image, row, col in (("query", 14, 14), ("candidate", 2, 2), ("candidate", 25, 24)):

@@ -198,3 +198,15 @@ def test_availability_is_a_look_for_the_files(monkeypatch, tmp_path):
     reason = PixelExplainer.unavailable_reason(None)
     assert reason is not None and "Fashion-MNIST" in reason and "python -m engine heatmap" in reason
     assert str(tmp_path / "data" / "fashion-mnist") in reason and "\n" not in reason
+
+
+def test_the_engine_hands_out_the_pixel_explainer_unprepared(ml100k_engine):
+    from engine.explain.pixel_explainer import PixelExplainer
+
+    model_options()  # skips without Fashion-MNIST
+    assert ml100k_engine.lenses()[Lens.PIXELS] is None
+    explainer = ml100k_engine.explainer(Lens.PIXELS)
+    assert isinstance(explainer, PixelExplainer) and explainer is ml100k_engine.explainer("pixels")
+    assert explainer.cache_dir == ml100k_engine._context.cache_dir
+    if not explainer.prepared:  # preparing here would train the app's model: another test's job
+        assert not ml100k_engine.is_prepared(Lens.PIXELS)

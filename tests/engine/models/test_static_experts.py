@@ -40,6 +40,15 @@ def small_movielens(n_users: int = 120, n_items: int = 200, seed: int = 0) -> Da
     return Dataset("small", movies, people, inter)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Two cores shared by many jobs: torch's thread pool only adds spinning."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def setting():
     data = small_movielens()

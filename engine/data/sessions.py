@@ -147,6 +147,17 @@ def sitting_windows(sitting: Sitting, offset: int = 0) -> list[Window]:
     ]
 
 
+def timeline_windows(sitting: Sitting) -> list[Window]:
+    """The windows a timeline shows for a sitting: its benchmark windows, or, for a sitting shorter
+    than MIN_WINDOW (most sittings are), the whole sitting as one window when it has at least two
+    ratings (one given, one guessed); none for a single rating."""
+    windows = sitting_windows(sitting)
+    if windows or len(sitting) < 2:
+        return windows
+    gaps = np.r_[0.0, np.diff(sitting.timestamps).astype(np.float64)]
+    return [Window(sitting.user, sitting.index, 0, sitting.items, sitting.ratings, gaps, sitting.timestamps)]
+
+
 def windows_of(sittings: dict[int, list[Sitting]], users, rng: np.random.Generator | None = None) -> list[Window]:
     """All windows of `users`' sittings, in user then time order. With `rng`, every sitting's
     windows start at a random offset (a fresh draw per call: per epoch in training); without, at 0."""

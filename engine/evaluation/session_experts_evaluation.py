@@ -8,8 +8,10 @@ guessed positions, a 95% user-bootstrap interval, one 20-rating timeline <= 50 m
 """
 from __future__ import annotations
 
+import json
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import threadpoolctl
@@ -152,9 +154,6 @@ def run_session_benchmark(dataset: Dataset, output_dir, seeds=(0, 1, 2), split_s
                           control: SessionModelConfig = CONTROL, state: TaskState = SILENT) -> dict:
     """evaluate_session_model for every training seed on one user split; writes
     reports/experts-session-<dataset>.json and .md and returns the report."""
-    import json
-    from pathlib import Path
-
     runs = []
     for index, seed in enumerate(seeds):
         settings = training or SessionTraining(seed=seed)

@@ -5,7 +5,7 @@ import pytest
 
 from engine.data import sessions as S
 from engine.data.session_features import (
-    GROUPS, SUBSETS, CrowdStats, SessionEncoder, children, fit_crowd,
+    GROUPS, SUBSETS, SessionEncoder, children, fit_crowd,
 )
 from engine.data.types import Dataset, Interactions, Movie, User
 from engine.errors import InvalidInputError
@@ -71,6 +71,17 @@ def test_windows_of_a_dataset_and_their_halves():
     w = windows[1]
     assert w.liked.tolist() == [True] * 6 + [False] * 5
     assert w.gaps[0] == 0 and np.all(w.gaps[1:] == 1)
+
+
+def test_a_short_sitting_is_one_timeline_window():
+    sittings = S.user_sittings(_dataset(), seed=0)
+    short = sittings[1][1]  # 3 ratings: no benchmark window
+    assert S.sitting_windows(short) == []
+    (window,) = S.timeline_windows(short)
+    assert len(window) == 3 and window.given == 1 and window.sitting == 1
+    assert [len(w) for w in S.timeline_windows(sittings[1][0])] == [12]
+    single = S.Sitting(1, 0, short.items[:1], short.ratings[:1], short.timestamps[:1])
+    assert S.timeline_windows(single) == []
 
 
 def test_a_dataset_without_times_has_no_sittings():

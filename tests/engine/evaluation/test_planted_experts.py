@@ -1,7 +1,10 @@
 """Planted ground truth (notes §3.7, issue 9 Done-when): trained with GEM on fresh samples (fixed
 seeds), the mixture must be accurate AND give the argmax share to the subset planted for each point,
-for both training weightings. The thresholds are the issue's; the notes' prototype reached
-0.93-0.95 (toy) and 0.99 (recommender) planted-match."""
+for both training weightings. The thresholds are the issue's (and the notes' within-2-sigma and
+per-subset recall for the toy). Seeds 0-3 all pass with these step counts (toy, 3,000 steps:
+planted-match 0.92-0.93 reference, 0.95-0.96 paper; within 2 sigma >= 0.956; recommender, 2,000 steps:
+planted-match >= 0.987, every region >= 0.974). Fewer toy steps are not robust: at 2,000 one seed of
+the paper weighting had not yet handed the x1 clusters to S1 (recall 0.47)."""
 from __future__ import annotations
 
 import numpy as np
@@ -62,7 +65,7 @@ def test_toy_recovers_the_planted_subsets(weighting):
 
 @pytest.mark.parametrize("weighting", ["reference", "paper"])
 def test_recommender_shape_recovers_the_planted_subsets(weighting):
-    result = run_planted("recommender", weighting, steps=3000, seed=0, test_points=8192)
+    result = run_planted("recommender", weighting, steps=2000, seed=0, test_points=8192)
     assert result.accuracy >= 0.95
     assert result.planted_match >= 0.95
     assert set(result.recall) == {"S1", "S2", "S3", "S4"}

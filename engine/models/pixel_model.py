@@ -86,7 +86,8 @@ def obtain_pixel_model(
     """
     unknown = [s for s in shoppers if s not in SHOPPERS]
     if unknown or not shoppers:
-        raise InvalidInputError(f"Unknown shopper {unknown[0] if unknown else '(none)'}; known shoppers: {', '.join(SHOPPERS)}.")
+        named = repr(unknown[0]) if unknown else "(none given)"
+        raise InvalidInputError(f"Unknown shopper {named}; known shoppers: {', '.join(SHOPPERS)}.")
     if catalogues is None:
         catalogues = load_catalogues(data_path, state=state.sub(0.0, LOADING_SHARE), offline=offline,
                                      cache_dir=cache_dir)

@@ -205,15 +205,15 @@ class InterpretableExperts(nn.Module):
         """Predictions, confidences, alphas, shares, the mixed prediction and the undecided flag."""
         return mixture(torch.sigmoid(self(x)), self.children_mask, self.config.gate)
 
-    def to_arrays(self) -> dict:
+    def to_arrays(self) -> dict[str, np.ndarray]:
         """numpy arrays for the model store and for serving without torch (experts_serving): each
         layer's weight with its masks applied, its bias, the children grid and the layer count."""
-        arrays: dict = {"layers": len(self.hidden_layers) + 1, "children": self.children_mask.numpy().copy()}
-        for k, layer in enumerate([*self.hidden_layers, self.head]):
-            with torch.no_grad():
+        layers = [*self.hidden_layers, self.head]
+        arrays = {"layers": np.asarray(len(layers)), "children": self.children_mask.numpy().copy()}
+        with torch.no_grad():
+            for k, layer in enumerate(layers):
                 arrays[f"layer{k}.weight"] = (layer.weight * (layer.own + layer.linked)).numpy().copy()
                 arrays[f"layer{k}.bias"] = layer.bias.numpy().copy()
-        arrays["layers"] = np.asarray(arrays["layers"])
         return arrays
 
     def expert_blocks(self, layer: int) -> list[slice]:

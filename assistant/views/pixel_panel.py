@@ -237,6 +237,14 @@ class PixelPanel(LensPanel):
         for box in (self.shopper_box, self.query_box):
             box.blockSignals(False)
 
+    def _select_pickers(self, explanation: PixelExplanation) -> None:
+        for box, value in ((self.shopper_box, explanation.shopper), (self.query_box, explanation.query.id)):
+            index = box.findData(value)
+            if index >= 0:
+                box.blockSignals(True)
+                box.setCurrentIndex(index)
+                box.blockSignals(False)
+
     def _draw_pair(self, explanation: PixelExplanation, view: str | None) -> None:
         self._pending_view = view or explanation.default_view
         self.set_explanation(explanation)
@@ -251,11 +259,13 @@ class PixelPanel(LensPanel):
             return
         self.view.set_pair(explanation, self._images[ids[0]], self._images[ids[1]], view)
         (self.net_button if view == "net" else self.shared_button).setChecked(True)
-        related = self._related.get((explanation.shopper, explanation.query.id), ())
-        if related:
+        self._select_pickers(explanation)
+        related = self._related.get((explanation.shopper, explanation.query.id))
+        if related is not None:
             self.strip.set_items(related, self._images, explanation.candidate.id)
-        else:
-            self.strip.set_current(explanation.candidate.id)
+        else:  # an answer's shopper or query whose strip is not here: the worker fetches it, this object stays
+            self._pinned = (explanation, view)
+            self.choose(shopper=explanation.shopper, query=ids[0], candidate=ids[1])
         self.strip_title.setText(f"Related items for the {explanation.shopper} shopper, best first "
                                  f"(query #{explanation.query.id} {explanation.query.garment}); click one to explain it:")
         self.hover_line.setText(HOVER_HINT)

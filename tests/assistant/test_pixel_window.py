@@ -1,0 +1,72 @@
+"""The Pixel relevance tab in the real window, offscreen, on MovieLens 100k with the CI-sized pixel
+model (tests/engine/pixel_model_fixture.py; skips without Fashion-MNIST): the tab draws its own
+catalogue pair once its tab is in front (the movie profile does not drive it), and the conversation
+answers about that pair, switches the shopper and the view, and never selects a movie for it."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.live_recommender import LiveRecommender
+from assistant.main_window import MainWindow
+from assistant.storage import ProfileStore
+from engine.api import Lens
+from tests.engine.pixel_model_fixture import ci_explainer
+
+
+@pytest.fixture
+def window(qtbot, app_engine, store_path, settings, monkeypatch):
+    if app_engine.lenses().get(Lens.PIXELS) is not None:
+        pytest.skip(app_engine.lenses()[Lens.PIXELS])
+    # The CI model stands in for the app's (which trains for minutes): the engine serves it as prepared.
+    monkeypatch.setitem(app_engine._explainers, Lens.PIXELS, ci_explainer())
+    monkeypatch.setattr(LiveRecommender, "check_threads", True)
+    store = ProfileStore(store_path)
+    win = MainWindow(app_engine, store, settings, start=("user", 42))
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.tabs.panel(Lens.PIXELS).stop_worker()
+    store.close()
+
+
+def ask(qtbot, win, text):
+    before = win.last_answer
+    win.ask(text)
+    qtbot.waitUntil(lambda: win.last_answer is not before and win.last_answer is not None, timeout=60_000)
+    return win.last_answer
+
+
+def test_pixel_tab_in_the_window_and_its_conversation(qtbot, window):
+    qtbot.waitUntil(lambda: window.selected is not None, timeout=20_000)
+    movie = window.selected
+    panel = window.tabs.panel(Lens.PIXELS)
+    assert window.tabs.tabText(window.tabs.indexOf(panel)) == "Pixel relevance (catalogue demo)"
+    window.tabs.show_lens(Lens.PIXELS)
+    qtbot.waitUntil(lambda: panel.state == "drawing" and panel.view.explanation is not None, timeout=60_000)
+    shown = panel.view.explanation
+    explainer = ci_explainer()
+    assert shown == explainer.explain_pair(shown.shopper, shown.query.id, shown.candidate.id)
+
+    answer = ask(qtbot, window, "why are these related?")
+    assert answer.lens == "pixels" and answer.explanation is panel.view.explanation  # the object on screen
+    assert f"P(related) = {shown.probability:.2f}" in answer.text
+    assert window.selected == movie and window.tabs.current_lens() is Lens.PIXELS  # no movie selected for a product
+
+    other = "brand" if shown.shopper != "brand" else "style"
+    switched = ask(qtbot, window, f"switch to the {other} shopper")
+    assert switched.explanation.shopper == other
+    assert (switched.explanation.query.id, switched.explanation.candidate.id) == (shown.query.id, shown.candidate.id)
+    qtbot.waitUntil(lambda: panel.view.explanation is switched.explanation, timeout=20_000)
+    assert panel.shopper_box.currentData() == other
+    ranking = [item.id for item, _ in explainer.related(other, shown.query.id, k=8)]
+    qtbot.waitUntil(lambda: [item.id for item, _ in panel.strip.items] == ranking, timeout=20_000)  # the strip follows
+    assert panel.view.explanation is switched.explanation  # and the answer's object stays drawn
+
+    why_not = ask(qtbot, window, "why not?")
+    assert why_not.explanation is switched.explanation and panel.view.view == "net"
+    assert "logit" in why_not.text and window.selected == movie
+
+    listed = ask(qtbot, window, "show me related items")
+    assert [f"#{item.id}" in listed.text for item, _ in panel.strip.items] == [True] * len(panel.strip.items)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from engine.profile import Profile
 
 SHOPPERS = ("style", "brand")  # engine.data.product_catalogue.SHOPPERS, without importing the data code
-FEATURE_BATCH = 1000  # test images per forward pass when the catalogue's features are computed
+FEATURE_BATCH = 250  # test images per forward pass for the catalogue's features (fastest measured)
 
 
 def fashion_mnist_folders(cache_dir: Path | None = None) -> list[Path]:
@@ -84,7 +84,7 @@ class PixelExplainer(Explainer):
         self._test: ProductCatalogue | None = None
         self._note = ""
         self.manifest: dict = {}
-        self._features: np.ndarray | None = None  # (n_test, F) of every test image, computed once
+        self._features: np.ndarray | None = None  # (n_test, F) of every test image, for `related`
 
     # ----- the lens contract -----
 
@@ -103,21 +103,26 @@ class PixelExplainer(Explainer):
 
     @property
     def prepared(self) -> bool:
-        return self._module is not None
+        return self._module is not None and self._features is not None
 
     def prepare(self, state: TaskState = SILENT) -> None:
         with self._lock:
-            if self._module is not None:
+            if self.prepared:
                 state.progress(1.0, "The pixel relevance model is ready")
                 return
             from engine.models.pixel_model import obtain_pixel_model
 
-            model = obtain_pixel_model(self.cache_dir, data_path=self.data_path, state=state, retrain=self.retrain,
-                                       offline=self.offline, **self._options)
+            model = obtain_pixel_model(self.cache_dir, data_path=self.data_path, state=state.sub(0.0, 0.95),
+                                       retrain=self.retrain, offline=self.offline, **self._options)
             self._train, self._test = model.catalogues
+            self._module = model.module
+            try:
+                self._features = self._obtain_features(state.sub(0.95, 1.0))
+            except BaseException:
+                self._module = None  # prepared means ready to rank too
+                raise
             self._note = model.note
             self.manifest = model.cached.manifest
-            self._module = model.module
 
     def model_note(self) -> str:
         return self._note
@@ -213,7 +218,7 @@ class PixelExplainer(Explainer):
     # ----- internals -----
 
     def _require_prepared(self) -> None:
-        if self._module is None:
+        if not self.prepared:
             raise LensUnavailableError("The pixel lens's model is not ready yet; prepare it first.")
 
     def _shopper_index(self, shopper: str) -> int:
@@ -234,20 +239,45 @@ class PixelExplainer(Explainer):
                 for name in ("projection", "shopper_weight", "offset")}
 
     def _test_features(self) -> np.ndarray:
-        """Every test image's features f, float64, computed on first use and kept."""
-        if self._features is not None:
-            return self._features
-        with self._lock:
-            if self._features is None:
-                from engine.models.relation_cnn import image_tensor
-
-                images = self.catalogue.images
-                parts = []
-                with _one_torch_thread() as torch, torch.no_grad():
-                    for start in range(0, len(images), FEATURE_BATCH):
-                        parts.append(self._module.features(image_tensor(images[start:start + FEATURE_BATCH])).numpy())
-                self._features = np.concatenate(parts).astype(np.float64)
+        """Every test image's features f (float64), made in `prepare`."""
+        self._require_prepared()
         return self._features
+
+    def _obtain_features(self, state: TaskState) -> np.ndarray:
+        """The test catalogue's features from the model cache, else computed now (seconds on one core)
+        and cached beside the model, keyed by its weights; an unwritable cache only costs the saving."""
+        import hashlib
+
+        from engine.errors import CacheNotWritableError
+        from engine.models import store
+
+        arrays = self._module.to_arrays()
+        weights = hashlib.sha256(b"".join(arrays[k].tobytes() for k in sorted(arrays))).hexdigest()
+        test = self._test
+        manifest = store.expected_manifest("fashion-mnist", test.fingerprint, Lens.PIXELS.value, "test-features",
+                                           {"batch": FEATURE_BATCH}, model_weights=weights,
+                                           marks=test.marks.layout_digest())
+
+        def compute(task: TaskState):
+            return {"features": self._compute_features(task)}, {"items": len(test)}
+
+        shapes = {"features": (len(test), self._module.config.features)}
+        try:
+            cached = store.obtain(self.cache_dir, manifest, compute, state, shapes=shapes)
+            return cached.arrays["features"].astype(np.float64)
+        except CacheNotWritableError:
+            return self._compute_features(state).astype(np.float64)
+
+    def _compute_features(self, state: TaskState) -> np.ndarray:
+        from engine.models.relation_cnn import image_tensor
+
+        images = self._test.images
+        parts = []
+        with _one_torch_thread() as torch, torch.no_grad():
+            for start in range(0, len(images), FEATURE_BATCH):
+                state.progress(start / len(images), "Computing the catalogue's image features")
+                parts.append(self._module.features(image_tensor(images[start:start + FEATURE_BATCH])).numpy())
+        return np.concatenate(parts).astype(np.float32)
 
 
 def explanation_of(relevance, row: int, shopper: str, query: PixelItem, candidate: PixelItem,

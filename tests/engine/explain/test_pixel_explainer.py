@@ -105,6 +105,9 @@ def test_explanations_are_deterministic_and_survive_a_reload_from_the_cache(expl
     reloaded.prepare()
     assert reloaded.manifest["training"] == explainer.manifest["training"]  # loaded, not retrained
     assert reloaded.explain_pair("brand", 7, 70).to_dict() == first
+    # The test catalogue's features for `related` are cached beside the model, keyed by its weights.
+    np.testing.assert_array_equal(reloaded.logits_against("brand", 7), explainer.logits_against("brand", 7))
+    assert list(cache_dir().glob("models/fashion-mnist-pixels-test-features-*/weights.npz"))
 
 
 def test_the_mark_mass_is_the_positive_share_on_both_planted_marks(explainer):

@@ -70,3 +70,54 @@ def test_pixel_tab_in_the_window_and_its_conversation(qtbot, window):
 
     listed = ask(qtbot, window, "show me related items")
     assert [f"#{item.id}" in listed.text for item, _ in panel.strip.items] == [True] * len(panel.strip.items)
+
+
+@pytest.fixture
+def unprepared_window(qtbot, app_engine, store_path, settings, monkeypatch):
+    """The window with a pixel explainer not prepared yet, whose preparation waits at a gate."""
+    import threading
+
+    from engine.explain.pixel_explainer import PixelExplainer
+    from tests.engine.pixel_model_fixture import cache_dir, model_options
+
+    if app_engine.lenses().get(Lens.PIXELS) is not None:
+        pytest.skip(app_engine.lenses()[Lens.PIXELS])
+    ci_explainer()  # trained (or loaded) once, so the gated preparation below only loads it
+    explainer = PixelExplainer(cache_dir=cache_dir(), offline=True, **model_options())
+    gate = threading.Event()
+    load = explainer.prepare
+
+    def gated_prepare(state):
+        state.progress(0.3, "Loading the relation model")
+        while not gate.wait(0.01):
+            state.check_cancelled()
+        load(state)
+
+    monkeypatch.setattr(explainer, "prepare", gated_prepare)
+    monkeypatch.setitem(app_engine._explainers, Lens.PIXELS, explainer)
+    store = ProfileStore(store_path)
+    win = MainWindow(app_engine, store, settings, start=("user", 42))
+    qtbot.addWidget(win)
+    win.resize(1500, 950)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win, gate
+    gate.set()
+    win.tabs.panel(Lens.PIXELS).stop_worker()
+    store.close()
+
+
+def test_pixel_tab_is_busy_with_progress_and_cancel_until_its_model_is_prepared(qtbot, unprepared_window):
+    window, gate = unprepared_window
+    qtbot.waitUntil(lambda: window.selected is not None, timeout=20_000)
+    panel = window.tabs.panel(Lens.PIXELS)
+    window.tabs.show_lens(Lens.PIXELS)
+    qtbot.waitUntil(lambda: panel.state == "busy" and panel.progress.value() == 30, timeout=20_000)
+    assert panel.cancel_button.isVisible() and "Loading the relation model" in panel.message.text()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.state == "empty" and "cancelled" in panel.message.text(), timeout=20_000)
+    window.tabs.show_lens(Lens.RELEVANCE)
+    window.tabs.show_lens(Lens.PIXELS)  # coming back starts it again
+    qtbot.waitUntil(lambda: panel.state == "busy", timeout=20_000)
+    gate.set()
+    qtbot.waitUntil(lambda: panel.state == "drawing" and panel.view.explanation is not None, timeout=60_000)

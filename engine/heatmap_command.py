@@ -5,7 +5,6 @@ It needs Fashion-MNIST only, never MovieLens: the pixel lens's model and data ar
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time

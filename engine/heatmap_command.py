@@ -9,11 +9,11 @@ import json
 import math
 import time
 
+from engine.data.product_catalogue import SHOPPER_RULES
 from engine.errors import InvalidInputError
 from engine.explain.pixel_explanation import CATALOGUE_NOTE, PixelExplanation, PixelHeatmaps, PixelItem
 from engine.progress import TaskState
 
-SHOPPER_RULES = {"style": "related = same garment class", "brand": "related = same brand mark"}
 VIEW_CHOICES = ("net", "shared", "both")
 VIEW_TITLES = {"net": "What differs (net view: relevance of the logit)",
                "shared": "What they share (shared view: relevance of the similarity <s_q, s_c>)"}

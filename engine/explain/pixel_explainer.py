@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from engine.data.product_catalogue import SHOPPERS
 from engine.errors import InvalidInputError, LensUnavailableError
 from engine.explain.pixel_explanation import IMAGES, VIEWS, PixelExplanation, PixelHeatmaps, PixelItem
 from engine.lenses import Explainer, Lens, LensContext
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from engine.export import OnnxProgram
     from engine.profile import Profile
 
-SHOPPERS = ("style", "brand")  # engine.data.product_catalogue.SHOPPERS, without importing the data code
 FEATURE_BATCH = 250  # test images per forward pass for the catalogue's features (fastest measured)
 
 

@@ -418,8 +418,9 @@ def test_menus_and_shortcuts(open_window):
     assert shortcuts["Undo profile edit"] == "Ctrl+Z"
     assert shortcuts["CineWhy help"] == "F1"
     assert shortcuts["Quit"] == "Ctrl+Q"
+    pixels = "Pixel relevance (catalogue demo)" if window.tabs.draws(Lens.PIXELS) else "Pixel relevance"
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-        "Feature relevance", "Training-data influence", "Expert attribution", "Pixel relevance"]
+        "Feature relevance", "Training-data influence", "Expert attribution", pixels]
     for i, lens in enumerate(window.tabs.lenses()):  # a lens without a view here says why
         if not window.tabs.draws(lens):
             assert "not available" in window.tabs.widget(i).message.text()

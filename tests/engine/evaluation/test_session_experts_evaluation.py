@@ -34,6 +34,10 @@ def test_the_report_has_every_figure(report):
     assert sum(e["decided"] for e in attribution["experts"]) == pytest.approx(1.0)
     assert sum(e["mean_share"] for e in attribution["experts"]) == pytest.approx(1.0, abs=1e-3)
     assert attribution["shares_sum_error"] < 1e-5 and attribution["mixture_error"] < 1e-5
+    assert sum(a["decided"] for a in attribution["aggregates"]) == pytest.approx(1.0, abs=1e-3)
+    assert run["best_baseline"] in run["baselines"]
+    low, high = run["gain_over_best_baseline_interval"]
+    assert -1.0 <= low <= high <= 1.0
     assert run["gap_to_control"] == pytest.approx(run["control"]["accuracy"] - run["interpretable"]["accuracy"])
     assert run["interpretable"]["timeline_ms"]["threads"] == 1
     assert set(run["bars"]) == {"accuracy_at_least_68", "within_1_5_of_control", "no_expert_over_60",

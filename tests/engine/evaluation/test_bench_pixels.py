@@ -15,7 +15,7 @@ from engine.errors import DataUnavailableError
 from engine.evaluation import bench_pixels
 from engine.evaluation.bench_pixels import BenchSizes, checks, markdown, model_facts, run_on, stem
 
-SMALL = BenchSizes(test_pairs=600, explained_pairs=12, flip_pairs=10, flip_regions=25, latency_pairs=4)
+SMALL = BenchSizes(test_pairs=600, explained_pairs=12, flip_pairs=10, flip_regions=25, random_draws=3, latency_pairs=4)
 SECTIONS = {"dataset", "catalogue", "command", "date", "seed", "protocol", "machine", "sizes", "model", "methods",
             "relation", "conservation", "latency", "ground_truth", "personalisation", "flipping", "training_seconds",
             "checks", "seconds", "figures"}
@@ -95,6 +95,7 @@ def test_the_ci_model_passes_the_brand_bars_it_was_trained_for(reports):
     assert why_not["methods"]["lrp"]["mass"] > 3 * why_not["methods"]["random"]["mass"]
     assert why_not["chance"] == pytest.approx(50 / 1568)
     assert report["flipping"]["brand"]["pairs"] == SMALL.flip_pairs
+    assert report["flipping"]["brand"]["random_draws"] == SMALL.random_draws
 
 
 def test_the_figures_follow_their_definitions(reports):

@@ -33,7 +33,9 @@ HELP_TEXT = (
     "You can ask: why this movie? · why not <title>? · what if I hadn't seen <title>? · what if I add <title>? · "
     "recommend something · next · tell me about <title> · add <title> · remove <title> · "
     "I am a 30 year old woman · I work as a teacher · who influenced this? · which of my ratings mattered most? · "
-    "what if I rated <title> 2 stars? · how sure are you? · show the influence graph · repeat · stop."
+    "what if I rated <title> 2 stars? · how sure are you? · show the influence graph · repeat · stop. "
+    "On the pixel relevance tab (the product catalogue demo): why are these related? · why not? · "
+    "show me related items · switch to the brand shopper."
 )
 HELP_SPEECH = (
     "You can ask why this movie, why not a title, what if I hadn't seen a title, who influenced this, "

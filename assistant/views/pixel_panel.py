@@ -59,6 +59,7 @@ class PixelPanel(LensPanel):
         self._images: dict = {}  # catalogue id -> image, of every item shown so far
         self._related: dict = {}  # (shopper, query id) -> the strip's items
         self._pinned: tuple[PixelExplanation, str] | None = None  # an answer's object and view, awaiting its images
+        self._pending_view: str | None = None  # the view the next draw shows (None: the decision's)
         self.state_now: PixelViewState | None = None
 
         self.shopper_box = QComboBox(self)
@@ -250,7 +251,7 @@ class PixelPanel(LensPanel):
         self.set_explanation(explanation)
 
     def draw(self, explanation: PixelExplanation) -> None:
-        view = getattr(self, "_pending_view", None) or explanation.default_view
+        view = self._pending_view or explanation.default_view
         self._pending_view = None
         ids = (explanation.query.id, explanation.candidate.id)
         if any(i not in self._images for i in ids):  # an answer's pair whose images are not here yet

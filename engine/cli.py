@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
     bench.add_argument("--seed", type=int, default=None, help="influence: which held-out ratings and test points; pixels: which test pairs, flipping noise and random maps (default 0); experts: one training seed (default: seeds 0, 1, 2 combined)")
+    bench.add_argument("--part", choices=["static", "session"], default="static",
+                       help="experts: the static recommender (default) or the session model on rating sittings")
     bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
     bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles)")
     bench.add_argument("--lime-samples", type=_positive_int, help="fidelity: LIME's budget (default 5000, LIME's own)")
@@ -217,6 +219,8 @@ def _bench(args, state: TaskState) -> int:
 
 
 def _bench_experts(args, state: TaskState) -> int:
+    if args.part == "session":
+        return _bench_experts_session(args, state)
     from engine.evaluation import bench_experts
 
     started = time.perf_counter()
@@ -224,6 +228,18 @@ def _bench_experts(args, state: TaskState) -> int:
                                output_dir=args.output, command="python -m engine " + " ".join(sys.argv[1:]))
     print(bench_experts.markdown(report))
     print(f"Reports written to {args.output}/{bench_experts.stem(report['dataset'], args.seed)}.json and .md "
+          f"({time.perf_counter() - started:.0f} s).")
+    return 0
+
+
+def _bench_experts_session(args, state: TaskState) -> int:
+    from engine.evaluation import session_experts_evaluation as session
+
+    started = time.perf_counter()
+    report = session.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
+                         output_dir=args.output, max_epochs=args.max_epochs)
+    print(session.session_markdown(report))
+    print(f"Reports written to {args.output}/{session.session_stem(report['dataset'], args.seed)}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")
     return 0
 

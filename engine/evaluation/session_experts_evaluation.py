@@ -18,6 +18,7 @@ import threadpoolctl
 import torch
 
 from engine.data import sessions
+from engine.data.registry import load_dataset
 from engine.data.session_features import AGGREGATES, SUBSETS, SessionEncoder, fit_crowd
 from engine.data.types import Dataset
 from engine.evaluation.session_baselines import baseline_probabilities, evaluate_baselines
@@ -27,6 +28,7 @@ from engine.models.experts_session import (
     CONTROL, INTERPRETABLE, SessionModelConfig, SessionPredictor, SessionTraining, build_session_model,
     predict_probabilities, train_session_model,
 )
+from engine.errors import InvalidInputError
 from engine.progress import SILENT, TaskState
 
 BARS = {"accuracy": 0.68, "gap_to_control": 0.015, "max_decided_share": 0.60, "timeline_ms": 50.0}
@@ -56,6 +58,10 @@ def _evaluate(dataset, seed, split_seed, training, interpretable_config, control
     crowd = fit_crowd(dataset, split.train)
     encoder = SessionEncoder(dataset, crowd)
     test_windows = sessions.windows_of(sittings, split.test)
+    if not test_windows or not sessions.windows_of(sittings, split.validation):
+        raise InvalidInputError(
+            f"{dataset.name} has too few sittings of {sessions.MIN_WINDOW} or more ratings for a user-disjoint "
+            "session benchmark (its validation or test users have none).")
     validation = encoder.encode(sessions.windows_of(sittings, split.validation))
     test = encoder.encode(test_windows)
     rng = np.random.default_rng(seed)
@@ -159,11 +165,28 @@ def check_bars(results: dict) -> dict:
     }
 
 
-def run_session_benchmark(dataset: Dataset, output_dir, seeds=(0, 1, 2), split_seed: int = 0,
+DEFAULT_SEEDS = (0, 1, 2)
+
+
+def session_stem(dataset: str, seed: int | None = None) -> str:
+    return f"experts-session-{dataset}" + (f"-seed{seed}" if seed is not None else "")
+
+
+def run(dataset: str = "ml-100k", data_path: str | None = None, offline: bool = False, cache_dir=None,
+        state: TaskState = SILENT, seed: int | None = None, output_dir="reports", max_epochs: int | None = None) -> dict:
+    """`bench experts --part session`: load the dataset, run one training seed (or seeds 0, 1, 2)."""
+    data = load_dataset(dataset, data_path, state=state.sub(0.0, 0.02), offline=offline, cache_dir=cache_dir)
+    training = SessionTraining(epochs=min(SessionTraining().epochs, max_epochs)) if max_epochs else None
+    return run_session_benchmark(data, output_dir, DEFAULT_SEEDS if seed is None else (seed,), training=training,
+                                 state=state.sub(0.02, 1.0), stem=session_stem(data.name, seed))
+
+
+def run_session_benchmark(dataset: Dataset, output_dir, seeds=DEFAULT_SEEDS, split_seed: int = 0,
                           training: SessionTraining | None = None, interpretable: SessionModelConfig = INTERPRETABLE,
-                          control: SessionModelConfig = CONTROL, state: TaskState = SILENT) -> dict:
+                          control: SessionModelConfig = CONTROL, state: TaskState = SILENT,
+                          stem: str | None = None) -> dict:
     """evaluate_session_model for every training seed on one user split; writes
-    reports/experts-session-<dataset>.json and .md and returns the report."""
+    <output_dir>/<stem>.json and .md (default stem experts-session-<dataset>) and returns the report."""
     runs = []
     for index, seed in enumerate(seeds):
         settings = training or SessionTraining(seed=seed)
@@ -175,9 +198,9 @@ def run_session_benchmark(dataset: Dataset, output_dir, seeds=(0, 1, 2), split_s
               "mean": _mean_over_runs(runs)}
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"experts-session-{dataset.name}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=_plain))
-    stem.with_suffix(".md").write_text(session_markdown(report))
+    name = stem or session_stem(dataset.name)
+    (folder / f"{name}.json").write_text(json.dumps(report, indent=2, default=_plain))
+    (folder / f"{name}.md").write_text(session_markdown(report))
     return report
 
 

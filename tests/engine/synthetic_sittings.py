@@ -21,3 +21,17 @@ def synthetic_sittings(users: int = 40, seed: int = 0) -> Dataset:
             rows.append((u, m, stars, 880_000_000 + 10_000 * u + 30 * k))
     u, m, r, t = (np.array(c) for c in zip(*rows))
     return Dataset("synthetic", movies, people, Interactions(u, m, r.astype(np.float32), t))
+
+
+def write_ml100k_folder(data: Dataset, folder) -> None:
+    """`data` in the GroupLens ml-100k layout, for command-line runs (genre flags in ML-100k order)."""
+    from engine.data.movielens import ML100K_GENRES
+
+    folder.mkdir(parents=True)
+    i = data.interactions
+    (folder / "u.data").write_text("".join(
+        f"{u}\t{m}\t{int(r)}\t{t}\n" for u, m, r, t in zip(i.users, i.items, i.ratings, i.timestamps)))
+    (folder / "u.user").write_text("".join(f"{u.id}|30|{u.gender}|{u.occupation}|00000\n" for u in data.users.values()))
+    (folder / "u.item").write_text("".join(
+        f"{m.id}|{m.title} ({m.year})|01-Jan-{m.year}||http://x|"
+        + "|".join("1" if g in m.genres else "0" for g in ML100K_GENRES) + "\n" for m in data.movies.values()))

@@ -57,7 +57,8 @@ class PixelHover:
 
     def text(self, view: str) -> str:
         return (f"{IMAGE_NAMES[self.image]} pixel (row {self.row}, column {self.col}): relevance "
-                f"{signed(self.value)} in the {view} view, {100 * self.share:+.1f}% of the pair's total |relevance|")
+                f"{signed(self.value)} in the {view} view, {100 * self.share:+.1f}% of the pair's total |relevance|"
+                ).replace("-", "−")
 
 
 class PixelPairView(QWidget):
@@ -75,6 +76,7 @@ class PixelPairView(QWidget):
         self._pictures: dict[str, QImage] = {}  # the blended images at the layout's cell size
         self._picture_key = None
         self.hover: PixelHover | None = None
+        self._mouse: tuple[float, float] | None = None  # where the mouse is over the drawing, if it is
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(360, 280)
@@ -167,7 +169,20 @@ class PixelPairView(QWidget):
     def _invalidate(self) -> None:
         self._picture_key = None
         self.setAccessibleDescription(self.description())
+        if self._mouse is not None:  # another pair or view under a still mouse: say its value now
+            self._hover_to(self.hover_at(*self._mouse))
         self.update()
+
+    def _hover_to(self, hover: PixelHover | None, global_pos=None) -> None:
+        if hover == self.hover:
+            return
+        self.hover = hover
+        text = "" if hover is None else hover.text(self._view)
+        self.hovered.emit(text)
+        if text and global_pos is not None:
+            QToolTip.showText(global_pos, text, self)
+        elif not text:
+            QToolTip.hideText()
 
     # ----- hover -----
 
@@ -186,22 +201,17 @@ class PixelPairView(QWidget):
         return PixelHover(image, row, col, value, value / total if total > 0 else 0.0)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        hover = self.hover_at(event.position().x(), event.position().y())
-        if hover != self.hover:
-            self.hover = hover
-            text = "" if hover is None else hover.text(self._view)
-            self.hovered.emit(text)
-            if text:
-                QToolTip.showText(event.globalPosition().toPoint(), text, self)
-            else:
-                QToolTip.hideText()
+        self._mouse = (event.position().x(), event.position().y())
+        before = self.hover
+        self._hover_to(self.hover_at(*self._mouse), event.globalPosition().toPoint())
+        if self.hover != before:
             self.update()
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event) -> None:
+        self._mouse = None
         if self.hover is not None:
-            self.hover = None
-            self.hovered.emit("")
+            self._hover_to(None)
             self.update()
         super().leaveEvent(event)
 

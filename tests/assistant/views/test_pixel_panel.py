@@ -217,3 +217,19 @@ def test_export_writes_png_and_svg_of_the_drawing(qtbot, panel, tmp_path):
     assert picture.width() == 2 * panel.view.width() and picture.height() == 2 * panel.view.height()
     text = svg.read_text("utf-8")
     assert "<svg" in text and "<image" in text
+
+
+def test_a_still_mouse_reads_the_new_view_and_the_new_pair(qtbot, panel, engine):
+    panel.show_empty("")
+    x = drawn(qtbot, panel)
+    view = panel.view
+    qtbot.mouseMove(view, centre_of(panel, "candidate", 9, 12))
+    qtbot.waitUntil(lambda: view.hover is not None and (view.hover.row, view.hover.col) == (9, 12))
+    other = "net" if view.view == "shared" else "shared"
+    panel.set_view(other)  # the mouse has not moved: the line says the value in the view now shown
+    assert view.hover.value == getattr(x.heatmaps(other), "candidate")[9][12]
+    assert signed(view.hover.value) in panel.hover_line.text() and f"in the {other} view" in panel.hover_line.text()
+    switched = "brand" if x.shopper == "style" else "style"
+    panel.choose(shopper=switched)
+    y = drawn(qtbot, panel, shopper=switched, query=x.query.id, candidate=x.candidate.id)
+    assert view.hover.value == getattr(y.heatmaps(view.view), "candidate")[9][12]

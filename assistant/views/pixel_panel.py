@@ -269,7 +269,8 @@ class PixelPanel(LensPanel):
             self.choose(shopper=explanation.shopper, query=ids[0], candidate=ids[1])
         self.strip_title.setText(f"Related items for the {explanation.shopper} shopper, best first "
                                  f"(query #{explanation.query.id} {explanation.query.garment}); click one to explain it:")
-        self.hover_line.setText(HOVER_HINT)
+        hover = self.view.hover  # a still mouse over the new pair: its value, else the hint
+        self.hover_line.setText(hover.text(self.view.view) if hover is not None else HOVER_HINT)
         self._publish()
 
     def _publish(self) -> None:

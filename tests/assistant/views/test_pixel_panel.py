@@ -233,3 +233,4 @@ def test_a_still_mouse_reads_the_new_view_and_the_new_pair(qtbot, panel, engine)
     panel.choose(shopper=switched)
     y = drawn(qtbot, panel, shopper=switched, query=x.query.id, candidate=x.candidate.id)
     assert view.hover.value == getattr(y.heatmaps(view.view), "candidate")[9][12]
+    assert panel.hover_line.text() == view.hover.text(view.view)

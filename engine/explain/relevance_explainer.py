@@ -112,7 +112,7 @@ class RelevanceExplainer(Explainer):
         if len(rows) == 0:
             return self._popular_explanation(item, logits, probabilities)
         relevance, bias_share, absorbed = target_relevance(self._weights, kept.embedded, pooled, item)
-        order = np.argsort(-relevance, kind="stable")
+        order = (-relevance).argsort(kind="stable")  # the method: no np.argsort wrapper
         sorted_rows = rows[order]
         kinds, keys, names = self._feature_columns
         score = logits[item]

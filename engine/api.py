@@ -25,6 +25,7 @@ from engine.errors import (
 from engine.evaluation.ranking import top_k
 from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
+from engine.explain.pixel_explanation import CATALOGUE_NOTE as PIXEL_CATALOGUE_NOTE, PixelExplanation, PixelHeatmaps, PixelItem
 from engine.explain.relevance_explainer import RelevanceExplainer
 from engine.explain.removal_check import DEFAULT_REASONS, RemovalCheck, RemovedReason, check_removal
 from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
@@ -49,6 +50,7 @@ __all__ = [
     "LensUnavailableError", "ModelFileError",
     "GROUP_KIND", "GROUP_RULE", "GroupedRelevanceExplanation", "group_by_genre", "group_members",  # grouped view
     "DEFAULT_REASONS", "RemovalCheck", "RemovedReason",  # the check under the Sankey
+    "PIXEL_CATALOGUE_NOTE", "PixelExplanation", "PixelHeatmaps", "PixelItem",  # the pixel lens's catalogue demo
 ]
 
 

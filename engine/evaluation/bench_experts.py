@@ -29,16 +29,16 @@ import torch
 from engine.data.registry import load_dataset
 from engine.data.types import Dataset
 from engine.evaluation.sampled import (
-    LeaveOneOutSplit, draw_negatives, full_ranking_metrics, sampled_from_matrix, split_dataset,
+    LeaveOneOutSplit, draw_negatives, full_ranking_metrics, pair_batches, sampled_from_matrix, sampled_from_pairs,
+    split_dataset,
 )
 from engine.models.baselines import Popularity
 from engine.models.intrp_mlp import EXPERT_NAMES, GATE_CANDIDATES, IntrpMLP
 from engine.models.pure_svd import tune_factors
 from engine.models.static_features import build_features
 from engine.models.static_mlp import ControlMLP, MLPConfig, Pairs, StaticInputs, StaticInputsConfig
-from engine.models.static_training import (
-    PairMaker, StaticTrainingConfig, score_pairs, train_static, validation_hr,
-)
+from engine.models.experts_gating import mixture
+from engine.models.static_training import SCORE_CHUNK, PairMaker, StaticTrainingConfig, train_static, validation_hr
 from engine.progress import SILENT, TaskState
 
 DEFAULT_SEEDS = (0, 1, 2)
@@ -166,19 +166,24 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
         log = train_static(model, make, split, selection, training, step, label=f"Seed {seed}: {ROW_NAMES[key]}")
         details = {"validation_hr_by_epoch": log.validation_hr, "best_epoch": log.best_epoch,
                    "training_seconds": round(log.seconds, 1)}
+        # The model's raw outputs on every pair the tests rank, computed once: rows that differ only
+        # in how they read them (gates, one expert alone) cost no further forward passes.
+        tables = _Tables(model.logits, make, split, draws, full_rows)
         if isinstance(model, IntrpMLP):
             variant = key.removeprefix("intrp_")
-            rows[f"{key}_training_gate"] = _model_row(model.scores, make, split, draws, full_rows, {})
+            children = model.experts.children_mask
+            rows[f"{key}_training_gate"] = tables.row(lambda raw: _mixed(raw, children, model.inference_gate), {})
             gates = _choose_gate(model, make, split, selection)
             details["validation_hr_by_gate"] = gates
-            rows[f"s4_{variant}"] = _model_row(lambda p: model.expert_scores(p, "S4"), make, split, draws, full_rows, {})
+            rows[f"s4_{variant}"] = tables.row(lambda raw: raw[:, model.expert_keys.index("S4")], {})
             details["experts_alone_test_hr"] = {
-                k: round(_mean_over_draws(lambda p, k=k: model.expert_scores(p, k), make, split, draws), 4)
-                for k in model.expert_keys}
+                k: round(tables.sampled_hr(lambda raw, h=h: raw[:, h]), 4) for h, k in enumerate(model.expert_keys)}
             attribution[variant] = _attribution(model, make, split)
             if variant == "profile":
                 latency = _shares_latency(model, make)
-        rows[key] = _model_row(model.scores, make, split, draws, full_rows, details)
+            rows[key] = tables.row(lambda raw: _mixed(raw, children, model.inference_gate), details)
+        else:
+            rows[key] = tables.row(lambda raw: raw, details)
     return {
         "dataset": data.name, "fingerprint": data.fingerprint, "seed": seed, "settings": _jsonable(settings),
         "protocol": split.protocol, "comparable_to_paper": split.comparable_to_paper,
@@ -201,19 +206,45 @@ def _matrix_row(scores: np.ndarray, split: LeaveOneOutSplit, draws: list, full_r
     return _row(sampled, full, details)
 
 
-def _model_row(score, make: PairMaker, split: LeaveOneOutSplit, draws: list, full_rows: np.ndarray,
-               details: dict) -> dict:
-    sampled = [validation_hr(score, make, split, draw, "test") for draw in draws]
-    users = np.repeat(full_rows, split.n_items)
-    items = np.tile(np.arange(split.n_items), len(full_rows))
-    matrix = score_pairs(score, make, users, items).reshape(len(full_rows), split.n_items)
-    return _row(sampled, _full(matrix, split, full_rows), details)
+class _Tables:
+    """A model's raw outputs (logits; per expert for the Intrp-MLP) on the test pairs of every
+    negative draw and on the full-ranking pairs; rows are read off them with a scoring function."""
+
+    def __init__(self, raw, make: PairMaker, split: LeaveOneOutSplit, draws: list, full_rows: np.ndarray):
+        self.split, self.full_rows = split, full_rows
+        self.draws = [_raw_pairs(raw, make, *pair_batches(split, draw, "test")) for draw in draws]
+        users = np.repeat(full_rows, split.n_items)
+        items = np.tile(np.arange(split.n_items), len(full_rows))
+        self.full = _raw_pairs(raw, make, users, items)
+
+    def sampled_hr(self, to_score) -> float:
+        return statistics.fmean(sampled_from_pairs(to_score(t), self.split.n_users)["hr"] for t in self.draws)
+
+    def row(self, to_score, details: dict) -> dict:
+        sampled = [sampled_from_pairs(to_score(t), self.split.n_users) for t in self.draws]
+        matrix = to_score(self.full).reshape(len(self.full_rows), self.split.n_items)
+        return _row(sampled, _full(matrix, self.split, self.full_rows), details)
 
 
-def _full(matrix: np.ndarray, split: LeaveOneOutSplit, rows: np.ndarray) -> dict:
+def _raw_pairs(raw, make: PairMaker, users: np.ndarray, items: np.ndarray) -> torch.Tensor:
+    """raw(pairs) over many pairs in chunks, in float64, without gradients."""
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(users), SCORE_CHUNK):
+            end = start + SCORE_CHUNK
+            parts.append(raw(make(users[start:end], items[start:end])).double())
+    return torch.cat(parts)
+
+
+def _mixed(logits: torch.Tensor, children: torch.Tensor, gate) -> torch.Tensor:
+    """The mixture's prediction from per-expert logits (float64)."""
+    return mixture(torch.sigmoid(logits), children, gate).prediction
+
+
+def _full(matrix, split: LeaveOneOutSplit, rows: np.ndarray) -> dict:
     """Full-ranking metrics of a subset of users: scores of the other users are never ranked."""
     scores = np.full((split.n_users, split.n_items), -np.inf)
-    scores[rows] = matrix
+    scores[rows] = np.asarray(matrix)
     result = full_ranking_metrics(scores, split, "test")
     return {"hr": float(result["per_user_hr"][rows].mean()), "ndcg": float(result["per_user_ndcg"][rows].mean())}
 
@@ -221,10 +252,6 @@ def _full(matrix: np.ndarray, split: LeaveOneOutSplit, rows: np.ndarray) -> dict
 def _row(sampled: list[dict], full: dict, details: dict) -> dict:
     return {"sampled_hr": [round(s["hr"], 5) for s in sampled], "sampled_ndcg": [round(s["ndcg"], 5) for s in sampled],
             "full_hr": round(full["hr"], 5), "full_ndcg": round(full["ndcg"], 5), **details}
-
-
-def _mean_over_draws(score, make, split, draws) -> float:
-    return statistics.fmean(validation_hr(score, make, split, draw, "test")["hr"] for draw in draws)
 
 
 def _choose_gate(model: IntrpMLP, make: PairMaker, split: LeaveOneOutSplit, selection: dict) -> dict[str, float]:

@@ -44,9 +44,10 @@ GATE_CANDIDATES: dict[str, GateConfig] = {
 
 class IntrpMLP(nn.Module):
     def __init__(self, inputs: StaticInputs, n_users: int, n_items: int, hidden: tuple[int, ...] = (64, 32, 16, 8),
-                 gate: GateConfig = TRAINING_GATE):
+                 gate: GateConfig = TRAINING_GATE, mixture_loss_weight: float = 0.0):
         super().__init__()
         self.inputs = inputs
+        self.mixture_loss_weight = mixture_loss_weight
         layout = static_layout(n_users, n_items, n_content=inputs.widths["content"],
                                factors=inputs.config.factors, hidden=hidden)
         self.layout = layout.layout
@@ -63,8 +64,19 @@ class IntrpMLP(nn.Module):
         return self.experts(self.inputs(pairs))
 
     def loss(self, pairs: Pairs, labels: torch.Tensor) -> torch.Tensor:
-        """The GEM M-step objective with detached E-step weights (the core's gem_loss)."""
-        return gem_loss(self.logits(pairs), labels, self.experts.children_mask, self.experts.config.gate)
+        """The GEM M-step objective with detached E-step weights (the core's gem_loss); with
+        `mixture_loss_weight` > 0, plus that much of the mixed prediction's own log-loss, whose gradient
+        also reaches the gate (each confidence is a function of its expert's prediction): the experts
+        then learn to be unconfident where the mixture would rank worse by trusting them. Input
+        dependence is untouched (each expert still reads only its subset)."""
+        logits = self.experts(self.inputs(pairs))
+        gate = self.experts.config.gate
+        loss = gem_loss(logits, labels, self.experts.children_mask, gate)
+        if self.mixture_loss_weight > 0:
+            mixed = mixture(torch.sigmoid(logits), self.experts.children_mask, gate).prediction
+            loss = loss + self.mixture_loss_weight * nn.functional.binary_cross_entropy(
+                mixed.clamp(1e-6, 1 - 1e-6), labels)
+        return loss
 
     def mixture(self, pairs: Pairs, gate: GateConfig | None = None) -> Mixture:
         """Each expert's prediction, confidence, alpha and share, and the mixed prediction, in float64

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--part", choices=["static", "session"], default="static",
                        help="experts: the static recommender (default) or the session model on rating sittings")
     bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
-    bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles)")
+    bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles); experts: only the first N users (a quick run)")
     bench.add_argument("--lime-samples", type=_positive_int, help="fidelity: LIME's budget (default 5000, LIME's own)")
     return parser
 
@@ -224,8 +224,10 @@ def _bench_experts(args, state: TaskState) -> int:
     from engine.evaluation import bench_experts
 
     started = time.perf_counter()
+    settings = {"training": dict(bench_experts.SETTINGS["training"], epochs=args.max_epochs)} if args.max_epochs else None
     report = bench_experts.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
-                               output_dir=args.output, command="python -m engine " + " ".join(sys.argv[1:]))
+                               output_dir=args.output, command="python -m engine " + " ".join(sys.argv[1:]),
+                               settings=settings, users=args.users)
     print(bench_experts.markdown(report))
     print(f"Reports written to {args.output}/{bench_experts.stem(report['dataset'], args.seed)}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.explain.pixel_explanation import IMAGES
+from assistant.views.pixel_state import IMAGES
 
 MARGIN = 12.0
 GAP = 18.0  # between the two images

@@ -27,8 +27,7 @@ from assistant.views.pixel_state import PixelViewState
 from assistant.views.pixel_strip import PixelStrip
 from assistant.views.pixel_view import PixelPairView
 from assistant.views.pixel_worker import PairShown, PixelWorker
-from engine.api import Lens
-from engine.explain.pixel_explanation import CATALOGUE_NOTE, PixelExplanation
+from engine.api import PIXEL_CATALOGUE_NOTE as CATALOGUE_NOTE, Lens, PixelExplanation
 
 EMPTY_TEXT = ("Open this tab to prepare the product catalogue demo: heatmaps of which pixels make two catalogue "
               "images related for a shopper.")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.explain.pixel_explanation import PixelExplanation, PixelItem
+from engine.api import PixelExplanation, PixelItem
 
+IMAGES = ("query", "candidate")  # the two images of a pair, in the order they are drawn
 DECOMPOSITION_LABELS = ("offset", "query pixels", "candidate pixels", "kept back")
 
 

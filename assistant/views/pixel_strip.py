@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage, QMouseEvent, QPainter, 
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from assistant.views.pixel_overlay import rgb32
-from engine.explain.pixel_explanation import PixelItem
+from engine.api import PixelItem
 
 THUMB_SCALE = 2  # screen pixels per image pixel: 56 x 56 thumbnails
 GAP = 8.0

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from assistant.views.pixel_layout import Box, PairLayout, decomposition_bar, pair_layout
 from assistant.views.pixel_overlay import DEFAULT_OPACITY, diverging_colours, overlay, rgb32, shared_scale
-from assistant.views.pixel_state import decomposition
-from engine.explain.pixel_explanation import IMAGES, PixelExplanation
+from assistant.views.pixel_state import IMAGES, decomposition
+from engine.api import PixelExplanation
 
 TERM_COLOURS = {  # not red or blue: those mean evidence in the heatmap
     "offset": QColor("#7b8496"),

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from engine.api import EngineError
-from engine.explain.pixel_explanation import PixelExplanation, PixelItem
+from engine.api import EngineError, PixelExplanation, PixelItem
 
 QUERY_SAMPLES = 12  # queries offered in the picker
 RELATED_K = 8  # thumbnails in the strip

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from assistant.conversation.phrasing import percent
 from assistant.conversation.phrasings.base import Said
-from engine.explain.pixel_explanation import IMAGES, PixelExplanation, PixelItem
+from assistant.views.pixel_state import IMAGES
+from engine.api import PixelExplanation, PixelItem
 
 CATALOGUE_SPEECH = "This is the product catalogue demo, not your movies."
 TOP_RELATED = 3  # related items named in an answer

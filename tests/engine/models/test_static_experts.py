@@ -155,3 +155,19 @@ def test_generic_item_features_without_genres(setting):
     assert features.item_content_kind == "popularity and mean-rating deciles"
     assert features.item_content.shape == (bare_split.n_items, 20)
     assert (features.item_content.sum(axis=1) == 2).all()
+
+
+def test_mixture_loss_adds_the_mixed_predictions_log_loss_to_gem(setting):
+    from engine.models.experts_training import gem_loss
+    from engine.models.experts_gating import mixture
+
+    model = _intrp(setting)
+    pairs = _pairs(setting)
+    labels = (torch.arange(64) % 5 == 0).float()
+    logits = model.logits(pairs)
+    gem = gem_loss(logits, labels, model.experts.children_mask, model.experts.config.gate)
+    assert torch.allclose(model.loss(pairs, labels), gem)
+    model.mixture_loss_weight = 0.5
+    mixed = mixture(torch.sigmoid(logits), model.experts.children_mask, model.experts.config.gate).prediction
+    expected = gem + 0.5 * torch.nn.functional.binary_cross_entropy(mixed, labels)
+    assert torch.allclose(model.loss(pairs, labels), expected, atol=1e-6)

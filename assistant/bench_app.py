@@ -246,7 +246,9 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
 
         def on_painted() -> None:
             result = window.last_result
-            if state["target"] is not None and result is not None and result.generation == state["target"]:
+            # The edit's own result, or a newer one: the window may ask again by itself (the check under
+            # the Sankey, a selection that moved), and the worker then drops the superseded result.
+            if state["target"] is not None and result is not None and result.generation >= state["target"]:
                 state["done"] = time.perf_counter()
                 loop.quit()
 
@@ -270,7 +272,12 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
                 loop.exec()
             deadline.stop()
             if state["done"] is None:
-                raise RuntimeError("no Sankey paint within 10 s of an edit")
+                shown = window.last_result
+                panel = window.tabs.panel(Lens.RELEVANCE)
+                raise RuntimeError(
+                    f"no Sankey paint within 10 s of an edit: waited for result {state['target']}, the worker is at "
+                    f"{window.live.generation}, the window shows {shown.generation if shown else None}; the panel is "
+                    f"{panel.state!r}, selected {window.selected}, result selected {shown.selected if shown else None}")
             done, ui_cpu = state["done"], time.thread_time() - ui_cpu
             begun, finished = computed.get(state["target"], (called, called))
             layout_start, layout_end = marks.get("layout", (None, None))

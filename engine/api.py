@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from engine.catalogue import Catalogue, ModelInfo
 from engine.data.registry import default_cache_dir, load_dataset
-from engine.data.splits import positives_matrix, ratings_matrix
+from engine.data.splits import positives_rows, ratings_rows
 from engine.data.types import AGE_BUCKETS, GENDERS, ML1M_OCCUPATIONS, Dataset, Movie, User
 from engine.data.vocabulary import Vocabulary
 from engine.errors import (
@@ -31,7 +31,7 @@ from engine.explain.removal_check import DEFAULT_REASONS, RemovalCheck, RemovedR
 from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
 from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
 from engine.models.builder import ServedModel, default_config, obtain_model
-from engine.models.profiles import dataset_user_attributes
+from engine.models.profiles import dataset_user_attribute_rows
 from engine.models.reconet import RecoNetConfig
 from engine.profile import (
     DEFAULT_STARS, POSITIVE_STARS, STARS, Profile, normalise_age, normalise_gender, normalise_occupation,
@@ -84,7 +84,7 @@ class Engine:
         user_row = {int(u): r for r, u in enumerate(user_ids)}
         self.catalogue = Catalogue(
             dataset, _model_info(dataset, served, len(user_row)), vocabulary.item_ids, positives, user_row,
-            tuple(sorted(self._occupations)), ratings_matrix(dataset, vocabulary, np.asarray(user_ids)),
+            tuple(sorted(self._occupations)), ratings_rows(dataset, vocabulary, np.asarray(user_ids)),
         )
         self._context = LensContext(
             dataset, self.catalogue, Path(cache_dir) if cache_dir else default_cache_dir(), served, vocabulary, retrain
@@ -114,8 +114,8 @@ class Engine:
         )
         vocabulary = Vocabulary(data)
         config = config or default_config(data.name)
-        user_ids, positives = positives_matrix(data, vocabulary, config.positive_threshold)
-        attributes = dataset_user_attributes(vocabulary, data, user_ids)
+        user_ids, positives = positives_rows(data, vocabulary, config.positive_threshold)
+        attributes = dataset_user_attribute_rows(vocabulary, data, user_ids)
         served = obtain_model(
             data, vocabulary, user_ids, positives, attributes, config, cache, state.sub(0.1, 1.0), retrain
         )

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
 
+from engine.data.sparse_rows import SparseRows
 from engine.data.types import Dataset, Movie, User
 from engine.errors import InvalidInputError
 from engine.profile import Profile
@@ -31,10 +31,10 @@ class Catalogue:
     dataset: Dataset
     info: ModelInfo
     item_ids: np.ndarray  # item row -> movie id
-    liked: sp.csr_matrix  # users x item rows, positives
+    liked: SparseRows  # users x item rows, positives
     user_row: dict[int, int]
     occupations: tuple[str, ...]
-    ratings: sp.csr_matrix | None = None  # users x item rows, stars; None: only `liked` is known
+    ratings: SparseRows | None = None  # users x item rows, stars; None: only `liked` is known
 
     @cached_property
     def movies(self) -> list[Movie]:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
+from engine.data.sparse_rows import SparseRows
 from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # scipy is imported where splits are made (training, benchmarks), not by serving
+    import scipy.sparse as sp
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,31 +45,36 @@ class Split:
 
 
 def positives_matrix(dataset: Dataset, vocabulary: Vocabulary, threshold: float = 3.0) -> tuple[np.ndarray, sp.csr_matrix]:
-    """User ids and the binary user-by-item matrix of ratings >= threshold."""
+    """User ids and the binary user-by-item matrix of ratings >= threshold (scipy, for training)."""
+    user_ids, rows = positives_rows(dataset, vocabulary, threshold)
+    return user_ids, rows.to_scipy()
+
+
+def positives_rows(dataset: Dataset, vocabulary: Vocabulary, threshold: float = 3.0) -> tuple[np.ndarray, SparseRows]:
+    """User ids and each user's liked item rows (ratings >= threshold), values 1, without scipy."""
     positives = dataset.interactions.positives(threshold)
     user_ids = np.array(sorted(dataset.users) if dataset.users else np.unique(positives.users), dtype=np.int64)
     user_ids = np.union1d(user_ids, np.unique(positives.users))
     rows = np.searchsorted(user_ids, positives.users)
     cols = _item_rows(vocabulary, positives.items)
-    matrix = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(user_ids), vocabulary.n_items)
-    )
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return user_ids, matrix
+    liked = SparseRows.from_entries(rows, cols, np.ones(len(rows), dtype=np.float32),
+                                    (len(user_ids), vocabulary.n_items), duplicates="last")
+    return user_ids, liked
 
 
 def ratings_matrix(dataset: Dataset, vocabulary: Vocabulary, user_ids: np.ndarray) -> sp.csr_matrix:
     """Stars per (user row, item row) for the users in `user_ids` (sorted); other users are left out."""
+    return ratings_rows(dataset, vocabulary, user_ids).to_scipy()
+
+
+def ratings_rows(dataset: Dataset, vocabulary: Vocabulary, user_ids: np.ndarray) -> SparseRows:
+    """`ratings_matrix` without scipy: the stars of a (user, movie) rated twice are summed, as scipy sums them."""
     interactions = dataset.interactions
     rows = np.searchsorted(user_ids, interactions.users)
     known = (rows < len(user_ids)) & (user_ids[np.minimum(rows, len(user_ids) - 1)] == interactions.users)
     cols = _item_rows(vocabulary, interactions.items[known])
-    matrix = sp.csr_matrix(
-        (interactions.ratings[known].astype(np.float32), (rows[known], cols)), shape=(len(user_ids), vocabulary.n_items)
-    )
-    matrix.sort_indices()
-    return matrix
+    return SparseRows.from_entries(rows[known], cols, interactions.ratings[known].astype(np.float32),
+                                   (len(user_ids), vocabulary.n_items))
 
 
 def _item_rows(vocabulary: Vocabulary, item_ids: np.ndarray) -> np.ndarray:
@@ -88,6 +97,8 @@ def random_split(
     seed: int = 0,
 ) -> Split:
     """Each user's positives shuffled and cut 60/20/20; `cold_fraction` of users with test items go cold."""
+    import scipy.sparse as sp
+
     if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
         raise ValueError(f"split fractions must be non-negative and sum to 1, got {fractions}")
     rng = np.random.default_rng(seed)
@@ -115,6 +126,8 @@ def random_split(
 
 
 def _zero_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    import scipy.sparse as sp
+
     if len(rows) == 0:
         return matrix
     keep = np.ones(matrix.shape[0], dtype=np.float32)

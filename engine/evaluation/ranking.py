@@ -7,15 +7,25 @@ a -inf (or NaN) score are never returned.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import sys
+from typing import TYPE_CHECKING, Sequence, Union
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 # Rows are ranked in chunks so that the working copy (scores with exclusions applied) stays small.
 _CHUNK_ELEMENTS = 1 << 22
 
-ExcludeLike = sp.spmatrix | sp.sparray | np.ndarray | Sequence[int] | None
+ExcludeLike = Union["sp.spmatrix", "sp.sparray", np.ndarray, Sequence[int], None]
+
+
+def _issparse(value) -> bool:
+    """Whether `value` is a scipy sparse matrix, without importing scipy: serving (numpy only) never
+    does, and a value cannot be one unless its creator imported scipy.sparse."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(value)
 
 
 def top_k(
@@ -64,8 +74,8 @@ def _row_exclusion(exclude: ExcludeLike, n_items: int) -> np.ndarray | None:
     """The excluded item indices of one row (a sequence, a boolean mask or a 1 x n_items sparse row)."""
     if exclude is None:
         return None
-    if sp.issparse(exclude):
-        matrix = sp.csr_matrix(exclude)
+    if _issparse(exclude):
+        matrix = sys.modules["scipy.sparse"].csr_matrix(exclude)
         if matrix.shape != (1, n_items):
             raise ValueError(f"exclude must have shape (1, {n_items}), got {matrix.shape}")
         return matrix.indices[matrix.data != 0]
@@ -108,6 +118,8 @@ def _top_k_row(scores: np.ndarray, k: int, excluded: np.ndarray | None) -> np.nd
 def _matrix_exclusion(exclude: ExcludeLike, shape: tuple[int, int]) -> sp.csr_matrix | None:
     if exclude is None:
         return None
+    import scipy.sparse as sp  # the matrix path serves metrics and benchmarks, not the app
+
     if sp.issparse(exclude):
         matrix = sp.csr_matrix(exclude)  # no copy when it already is one
     else:

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import scipy.sparse as sp
-
+from engine.data.sparse_rows import SparseRows, as_scipy
 from engine.data.splits import random_split
 from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
 from engine.models import store
 from engine.models.reconet import RecoNetConfig, RecoNetWeights
 from engine.progress import SILENT, TaskState
+
+if TYPE_CHECKING:  # training converts to scipy; loading a cached model never imports it
+    import scipy.sparse as sp
 
 # Found on the 60/20/20 validation split (reports/); ML-100k needs more, smaller steps.
 DEFAULT_CONFIGS = {
@@ -46,8 +49,8 @@ def obtain_model(
     dataset: Dataset,
     vocabulary: Vocabulary,
     user_ids,
-    positives: sp.csr_matrix,
-    user_attributes: sp.csr_matrix,
+    positives: sp.csr_matrix | SparseRows,
+    user_attributes: sp.csr_matrix | SparseRows,
     config: RecoNetConfig,
     cache_dir: Path,
     state: TaskState = SILENT,
@@ -65,9 +68,10 @@ def obtain_model(
         state.progress(0.0, f"Preparing to train {config.variant_on(bool(dataset.users), bool(dataset.genres))}")
         from engine.models.training import train_reconet, validation_recall  # torch: only when training
 
-        split = random_split(user_ids, positives, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)
-        validate = validation_recall(vocabulary, split.train, split.validation, user_attributes, config)
-        result = train_reconet(vocabulary, split.train, user_attributes, config, validate, state)
+        positives_csr, attributes_csr = as_scipy(positives), as_scipy(user_attributes)
+        split = random_split(user_ids, positives_csr, fractions=(0.8, 0.2, 0.0), cold_fraction=0.0, seed=config.seed)
+        validate = validation_recall(vocabulary, split.train, split.validation, attributes_csr, config)
+        result = train_reconet(vocabulary, split.train, attributes_csr, config, validate, state)
         training = {
             "best_epoch": result.best_epoch,
             "validation_recall_at_50": result.validation_recall,

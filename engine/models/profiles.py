@@ -1,29 +1,43 @@
 """Profile matrices: each row a user's features (movies, user attributes, genres), weighted 1/|profile|."""
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from engine.data.sparse_rows import SparseRows
 from engine.data.types import Dataset
 from engine.data.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # scipy is imported by the functions that build training matrices, not at import
+    import scipy.sparse as sp
 
 
 def user_attribute_matrix(vocabulary: Vocabulary, attribute_rows: list[list[int]]) -> sp.csr_matrix:
     """Binary (users x features) matrix of user attributes; `attribute_rows[u]` are embedding rows."""
+    return user_attribute_rows(vocabulary, attribute_rows).to_scipy()
+
+
+def user_attribute_rows(vocabulary: Vocabulary, attribute_rows: list[list[int]]) -> SparseRows:
+    """`user_attribute_matrix` without scipy."""
     rows = np.repeat(np.arange(len(attribute_rows)), [len(r) for r in attribute_rows])
     cols = np.fromiter((c for r in attribute_rows for c in r), dtype=np.int64, count=len(rows))
-    return sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(attribute_rows), vocabulary.n_features)
-    )
+    return SparseRows.from_entries(rows, cols, np.ones(len(rows), dtype=np.float32),
+                                   (len(attribute_rows), vocabulary.n_features))
 
 
 def dataset_user_attributes(vocabulary: Vocabulary, dataset: Dataset, user_ids) -> sp.csr_matrix:
     """The user-attribute matrix of a dataset's users, in the order of `user_ids`."""
+    return dataset_user_attribute_rows(vocabulary, dataset, user_ids).to_scipy()
+
+
+def dataset_user_attribute_rows(vocabulary: Vocabulary, dataset: Dataset, user_ids) -> SparseRows:
+    """`dataset_user_attributes` without scipy (what the engine keeps at load, for training on first use)."""
     rows = []
     for user_id in user_ids:
         user = dataset.users.get(int(user_id))
         rows.append(vocabulary.user_attributes(user.gender, user.age, user.occupation) if user else [])
-    return user_attribute_matrix(vocabulary, rows)
+    return user_attribute_rows(vocabulary, rows)
 
 
 def profile_matrix(
@@ -37,6 +51,8 @@ def profile_matrix(
     Genres are the union over the kept movies, so removing a movie also removes a genre that only
     it carried (no label leaks through its genre during training).
     """
+    import scipy.sparse as sp
+
     n_users = history.shape[0]
     blocks = [history.astype(np.float32)]
     n_item_cols = vocabulary.n_items

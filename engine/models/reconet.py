@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # serving scores one profile with numpy; scipy matrices come only from training code
+    import scipy.sparse as sp
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,11 @@ LENS_TITLES = {
 EXPLAINERS: dict[Lens, str] = {
     Lens.RELEVANCE: "engine.explain.relevance_explainer:RelevanceExplainer",
     Lens.INFLUENCE: "engine.explain.influence_explainer:InfluenceExplainer",
+    Lens.EXPERTS: "engine.explain.expert_explainer:ExpertExplainer",
     Lens.PIXELS: "engine.explain.pixel_explainer:PixelExplainer",
 }
 
-NOT_BUILT = {
-    Lens.EXPERTS: "The expert lens (which input subset decided a prediction) is not available yet.",
-}
+NOT_BUILT: dict[Lens, str] = {}  # lens -> why it is not available yet (every lens is built now)
 
 
 @runtime_checkable

@@ -13,7 +13,8 @@ from engine.lenses import LensContext, explainer_class
 from engine.progress import SILENT, TaskState
 
 # The models a lens can export besides its default (the first); a lens not listed has one model.
-LENS_MODELS = {Lens.RELEVANCE: ("reconet",), Lens.INFLUENCE: ("mf", "ncf"), Lens.PIXELS: ("relation-cnn",)}
+LENS_MODELS = {Lens.RELEVANCE: ("reconet",), Lens.INFLUENCE: ("mf", "ncf"), Lens.PIXELS: ("relation-cnn",),
+               Lens.EXPERTS: ("intrp-mlp",)}
 
 
 def add_parser(commands, common: argparse.ArgumentParser) -> None:

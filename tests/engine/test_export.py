@@ -246,7 +246,7 @@ def test_the_vocabulary_path_being_a_folder_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--lens", "experts"], "not available"),
+    (["--lens", "experts", "--model", "mf"], "exports intrp-mlp"),
     (["--lens", "relevance", "--model", "ncf"], "exports reconet"),
     (["--lens", "influence", "--model", "svd"], "exports mf or ncf"),
 ])

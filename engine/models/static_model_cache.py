@@ -1,0 +1,131 @@
+"""The served static model of the expert lens: the Intrp-MLP whose user group is built from the
+profile's rated movies (the variant that serves every profile, dataset user or new, without
+retraining), trained once on the leave-one-out split's training ratings and cached with a manifest
+(engine.models.store). The inference gate is chosen on validation among the named candidates, as
+the benchmark does, and stored with the model; serving then needs numpy only
+(engine.models.static_serving).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.data.types import Dataset
+from engine.evaluation.sampled import draw_negatives, split_dataset
+from engine.models import store
+from engine.models.experts_gating import GateConfig
+from engine.models.intrp_mlp import GATE_CANDIDATES, IntrpMLP
+from engine.models.static_features import build_features
+from engine.models.static_mlp import StaticInputs, StaticInputsConfig
+from engine.models.static_serving import StaticServing
+from engine.models.static_training import PairMaker, StaticTrainingConfig, train_static, validation_hr
+from engine.progress import SILENT, TaskState
+
+LENS = "experts"
+MODEL = "intrp-mlp"
+
+
+@dataclass(frozen=True)
+class StaticModelSettings:
+    factors: int = 32
+    hidden: tuple[int, ...] = (64, 32, 16, 8)  # per expert, as the benchmark's Intrp-MLP
+    training: StaticTrainingConfig = StaticTrainingConfig(epochs=6)
+    split_seed: int = 0
+    selection_seed: int = 100  # the validation negatives that pick the epoch and the gate
+
+    def to_dict(self) -> dict:
+        return {"factors": self.factors, "hidden": list(self.hidden), "training": self.training.to_dict(),
+                "split_seed": self.split_seed, "selection_seed": self.selection_seed, "user_group": "profile"}
+
+
+SERVED = StaticModelSettings()
+
+
+@dataclass(frozen=True, eq=False)
+class ServedStaticModel:
+    serving: StaticServing
+    manifest: dict
+    trained_now: bool
+    note: str = ""
+    module: IntrpMLP | None = None  # the torch model, when it was trained or rebuilt in this process
+
+
+def static_manifest(dataset: Dataset, settings: StaticModelSettings) -> dict:
+    return store.expected_manifest(dataset.name, dataset.fingerprint, LENS, MODEL, settings.to_dict(),
+                                   positives="every rating", negatives="unrated movies")
+
+
+def obtain_static_model(dataset: Dataset, cache_dir: str | Path, state: TaskState = SILENT, *,
+                        settings: StaticModelSettings = SERVED, retrain: bool = False) -> ServedStaticModel:
+    """The cached profile-built Intrp-MLP for `dataset`, trained (progress and cancel) when the
+    cache has none for these exact settings."""
+    holder: dict = {}
+
+    def train(task_state: TaskState):
+        previous = torch.get_num_threads()
+        torch.set_num_threads(min(previous, 2))
+        try:
+            model, record = _train(dataset, settings, task_state)
+        finally:
+            torch.set_num_threads(previous)
+        holder["model"] = model
+        return static_arrays(model, record["item_ids"]), {k: v for k, v in record.items() if k != "item_ids"}
+
+    cached = store.obtain(Path(cache_dir), static_manifest(dataset, settings), train, state, retrain,
+                          check=_check)
+    training = cached.manifest["training"]
+    gate = GateConfig(**training["inference_gate"])
+    serving = StaticServing.from_arrays(cached.arrays, gate, training["category_names"])
+    return ServedStaticModel(serving, cached.manifest, cached.trained_now, cached.note, holder.get("model"))
+
+
+def _train(dataset: Dataset, settings: StaticModelSettings, state: TaskState) -> tuple[IntrpMLP, dict]:
+    split = split_dataset(dataset, seed=settings.split_seed)
+    features = build_features(dataset, split)
+    make = PairMaker(features, split)
+    selection = draw_negatives(split, seed=settings.selection_seed)
+    torch.manual_seed(settings.training.seed)
+    inputs = StaticInputs(features, split.n_users, split.n_items,
+                          StaticInputsConfig(factors=settings.factors, user_group="profile"))
+    model = IntrpMLP(inputs, split.n_users, split.n_items, hidden=tuple(settings.hidden))
+    log = train_static(model, make, split, selection, settings.training, state.sub(0.0, 0.95),
+                       label="Training the expert lens's model")
+    gates = {name: round(validation_hr(lambda p, g=gate: model.mixture(p, g).prediction, make, split, selection)["hr"], 4)
+             for name, gate in GATE_CANDIDATES.items()}
+    best = max(gates, key=lambda n: (gates[n], -list(GATE_CANDIDATES).index(n)))  # ties: the training gate
+    model.use_gate(best, GATE_CANDIDATES[best])
+    state.progress(1.0, f"The expert lens's model is ready (validation HR@10 {gates[best]:.3f})")
+    return model, {
+        "item_ids": split.item_ids, "category_names": [list(n) for n in features.category_names],
+        "item_content": features.item_content_kind, "protocol": split.protocol,
+        "inference_gate_name": best, "inference_gate": GATE_CANDIDATES[best].to_dict(),
+        "validation_hr_by_gate": gates, "validation_hr_by_epoch": log.validation_hr, "best_epoch": log.best_epoch,
+        "seconds": round(log.seconds, 1),
+    }
+
+
+def static_arrays(model: IntrpMLP, item_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The numpy arrays StaticServing reads: input tables ("inputs.*") and masked expert layers ("experts.*")."""
+    inputs = model.inputs
+    with torch.no_grad():
+        tables = {
+            "gender": inputs.categories[0].weight, "age": inputs.categories[1].weight,
+            "occupation": inputs.categories[2].weight, "content_weight": inputs.item_content.weight,
+            "content_bias": inputs.item_content.bias, "content_table": inputs.content_table,
+            "item_table": inputs.item_table.weight, "history_table": inputs.history_table.weight,
+            "pool_weight": inputs.pool.weight, "pool_bias": inputs.pool.bias,
+        }
+        arrays = {f"inputs.{name}": value.detach().numpy().copy() for name, value in tables.items()}
+    arrays["inputs.item_ids"] = np.asarray(item_ids, dtype=np.int64)
+    arrays.update({f"experts.{name}": value for name, value in model.experts.to_arrays().items()})
+    return arrays
+
+
+def _check(arrays: dict[str, np.ndarray]) -> None:
+    n_items = len(arrays["inputs.item_ids"])
+    for name in ("content_table", "item_table", "history_table"):
+        if arrays[f"inputs.{name}"].shape[0] != n_items:
+            raise ValueError(f"{name} has {arrays[f'inputs.{name}'].shape[0]} rows for {n_items} movies")

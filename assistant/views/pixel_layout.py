@@ -68,29 +68,44 @@ class PairLayout:
         return Box(box.x + col * self.cell, box.y + row * self.cell, self.cell, self.cell)
 
 
+SIDE_PANEL = 250.0  # width of the caption and decomposition beside the images, in a wide drawing
+
+
 def pair_layout(width: float, height: float, line: float, grid_size: int = 28) -> PairLayout:
-    """The layout for a `width` x `height` drawing whose text lines are `line` high."""
+    """The layout for a `width` x `height` drawing whose text lines are `line` high. The caption and
+    the decomposition go under the images, or beside them when that leaves the images larger (a
+    wide, low drawing, e.g. the tab above the conversation)."""
     top = MARGIN
     heading = Box(MARGIN, top, max(0.0, width - 2 * MARGIN), line * 1.3)
     top = heading.bottom + 6
     label_top = top
-    top += line + 4
-    below = line + 8 + BAR_HEIGHT + 6 + 2 * line + MARGIN  # caption, bar, its two label lines
-    side_room = width - 2 * MARGIN - GAP - 10 - COLOUR_BAR_WIDTH - COLOUR_BAR_LABELS
-    side = max(grid_size * MIN_PIXEL, min(side_room / 2, height - top - below))
+    top += 2 * line + 4  # each image's label: its id, then its garment and mark
+    below = 2 * line + 8 + BAR_HEIGHT + 6 + 3 * line + MARGIN  # caption, bar, its label lines
+    pair_width = 2 * MARGIN + GAP + 10 + COLOUR_BAR_WIDTH + COLOUR_BAR_LABELS
+    stacked = min((width - pair_width) / 2, height - top - below)
+    beside = min((width - pair_width - SIDE_PANEL) / 2, height - top - MARGIN)
+    wide = beside > 1.2 * stacked
+    side = max(grid_size * MIN_PIXEL, beside if wide else stacked)
     cell = max(float(MIN_PIXEL), float(int(side // grid_size)))  # whole screen pixels per image pixel
     side = cell * grid_size
     images, labels = {}, {}
     x = MARGIN
     for image in IMAGES:
         images[image] = Box(x, top, side, side)
-        labels[image] = Box(x, label_top, side, line)
+        labels[image] = Box(x, label_top, side + GAP - 4, 2 * line)
         x += side + GAP
     colour_bar = Box(x - GAP + 10, top, COLOUR_BAR_WIDTH, side)
-    caption = Box(MARGIN, top + side + 6, max(0.0, width - 2 * MARGIN), line)
-    bar_width = max(120.0, images["candidate"].right - MARGIN)
-    bar = Box(MARGIN, caption.bottom + 8, bar_width, BAR_HEIGHT)
-    bar_labels = Box(MARGIN, bar.bottom + 6, max(bar_width, width - 2 * MARGIN), 2 * line)
+    if wide:
+        left = colour_bar.right + COLOUR_BAR_LABELS
+        column = max(120.0, width - left - MARGIN)
+        caption = Box(left, top, column, 4 * line)
+        bar = Box(left, caption.bottom + 8, column, BAR_HEIGHT)
+        bar_labels = Box(left, bar.bottom + 6, column, 6 * line)
+    else:
+        caption = Box(MARGIN, top + side + 6, max(0.0, width - 2 * MARGIN), 2 * line)
+        bar_width = max(120.0, images["candidate"].right - MARGIN)
+        bar = Box(MARGIN, caption.bottom + 8, bar_width, BAR_HEIGHT)
+        bar_labels = Box(MARGIN, bar.bottom + 6, max(bar_width, width - 2 * MARGIN), 3 * line)
     return PairLayout(width, height, heading, labels, images, cell, colour_bar, caption, bar, bar_labels, grid_size)
 
 

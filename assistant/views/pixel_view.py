@@ -245,9 +245,14 @@ class PixelPairView(QWidget):
         painter.setPen(text_colour)
         _text(painter, layout.heading, self.heading_text())
         painter.setFont(font)
+        line = QFontMetricsF(font).height()
         for image in IMAGES:
             item = getattr(x, image)
-            _text(painter, layout.labels[image], f"{IMAGE_NAMES[image]} #{item.id} · {item.garment} · {item.brand} mark")
+            box = layout.labels[image]
+            painter.setPen(text_colour)
+            _text(painter, Box(box.x, box.y, box.w, line), f"{IMAGE_NAMES[image]} #{item.id}")
+            painter.setPen(muted)
+            _text(painter, Box(box.x, box.y + line, box.w, line), f"{item.garment} · {item.brand} mark")
         self._paint_images(painter, layout)
         if self._outline:
             self._paint_marks(painter, layout)
@@ -258,7 +263,10 @@ class PixelPairView(QWidget):
             painter.drawRect(QRectF(cell.x, cell.y, cell.w, cell.h))
         self._paint_colour_bar(painter, layout, muted)
         painter.setPen(muted)
-        _text(painter, layout.view_caption, VIEW_CAPTIONS[self._view])
+        caption = layout.view_caption
+        painter.drawText(QRectF(caption.x, caption.y, caption.w, caption.h),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                         VIEW_CAPTIONS[self._view])
         self._paint_decomposition(painter, layout, text_colour, muted)
 
     def _blended(self, layout: PairLayout) -> dict[str, QImage]:
@@ -345,7 +353,8 @@ class PixelPairView(QWidget):
             painter.drawText(QPointF(cursor + 12, y + metrics.ascent()), piece)
             cursor += width
         painter.setPen(muted)
-        painter.drawText(QPointF(layout.bar_labels.x, y + line + metrics.ascent()),
+        painter.drawText(QRectF(layout.bar_labels.x, y + line + 2, layout.bar_labels.w, 2 * line),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
                          "The tick marks the logit; P(related) = sigmoid(logit).")
 
 

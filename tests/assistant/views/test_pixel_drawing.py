@@ -87,3 +87,17 @@ def test_decomposition_bar_stacks_signs_apart_and_marks_the_sum():
     assert offset.x0 == pytest.approx(bar.zero_x) and kept.x0 == pytest.approx(offset.x1)  # positives stack rightwards
     assert query.x0 == pytest.approx(bar.zero_x) and candidate.x0 == pytest.approx(query.x1)  # negatives leftwards
     assert min(s.x1 for s in bar.segments) == pytest.approx(box.x) and max(s.x1 for s in bar.segments) == pytest.approx(box.right)
+
+
+def test_a_wide_low_drawing_puts_the_numbers_beside_larger_images():
+    line = 16.0
+    stacked = pair_layout(760, 900, line)
+    wide = pair_layout(760, 330, line)
+    assert stacked.bar.y > stacked.images["query"].bottom  # room below: the bar under the images
+    assert wide.bar.x > wide.colour_bar.right and wide.view_caption.y == wide.images["query"].y  # low: beside
+    # Under the images, caption, bar and numbers would leave them this much height:
+    room_under = 330 - (12 + 1.3 * line + 6 + 2 * line + 4) - (2 * line + 8 + 16 + 6 + 3 * line + 12)
+    assert wide.images["query"].h > room_under and wide.images["query"].bottom <= 330
+    for layout in (stacked, wide):
+        assert layout.bar.right <= layout.width and layout.bar_labels.right <= layout.width + 1e-9
+        assert layout.images["candidate"].right < layout.colour_bar.x

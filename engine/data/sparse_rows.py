@@ -34,7 +34,8 @@ class SparseRows:
         if len(rows) and (rows.min() < 0 or rows.max() >= n_rows or cols.min() < 0 or cols.max() >= n_cols):
             raise IndexError(f"an entry lies outside the shape {(n_rows, n_cols)}")
         keys = rows * max(n_cols, 1) + cols
-        order = np.argsort(keys, kind="stable")  # stable: among duplicates the last given stays last
+        # Stable only where the order of duplicates matters ("last"): it costs 3-4x the default sort.
+        order = np.argsort(keys, kind="stable" if duplicates == "last" else "quicksort")
         keys, values = keys[order], values[order]
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
         if duplicates == "sum":

@@ -33,10 +33,16 @@ def dataset_user_attributes(vocabulary: Vocabulary, dataset: Dataset, user_ids) 
 
 def dataset_user_attribute_rows(vocabulary: Vocabulary, dataset: Dataset, user_ids) -> SparseRows:
     """`dataset_user_attributes` without scipy (what the engine keeps at load, for training on first use)."""
-    rows = []
+    rows, known = [], {}  # (gender, age, occupation) -> rows: a few hundred kinds of user, not 6,040
     for user_id in user_ids:
         user = dataset.users.get(int(user_id))
-        rows.append(vocabulary.user_attributes(user.gender, user.age, user.occupation) if user else [])
+        if user is None:
+            rows.append([])
+            continue
+        kind = (user.gender, user.age, user.occupation)
+        if kind not in known:
+            known[kind] = vocabulary.user_attributes(*kind)
+        rows.append(known[kind])
     return user_attribute_rows(vocabulary, rows)
 
 

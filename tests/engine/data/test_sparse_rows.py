@@ -78,3 +78,19 @@ def test_the_served_rows_equal_the_training_matrices(tiny_dataset):
                           ratings_matrix(data, vocabulary, user_ids).toarray())
     assert np.array_equal(dataset_user_attribute_rows(vocabulary, data, user_ids).to_scipy().toarray(),
                           dataset_user_attributes(vocabulary, data, user_ids).toarray())
+
+
+@pytest.mark.parametrize("scale", [1, 10, 10**12])  # dense ids (a table) and sparse ones (a binary search)
+def test_ids_map_to_their_rows_at_any_spacing(scale):
+    from engine.data.splits import _positions
+
+    known = np.array([1, 2, 5, 9], dtype=np.int64) * scale
+    asked = np.array([9 * scale, 1 * scale, 3 * scale, -scale, 10 * scale, 2**62, 5 * scale], dtype=np.int64)
+    assert _positions(known, asked).tolist() == [3, 0, -1, -1, -1, -1, 2]
+    assert _positions(known[:0], asked).tolist() == [-1] * len(asked)
+
+
+def test_ratings_of_users_left_out_are_not_kept(tiny_dataset):
+    vocabulary = Vocabulary(tiny_dataset)
+    stars = ratings_rows(tiny_dataset, vocabulary, np.array([2], dtype=np.int64))
+    assert stars.to_scipy().toarray().tolist() == [[0, 5, 0, 1]]

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from engine import heatmap_command, influence_command
+from engine import experts_command, heatmap_command, influence_command
 from engine.api import Engine
 from engine.errors import EngineError
 from engine.export import command as export_command
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--top", type=_positive_int, default=10, help="features to print in text mode (default 10)")
 
     influence_command.add_parser(commands, common, _positive_int)
+    experts_command.add_parser(commands, common, _positive_int)
     export_command.add_parser(commands, common)
     heatmap_command.add_parser(commands, _positive_int)
 
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(engine)
         if args.command == "influence":
             return influence_command.run(engine, args, state)
+        if args.command == "experts":
+            return experts_command.run(engine, args, state)
         if args.command == "export":
             return export_command.run(engine, args, state)
         profile = profile_from_args(engine, args)

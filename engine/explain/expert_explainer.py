@@ -51,11 +51,15 @@ class ExpertExplainer(Explainer):
     exact = True  # probability == sum of share * expert prediction, by construction of the gate
     order = "value"
     subjects = "movies"
+    # The models' settings; None: the served ones (static_model_cache.SERVED, session_model_cache's
+    # defaults). Tests swap in CI-sized settings here or per instance.
+    static_settings = None
+    session_training = None
 
     def __init__(self, context: LensContext, static_settings=None, session_training=None):
         super().__init__(context)
-        self._static_settings = static_settings  # None: the served settings (engine.models.static_model_cache)
-        self._session_training = session_training  # None: the served settings (session_model_cache)
+        self._static_settings = static_settings or type(self).static_settings
+        self._session_training = session_training or type(self).session_training
         self._static = None  # ServedStaticModel
         self._session = None  # ServedSessionModel
         self._experts: tuple[ExpertInfo, ...] = ()

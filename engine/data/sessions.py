@@ -181,6 +181,23 @@ def split_users(user_ids, seed: int = 0, fractions: tuple[float, float, float] =
     return UserSplit(*(frozenset(part.tolist()) for part in parts), seed=seed)
 
 
+def user_folds(user_ids, seed: int = 0, folds: int = 5) -> list[UserSplit]:
+    """Seeded user cross-validation: fold k tests on the k-th of `folds` equal parts of the users,
+    validates on half of the next part and trains on the rest, so every user is tested exactly once."""
+    if folds < 3:
+        raise InvalidInputError(f"cross-validation needs at least 3 folds, got {folds}")
+    ids = np.array(sorted(int(u) for u in user_ids), dtype=np.int64)
+    parts = np.array_split(ids[np.random.default_rng(seed).permutation(len(ids))], folds)
+    splits = []
+    for k in range(folds):
+        following = parts[(k + 1) % folds]
+        validation = following[: len(following) // 2]
+        test = parts[k]
+        train = np.setdiff1d(ids, np.concatenate([test, validation]))
+        splits.append(UserSplit(frozenset(train.tolist()), frozenset(validation.tolist()), frozenset(test.tolist()), seed))
+    return splits
+
+
 def profile_window(profile: Profile, size: int = WINDOW_SIZE) -> Window:
     """An ad-hoc profile's sitting: its rated movies in the order they were added (the latest
     `size` of them), as one window. Needs at least two rated movies: one given, one guessed."""

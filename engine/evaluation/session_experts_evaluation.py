@@ -21,7 +21,7 @@ from engine.data import sessions
 from engine.data.registry import load_dataset
 from engine.data.session_features import AGGREGATES, SUBSETS, SessionEncoder, fit_crowd
 from engine.data.types import Dataset
-from engine.evaluation.session_baselines import baseline_probabilities, evaluate_baselines
+from engine.evaluation.session_baselines import BASELINE_NAMES, baseline_probabilities, evaluate_baselines
 from engine.evaluation.session_metrics import paired_user_bootstrap_difference, summary, user_bootstrap_interval
 from engine.models.experts import effective_parameter_count
 from engine.models.experts_session import (
@@ -46,15 +46,67 @@ def evaluate_session_model(dataset: Dataset, *, seed: int = 0, split_seed: int =
     torch.set_num_threads(1)
     try:
         with threadpoolctl.threadpool_limits(1):
-            return _evaluate(dataset, seed, split_seed, training, interpretable, control, latency_windows, state)
+            split = sessions.split_users(dataset.users, seed=split_seed)
+            result = _evaluate(dataset, split, seed, training, interpretable, control, latency_windows, state)
     finally:
         torch.set_num_threads(previous)
+    result.pop("_pooled")
+    return result
 
 
-def _evaluate(dataset, seed, split_seed, training, interpretable_config, control_config, latency_windows, state) -> dict:
+def evaluate_session_cross_validation(dataset: Dataset, *, folds: int = 5, seed: int = 0, split_seed: int = 0,
+                                      training: SessionTraining | None = None,
+                                      interpretable: SessionModelConfig = INTERPRETABLE,
+                                      control: SessionModelConfig = CONTROL, state: TaskState = SILENT) -> dict:
+    """The same measures with every user tested once (user folds: engine.data.sessions.user_folds),
+    pooled over the folds: about five times the test positions of one split, so a tighter interval."""
+    training = training or SessionTraining(seed=seed)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpoolctl.threadpool_limits(1):
+            per_fold = [
+                _evaluate(dataset, split, seed, training, interpretable, control, 5,
+                          state.sub(k / folds, (k + 1) / folds))
+                for k, split in enumerate(sessions.user_folds(dataset.users, seed=split_seed, folds=folds))
+            ]
+    finally:
+        torch.set_num_threads(previous)
+    pooled = {key: np.concatenate([fold["_pooled"][key] for fold in per_fold]) for key in per_fold[0]["_pooled"]}
+    labels, mask, users = pooled["labels"], pooled["mask"], pooled["users"]
+
+    def measured(guess):
+        row = summary(guess, labels, mask)
+        row["accuracy_interval"] = user_bootstrap_interval(guess, labels, mask, users, seed=seed)
+        return row
+
+    result = {
+        "dataset": dataset.name, "folds": folds, "split_seed": split_seed, "training_seed": seed,
+        "users_tested": int(len(np.unique(users))),
+        "baselines": {name: measured(pooled[f"baseline_{name}"]) for name in BASELINE_NAMES},
+        "interpretable": measured(pooled["interpretable"]),
+        "control": measured(pooled["control"]),
+        "per_fold": [{"interpretable": f["interpretable"]["accuracy"], "control": f["control"]["accuracy"],
+                      "best_epochs": [f["interpretable"]["best_epoch"], f["control"]["best_epoch"]],
+                      "test_positions": f["split"]["test_positions"]} for f in per_fold],
+    }
+    shares = pooled["shares"]
+    decided = np.bincount(shares[mask].argmax(axis=1), minlength=shares.shape[-1]) / max(int(mask.sum()), 1)
+    result["interpretable"]["decided"] = {s.id: round(float(d), 4) for s, d in zip(SUBSETS, decided)}
+    result["interpretable"]["max_decided_share"] = float(decided.max())
+    result["gap_to_control"] = result["control"]["accuracy"] - result["interpretable"]["accuracy"]
+    result["gap_interval"] = paired_user_bootstrap_difference(pooled["control"], pooled["interpretable"], labels, mask,
+                                                              users, seed=seed)
+    best = max(BASELINE_NAMES, key=lambda name: result["baselines"][name]["accuracy"])
+    result["best_baseline"] = best
+    result["gain_over_best_baseline_interval"] = paired_user_bootstrap_difference(
+        pooled["interpretable"], pooled[f"baseline_{best}"], labels, mask, users, seed=seed)
+    return result
+
+
+def _evaluate(dataset, split, seed, training, interpretable_config, control_config, latency_windows, state) -> dict:
     state.progress(0.0, "Cutting rating sittings")
-    sittings = sessions.user_sittings(dataset, seed=split_seed)
-    split = sessions.split_users(dataset.users, seed=split_seed)
+    sittings = sessions.user_sittings(dataset, seed=split.seed)
     crowd = fit_crowd(dataset, split.train)
     encoder = SessionEncoder(dataset, crowd)
     test_windows = sessions.windows_of(sittings, split.test)
@@ -77,7 +129,7 @@ def _evaluate(dataset, seed, split_seed, training, interpretable_config, control
     results: dict = {
         "task": {"dataset": dataset.name, "label": f"liked = rating >= {sessions.LIKED_STARS}",
                  "sitting_gap_s": sessions.SITTING_GAP_S, "window": sessions.WINDOW_SIZE,
-                 "min_window": sessions.MIN_WINDOW, "split_seed": split_seed, "training_seed": seed},
+                 "min_window": sessions.MIN_WINDOW, "split_seed": split.seed, "training_seed": seed},
         "split": {"users": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
                   "windows": {"validation": int(len(validation.labels)), "test": int(len(test.labels))},
                   "test_positions": int(test.target_mask.sum())},
@@ -85,7 +137,7 @@ def _evaluate(dataset, seed, split_seed, training, interpretable_config, control
         "notes_baselines": NOTES_BASELINES,
         "training": training.to_dict(),
     }
-    predictions = {}
+    predictions = {f"baseline_{name}": baseline_probabilities(name, test, crowd) for name in BASELINE_NAMES}
     for index, (name, config, is_interpretable) in enumerate(
             (("interpretable", interpretable_config, True), ("control", control_config, False))):
         rng = np.random.default_rng(seed)  # each model gets the same sequence of offset draws
@@ -102,6 +154,7 @@ def _evaluate(dataset, seed, split_seed, training, interpretable_config, control
                    epochs_run=record.epochs_run, validation_accuracy=record.validation_accuracy,
                    training_seconds=round(record.seconds, 1))
         if is_interpretable:
+            predictions["shares"] = mixed.shares
             row["attribution"] = attribution_summary(mixed, test.target_mask)
             row["timeline_ms"] = timeline_latency_ms(SessionPredictor(model, encoder), test_windows, latency_windows)
         results[name] = row
@@ -112,9 +165,10 @@ def _evaluate(dataset, seed, split_seed, training, interpretable_config, control
     results["best_baseline"] = best
     # chosen on the test users themselves, which favours the baseline: a conservative comparison
     results["gain_over_best_baseline_interval"] = paired_user_bootstrap_difference(
-        predictions["interpretable"], baseline_probabilities(best, test, crowd), test.labels, test.target_mask,
+        predictions["interpretable"], predictions[f"baseline_{best}"], test.labels, test.target_mask,
         test.users, seed=seed)
     results["bars"] = check_bars(results)
+    results["_pooled"] = dict(predictions, labels=test.labels, mask=test.target_mask, users=test.users)
     state.progress(1.0, "Session models measured")
     return results
 
@@ -173,29 +227,37 @@ def session_stem(dataset: str, seed: int | None = None) -> str:
 
 
 def run(dataset: str = "ml-100k", data_path: str | None = None, offline: bool = False, cache_dir=None,
-        state: TaskState = SILENT, seed: int | None = None, output_dir="reports", max_epochs: int | None = None) -> dict:
-    """`bench experts --part session`: load the dataset, run one training seed (or seeds 0, 1, 2)."""
+        state: TaskState = SILENT, seed: int | None = None, output_dir="reports", max_epochs: int | None = None,
+        folds: int | None = None) -> dict:
+    """`bench experts --part session`: load the dataset, run one training seed (or seeds 0, 1, 2);
+    with `folds`, also a user cross-validation with the first seed."""
     data = load_dataset(dataset, data_path, state=state.sub(0.0, 0.02), offline=offline, cache_dir=cache_dir)
     training = SessionTraining(epochs=min(SessionTraining().epochs, max_epochs)) if max_epochs else None
     return run_session_benchmark(data, output_dir, DEFAULT_SEEDS if seed is None else (seed,), training=training,
-                                 state=state.sub(0.02, 1.0), stem=session_stem(data.name, seed))
+                                 state=state.sub(0.02, 1.0), stem=session_stem(data.name, seed), folds=folds)
 
 
 def run_session_benchmark(dataset: Dataset, output_dir, seeds=DEFAULT_SEEDS, split_seed: int = 0,
                           training: SessionTraining | None = None, interpretable: SessionModelConfig = INTERPRETABLE,
                           control: SessionModelConfig = CONTROL, state: TaskState = SILENT,
-                          stem: str | None = None) -> dict:
+                          stem: str | None = None, folds: int | None = None) -> dict:
     """evaluate_session_model for every training seed on one user split; writes
     <output_dir>/<stem>.json and .md (default stem experts-session-<dataset>) and returns the report."""
     runs = []
+    parts = len(seeds) + (folds or 0)  # progress: a fold costs about what a run does
     for index, seed in enumerate(seeds):
         settings = training or SessionTraining(seed=seed)
         settings = SessionTraining(**{**settings.to_dict(), "seed": seed})
         runs.append(evaluate_session_model(dataset, seed=seed, split_seed=split_seed, training=settings,
                                            interpretable=interpretable, control=control,
-                                           state=state.sub(index / len(seeds), (index + 1) / len(seeds))))
+                                           state=state.sub(index / parts, (index + 1) / parts)))
     report = {"dataset": dataset.name, "split_seed": split_seed, "seeds": list(seeds), "runs": runs,
               "mean": _mean_over_runs(runs)}
+    if folds:
+        settings = SessionTraining(**{**(training or SessionTraining()).to_dict(), "seed": seeds[0]})
+        report["cross_validation"] = evaluate_session_cross_validation(
+            dataset, folds=folds, seed=seeds[0], split_seed=split_seed, training=settings,
+            interpretable=interpretable, control=control, state=state.sub(len(seeds) / parts, 1.0))
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = stem or session_stem(dataset.name)
@@ -289,8 +351,31 @@ def session_markdown(report: dict) -> str:
         lines.append(f"| {run['task']['training_seed']} | " + " | ".join("yes" if v else "NO" for v in run["bars"].values())
                      + f" | {_pct(low)} to {_pct(high)} | {_pct(gain_low)} to {_pct(gain_high)} ({run['best_baseline']}) "
                      f"| {t['median']} / {t['max']} |")
+    lines += _cross_validation_lines(report.get("cross_validation"))
     lines += ["", "Intervals resample test users (all of a user's windows together), 2,000 draws; the paired ones "
               "draw the same users for both models. The best baseline is chosen on the test users, which favours it."]
     lines += ["", "Timeline latency: encoding one 20-rating window and the mixture at its 10 guessed positions, "
               "one thread, on the machine that ran the benchmark (shared with other jobs)."]
     return "\n".join(lines) + "\n"
+
+
+def _cross_validation_lines(cv: dict | None) -> list[str]:
+    if not cv:
+        return []
+    lines = ["", f"## {cv['folds']}-fold user cross-validation (training seed {cv['training_seed']}): every user "
+             f"tested once, {cv['users_tested']} users, {cv['interpretable']['positions']} positions", "",
+             "| model | Acc | 95% user-bootstrap interval | Acc@1 | MAA |", "|---|---:|---|---:|---:|"]
+    rows = [(f"baseline: {name}", row) for name, row in cv["baselines"].items()]
+    rows += [("control", cv["control"]), ("interpretable", cv["interpretable"])]
+    for name, row in rows:
+        low, high = row["accuracy_interval"]
+        lines.append(f"| {name} | {_pct(row['accuracy'])} | {_pct(low)}-{_pct(high)} | {_pct(row['accuracy_at_1'])} | "
+                     f"{_pct(row['mean_average_accuracy'])} |")
+    gap_low, gap_high = cv["gap_interval"]
+    gain_low, gain_high = cv["gain_over_best_baseline_interval"]
+    decided = ", ".join(f"{key} {_pct(value)}" for key, value in cv["interpretable"]["decided"].items())
+    folds = "; ".join(f"{_pct(f['interpretable'])} / {_pct(f['control'])}" for f in cv["per_fold"])
+    lines += ["", f"Control - interpretable: {_pct(cv['gap_to_control'])} points (95%: {_pct(gap_low)} to "
+              f"{_pct(gap_high)}). Interpretable - best baseline ({cv['best_baseline']}): {_pct(gain_low)} to "
+              f"{_pct(gain_high)} points. Decided (%): {decided}. Per fold, interpretable / control Acc: {folds}."]
+    return lines

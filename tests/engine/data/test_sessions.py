@@ -101,6 +101,19 @@ def test_user_split_is_disjoint_complete_and_seeded():
     assert S.split_users(ids, seed=7) == split and S.split_users(ids, seed=8).test != split.test
 
 
+def test_user_folds_test_every_user_once_and_never_train_on_them():
+    ids = range(1, 101)
+    folds = S.user_folds(ids, seed=3, folds=5)
+    tested = [u for fold in folds for u in fold.test]
+    assert sorted(tested) == list(ids)
+    for fold in folds:
+        assert not (fold.train & fold.test) and not (fold.train & fold.validation) and not (fold.validation & fold.test)
+        assert fold.train | fold.validation | fold.test == set(ids)
+        assert (len(fold.test), len(fold.validation), len(fold.train)) == (20, 10, 70)
+    with pytest.raises(InvalidInputError):
+        S.user_folds(ids, folds=2)
+
+
 def test_crowd_features_read_train_users_only():
     data = _dataset()
     train_only = fit_crowd(data, [1])

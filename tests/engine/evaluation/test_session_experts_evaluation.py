@@ -52,3 +52,16 @@ def test_users_are_disjoint_and_the_split_is_recorded(report):
     run = report[0]["runs"][0]
     users = run["split"]["users"]
     assert users["train"] + users["validation"] + users["test"] == 60
+
+
+def test_cross_validation_tests_every_user_once_and_pools_the_folds():
+    data = synthetic_sittings(users=45)
+    result = E.evaluate_session_cross_validation(data, folds=3, training=SessionTraining(epochs=1, batch_size=16),
+                                                 interpretable=SMALL, control=SMALL)
+    assert result["users_tested"] == 45  # every synthetic user has one sitting of 12 or more
+    positions = [fold["test_positions"] for fold in result["per_fold"]]
+    assert result["interpretable"]["positions"] == sum(positions)
+    pooled = sum(f["interpretable"] * n for f, n in zip(result["per_fold"], positions)) / sum(positions)
+    assert result["interpretable"]["accuracy"] == pytest.approx(pooled)
+    assert sum(result["interpretable"]["decided"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert set(result["baselines"]) == {"last", "mean", "like_rate", "mean_plus_offset"}

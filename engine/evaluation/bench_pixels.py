@@ -357,19 +357,24 @@ def _latency(module, test, query, candidate, count: int, explainer=None) -> dict
     ways = {"lrp": lambda q, c: explain_pairs(module, test.images[[q]], test.images[[c]], brand)}
     if explainer is not None:
         ways["served"] = lambda q, c: explainer.explain_pair("brand", q, c)
-    result = {"pairs": count, "threads": 1}
+    result = {"pairs": count, "threads": 1,
+              "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     for name, explain in ways.items():
         for k in range(min(3, count)):  # warm-up: first calls allocate
             explain(int(query[k]), int(candidate[k]))
-        times = []
+        times, cpu = [], []
         for k in range(count):
-            begin = time.perf_counter()
+            begin, begin_cpu = time.perf_counter(), time.process_time()
             explain(int(query[k]), int(candidate[k]))
             times.append((time.perf_counter() - begin) * 1000)
+            cpu.append((time.process_time() - begin_cpu) * 1000)
+        # CPU time of this (one-thread) process: what a pair costs a core, whatever else runs on it
         result[name] = {"median_ms": statistics.median(times) if times else None,
-                        "p95_ms": float(np.percentile(times, 95)) if times else None}
+                        "p95_ms": float(np.percentile(times, 95)) if times else None,
+                        "cpu_median_ms": statistics.median(cpu) if cpu else None}
     timed = "served" if "served" in result else "lrp"
-    result.update(median_ms=result[timed]["median_ms"], p95_ms=result[timed]["p95_ms"], what=(
+    result.update(median_ms=result[timed]["median_ms"], p95_ms=result[timed]["p95_ms"],
+                  cpu_median_ms=result[timed]["cpu_median_ms"], what=(
         "PixelExplainer.explain_pair, as served: one pair, both views, the explanation object built"
         if timed == "served" else "explain_pairs: one pair, net and shared views of both images in one stacked pass"))
     return result
@@ -568,9 +573,11 @@ def markdown(report: dict) -> str:
               "| layer | largest error |", "|---|---:|"]
     lines += [f"| {name} | {value:.2e} |" for name, value in conservation["per_layer"].items()]
     lines += ["", f"Heatmap latency ({latency['what']}): median {_fmt(latency['median_ms'], 2)} ms, p95 "
-                  f"{_fmt(latency['p95_ms'], 2)} ms over {latency['pairs']} pairs, {latency['threads']} torch thread"
-                  + (f"; the LRP alone (explain_pairs) median {_fmt(latency['lrp']['median_ms'], 2)} ms."
-                     if "served" in latency else "."),
+                  f"{_fmt(latency['p95_ms'], 2)} ms over {latency['pairs']} pairs, {latency['threads']} torch thread, "
+                  f"load average {latency.get('load_average')}; CPU time of the process per pair (median) "
+                  f"{_fmt(latency.get('cpu_median_ms'), 2)} ms"
+                  + (f"; the LRP alone (explain_pairs) median {_fmt(latency['lrp']['median_ms'], 2)} ms wall, "
+                     f"{_fmt(latency['lrp'].get('cpu_median_ms'), 2)} ms CPU." if "served" in latency else "."),
               "", "## Figures", ""]
     lines += [f"![{key}]({filename})" for key, filename in report.get("figures", {}).items()]
     machine = report["machine"]

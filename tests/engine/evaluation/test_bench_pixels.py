@@ -117,6 +117,7 @@ def test_latency_is_timed_as_served_and_for_the_lrp_alone(reports):
     latency = first["latency"]
     assert latency["median_ms"] == latency["served"]["median_ms"] > 0 and latency["lrp"]["median_ms"] > 0
     assert latency["pairs"] == SMALL.latency_pairs and "explain_pair" in latency["what"]
+    assert latency["cpu_median_ms"] == latency["served"]["cpu_median_ms"] >= 0
     assert "served" not in other["latency"] and other["latency"]["median_ms"] == other["latency"]["lrp"]["median_ms"]
 
 

@@ -32,6 +32,7 @@ VIEW_CAPTIONS = {
               "works against it; each pixel holds its share of the similarity.",
 }
 IMAGE_NAMES = {"query": "Query", "candidate": "Candidate"}
+EXPORT_LABEL = " · product catalogue demo (Fashion-MNIST), not movies"
 
 
 def signed(value: float, digits: int = 4) -> str:
@@ -243,7 +244,8 @@ class PixelPairView(QWidget):
         heading_font.setPointSizeF(font.pointSizeF() * 1.15 if font.pointSizeF() > 0 else 11)
         painter.setFont(heading_font)
         painter.setPen(text_colour)
-        _text(painter, layout.heading, self.heading_text())
+        # An exported picture leaves the tab that says what it is: its heading says it instead.
+        _text(painter, layout.heading, self.heading_text() + ("" if interactive else EXPORT_LABEL))
         painter.setFont(font)
         line = QFontMetricsF(font).height()
         for image in IMAGES:

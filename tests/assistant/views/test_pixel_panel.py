@@ -217,6 +217,7 @@ def test_export_writes_png_and_svg_of_the_drawing(qtbot, panel, tmp_path):
     assert picture.width() == 2 * panel.view.width() and picture.height() == 2 * panel.view.height()
     text = svg.read_text("utf-8")
     assert "<svg" in text and "<image" in text
+    assert "catalogue demo" in text and "not movies" in text  # an exported picture says what it shows
 
 
 def test_a_still_mouse_reads_the_new_view_and_the_new_pair(qtbot, panel, engine):

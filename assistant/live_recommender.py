@@ -27,8 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.api import (
     Cancelled, Engine, EngineError, Explanation, Lens, LensUnavailableError, Profile, Recommendation, RemovalCheck,
 )
-from engine.api import TaskState
-from engine.lenses import lens_subjects
+from engine.api import TaskState, lens_subjects
 
 DEFAULT_K = 20
 

@@ -29,7 +29,9 @@ from engine.explain.pixel_explanation import CATALOGUE_NOTE as PIXEL_CATALOGUE_N
 from engine.explain.relevance_explainer import RelevanceExplainer
 from engine.explain.removal_check import DEFAULT_REASONS, RemovalCheck, RemovedReason, check_removal
 from engine.explain.relevance_groups import GROUP_KIND, RULE as GROUP_RULE, GroupedRelevanceExplanation, group_by_genre, group_members
-from engine.lenses import LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, unavailable_reason
+from engine.lenses import (
+    LENS_TITLES, Explainer, Explanation, Lens, LensContext, explainer_class, lens_subjects, unavailable_reason,
+)
 from engine.models.builder import ServedModel, default_config, obtain_model
 from engine.models.profiles import dataset_user_attribute_rows
 from engine.models.reconet import RecoNetConfig
@@ -41,6 +43,7 @@ from engine.progress import SILENT, TaskState
 # The plain data types the app may use, re-exported so that it needs no other engine module.
 __all__ = [
     "DEFAULT_STARS", "Engine", "Explanation", "FeatureRelevance", "LENS_TITLES", "Lens", "ModelInfo", "Movie",
+    "lens_subjects",
     "Profile", "Recommendation", "RelevanceExplanation", "STARS",
     # app-facing plain data, helpers and errors (the app imports nothing else from the engine)
     "AGE_BUCKETS", "Catalogue", "GENDERS", "ML1M_OCCUPATIONS", "POSITIVE_STARS", "User", "normalise_age", "SILENT",

@@ -254,3 +254,11 @@ def test_numpy_serving_equals_the_torch_intrp_mlp(ml100k_engine: Engine, tmp_pat
     again = obtain_static_model(small, tmp_path, settings=ci_settings()[0])  # from the cache, numpy only
     assert not again.trained_now
     assert np.array_equal(again.serving.mixture(categories, history, items).shares, mine.shares)
+
+
+def test_the_explainer_module_imports_neither_torch_nor_scipy():
+    """Registered lenses are imported when first used; the static shares themselves are numpy."""
+    from tests.test_serving_imports import imported_after
+
+    modules = imported_after("import engine.explain.expert_explainer")
+    assert "torch" not in modules and "scipy" not in modules

@@ -56,6 +56,18 @@ class Pairs(NamedTuple):
     in_history: torch.Tensor  # float32 (n,)
     history: History | None = None
 
+    @staticmethod
+    def for_profile(movies: sp.csr_matrix, categories: np.ndarray, items: np.ndarray) -> "Pairs":
+        """Pairs of one profile (any profile: its rated movies as a 1 x n_items row, demographics
+        from StaticFeatures.categories_of) with `items`: what the app scores, no user id needed."""
+        row = sp.csr_matrix(movies)
+        items = np.asarray(items, np.int64)
+        in_history = np.isin(items, row.indices).astype(np.float32)
+        n = len(items)
+        return Pairs(torch.zeros(n, dtype=torch.int64), torch.from_numpy(items),
+                     torch.from_numpy(np.asarray(categories, np.int64)).reshape(1, 3).expand(n, 3),
+                     torch.from_numpy(in_history), History.of(row))
+
 
 @dataclass(frozen=True)
 class StaticInputsConfig:

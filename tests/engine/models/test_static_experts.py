@@ -171,3 +171,16 @@ def test_mixture_loss_adds_the_mixed_predictions_log_loss_to_gem(setting):
     mixed = mixture(torch.sigmoid(logits), model.experts.children_mask, model.experts.config.gate).prediction
     expected = gem + 0.5 * torch.nn.functional.binary_cross_entropy(mixed, labels)
     assert torch.allclose(model.loss(pairs, labels), expected, atol=1e-6)
+
+
+def test_pairs_for_a_profile_leave_its_own_movies_out_of_the_pooling(setting):
+    _, split, _, features = setting
+    model = _intrp(setting, "profile")
+    movies = sp.csr_matrix(([1.0, 1.0], ([0, 0], [4, 9])), shape=(1, split.n_items))
+    pairs = Pairs.for_profile(movies, features.categories_of("F", "18-24", "writer"), np.array([4, 20]))
+    assert pairs.in_history.tolist() == [1.0, 0.0]
+    with torch.no_grad():
+        mix = model.mixture(pairs)
+        alone = model.mixture(Pairs.for_profile(sp.csr_matrix(([1.0], ([0], [9])), shape=(1, split.n_items)),
+                                                features.categories_of("F", "18-24", "writer"), np.array([4])))
+    assert torch.allclose(mix.prediction[:1], alone.prediction)

@@ -65,6 +65,7 @@ class ExpertExplainer(Explainer):
         self._experts: tuple[ExpertInfo, ...] = ()
         self._titles: dict[int, str] = {}
         self._note = ""
+        self._last_scores: tuple[tuple[bytes, bytes], np.ndarray] | None = None
 
     # ----- availability and preparation -----
 
@@ -148,22 +149,35 @@ class ExpertExplainer(Explainer):
         known = serving.columns(profile.movies)
         history = known[known >= 0]
         categories = serving.categories_of(profile.gender, profile.age, profile.occupation)
-        # Every movie is scored once so that each explanation can say where its movie ranks.
-        everything = serving.mixture(categories, history, np.arange(len(serving.item_ids)))
+        history = np.unique(history)
+        mixed = serving.mixture(categories, history, items)
+        scores = self._all_scores(categories, history)
         held = np.zeros(len(serving.item_ids), dtype=bool)
         held[history] = True
         group = self._user_group(profile, len(history))
-        return [self._shares(profile, int(item), everything, held, group) for item in items]
+        return [self._shares(profile, k, int(item), mixed, scores, held, group) for k, item in enumerate(items)]
 
-    def _shares(self, profile: Profile, item: int, mixed: Mixture, held: np.ndarray, group: str) -> ExpertShares:
+    def _all_scores(self, categories: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """Every movie's probability for one profile, for the ranks: kept for the last profile, since
+        the app and the dialogue explain several movies of the same profile in a row."""
+        key = (categories.tobytes(), history.tobytes())
+        last = self._last_scores
+        if last is not None and last[0] == key:
+            return last[1]
+        serving = self._static.serving
+        scores = serving.mixture(categories, history, np.arange(len(serving.item_ids))).prediction
+        self._last_scores = (key, scores)  # one assignment: another thread sees the old pair or the new
+        return scores
+
+    def _shares(self, profile: Profile, k: int, item: int, mixed: Mixture, scores: np.ndarray, held: np.ndarray,
+                group: str) -> ExpertShares:
         votes = tuple(
-            ExpertVote(e.id, float(mixed.predictions[item, h]), float(mixed.confidences[item, h]),
-                       float(mixed.alphas[item, h]), float(mixed.shares[item, h]))
+            ExpertVote(e.id, float(mixed.predictions[k, h]), float(mixed.confidences[k, h]),
+                       float(mixed.alphas[k, h]), float(mixed.shares[k, h]))
             for h, e in enumerate(self._experts)
         )
         rank = None
         if not held[item]:
-            scores = mixed.prediction
             better = (scores > scores[item]) | ((scores == scores[item]) & (np.arange(len(scores)) < item))
             rank = int(np.count_nonzero(better & ~held)) + 1
         notes = []
@@ -174,9 +188,9 @@ class ExpertExplainer(Explainer):
                          "rating (deciles), not comparable to the paper.")
         movie_id = int(self._static.serving.item_ids[item])
         return ExpertShares(
-            item_id=movie_id, title=self._titles.get(movie_id, str(movie_id)), probability=float(mixed.prediction[item]),
-            experts=self._experts, votes=votes, alpha_total=float(mixed.alpha_total[item]),
-            undecided=bool(mixed.undecided[item]), model="intrp-mlp", user_id=profile.user_id, rank=rank,
+            item_id=movie_id, title=self._titles.get(movie_id, str(movie_id)), probability=float(mixed.prediction[k]),
+            experts=self._experts, votes=votes, alpha_total=float(mixed.alpha_total[k]),
+            undecided=bool(mixed.undecided[k]), model="intrp-mlp", user_id=profile.user_id, rank=rank,
             user_group=group, note=" ".join(notes),
         )
 

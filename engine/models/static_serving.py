@@ -12,6 +12,7 @@ torch model mixes (float32 sigmoids saturate).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -85,6 +86,46 @@ class StaticServing:
 
     def mixture(self, categories: np.ndarray, history: np.ndarray, items: np.ndarray) -> Mixture:
         """Each expert's prediction, confidence, alpha and share, and the mixed probability, per item."""
-        logits = self.experts.logits(self.inputs(categories, history, items)).astype(np.float64)
+        logits = self.logits(categories, history, items).astype(np.float64)
         predictions = 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, without overflow
         return mixture(predictions, self.experts.children, self.gate)
+
+    def logits(self, categories: np.ndarray, history: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Per-expert logits (len(items), H): the same numbers as experts.logits(inputs(...)), faster.
+
+        The first layer is linear in the input columns, so the movie's own columns (content and
+        embedding) go through it once per model (`_item_part`), and the profile's columns once per
+        call: one pooled taste for every movie, recomputed only for the rated movies (left out of
+        their own pooling). Ranking a profile's whole catalogue then costs the deeper layers only."""
+        t, w = self.tables, self.experts.weights[0]
+        items = np.asarray(items, dtype=np.int64)
+        user_cols, _, taste_cols, _ = self._first_layer_columns
+        user_content = np.concatenate([t["gender"][categories[0]], t["age"][categories[1]], t["occupation"][categories[2]]])
+        history = np.unique(np.asarray(history, dtype=np.int64))
+        rows = t["history_table"][history]
+        sums = rows.sum(axis=0, dtype=np.float32)
+        held = np.isin(items, history)
+        own = np.where(held[:, None], t["history_table"][items], np.float32(0.0))
+        counts = np.maximum(len(history) - held.astype(np.float32), 1.0)
+        taste = ((sums[None, :] - own) / counts[:, None]) @ t["pool_weight"].T + t["pool_bias"]
+        z = self._item_part[items] + user_content @ w[:, user_cols].T + taste @ w[:, taste_cols].T
+        for k in range(1, len(self.experts.weights)):
+            z = np.maximum(z, 0.0) @ self.experts.weights[k].T + self.experts.biases[k]
+        return z
+
+    @cached_property
+    def _first_layer_columns(self) -> tuple[slice, slice, slice, slice]:
+        """Input columns of the user content, the item content, the taste and the item embedding."""
+        t = self.tables
+        widths = (t["gender"].shape[1] + t["age"].shape[1] + t["occupation"].shape[1], t["content_weight"].shape[0],
+                  t["pool_weight"].shape[0], t["item_table"].shape[1])
+        edges = np.cumsum((0, *widths)).tolist()
+        return tuple(slice(a, b) for a, b in zip(edges[:-1], edges[1:]))
+
+    @cached_property
+    def _item_part(self) -> np.ndarray:
+        """(n_items, units) first-layer pre-activation from every movie's own columns, bias included."""
+        t, w = self.tables, self.experts.weights[0]
+        _, content_cols, _, item_cols = self._first_layer_columns
+        content = np.tanh(t["content_table"] @ t["content_weight"].T + t["content_bias"])
+        return (content @ w[:, content_cols].T + t["item_table"] @ w[:, item_cols].T + self.experts.biases[0]).astype(np.float32)

@@ -262,3 +262,14 @@ def test_the_explainer_module_imports_neither_torch_nor_scipy():
 
     modules = imported_after("import engine.explain.expert_explainer")
     assert "torch" not in modules and "scipy" not in modules
+
+
+def test_the_fast_first_layer_equals_the_plain_inputs(explainer, ad_hoc):
+    """StaticServing.logits folds the movie's columns through the first layer once per model; the
+    plain path builds every input row and runs the whole network."""
+    serving = explainer.serving
+    categories = serving.categories_of(ad_hoc.gender, ad_hoc.age, ad_hoc.occupation)
+    history = serving.columns(ad_hoc.movies)
+    items = np.arange(len(serving.item_ids))
+    plain = serving.experts.logits(serving.inputs(categories, history, items))
+    assert np.abs(serving.logits(categories, history, items) - plain).max() < 1e-4

@@ -721,6 +721,7 @@ class MainWindow(QMainWindow):
             self.panel.mark_source(*self.source)
         self.chat_history.follow(self.source, self.source_name())
         self._pinned = None  # an answer's explanation described the profile before this edit
+        self.tabs.set_profile(profile)  # views of the profile itself (the expert timeline's sittings)
         self._request()
 
     def _request(self, retry: bool = False) -> None:

@@ -23,6 +23,9 @@ from engine.errors import (
     ModelFileError,
 )
 from engine.evaluation.ranking import top_k
+from engine.explain.expert_explanation import (
+    ExpertAggregate, ExpertInfo, ExpertShares, ExpertTimeline, ExpertVote, TimelineStep,
+)
 from engine.explain.influence import InfluenceExplanation, RatingInfluence
 from engine.explain.relevance import FeatureRelevance, RelevanceExplanation
 from engine.explain.pixel_explanation import CATALOGUE_NOTE as PIXEL_CATALOGUE_NOTE, PixelExplanation, PixelHeatmaps, PixelItem
@@ -54,6 +57,7 @@ __all__ = [
     "GROUP_KIND", "GROUP_RULE", "GroupedRelevanceExplanation", "group_by_genre", "group_members",  # grouped view
     "DEFAULT_REASONS", "RemovalCheck", "RemovedReason",  # the check under the Sankey
     "PIXEL_CATALOGUE_NOTE", "PixelExplanation", "PixelHeatmaps", "PixelItem",  # the pixel lens's catalogue demo
+    "ExpertAggregate", "ExpertInfo", "ExpertShares", "ExpertTimeline", "ExpertVote", "TimelineStep",  # the expert lens
 ]
 
 

@@ -19,6 +19,7 @@ from engine.api import LENS_TITLES, Explanation, Lens
 LENS_VIEWS: dict[Lens, str] = {
     Lens.RELEVANCE: "assistant.views.sankey_panel:SankeyPanel",
     Lens.INFLUENCE: "assistant.views.influence_panel:InfluenceGraphPanel",
+    Lens.EXPERTS: "assistant.views.expert_panel:ExpertPanel",
     Lens.PIXELS: "assistant.views.pixel_panel:PixelPanel",
 }
 
@@ -28,8 +29,9 @@ LENS_PLANS: dict[Lens, str] = {
                     "occupation) pushed the selected movie up, as a Sankey diagram.",
     Lens.INFLUENCE: "This tab shows which past ratings — yours, and other people's ratings of the "
                     "recommended movie — moved its prediction most, as a graph of influential neighbours.",
-    Lens.EXPERTS: "This tab shows which interpretable expert (which subset of your profile) decided "
-                  "each prediction, as a timeline over your viewing session.",
+    Lens.EXPERTS: "This tab shows which interpretable expert (which part of your profile: the movie's genres, "
+                  "what other viewers thought, your own ratings) decided the selected recommendation, and, "
+                  "movie by movie, who decided each guess of a rating sitting, as a timeline.",
     Lens.PIXELS: "This tab is a product catalogue demo, not about movies (MovieLens has no images): "
                  "heatmaps over pairs of Fashion-MNIST product images showing which pixels made two items "
                  "related for a shopper.",
@@ -144,6 +146,14 @@ class LensTabs(QTabWidget):
         self.setCurrentWidget(panel)
         panel.show_answer(answer)
         return True
+
+    def set_profile(self, profile) -> None:
+        """The profile on screen, for the views that explain the profile itself (`set_profile`: the
+        expert timeline of its sittings), not only the selected movie."""
+        for lens in self._drawing:
+            panel = self._panels[lens]
+            if hasattr(panel, "set_profile"):
+                panel.set_profile(profile)
 
     def export_dialog(self):
         """Export the view in front (the menu's Export explanation…)."""

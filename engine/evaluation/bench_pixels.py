@@ -527,6 +527,10 @@ def markdown(report: dict) -> str:
         f"{'trained in this run' if model.get('trained_now') else 'loaded from the cache'} "
         f"(training took {_value(training.get('seconds'))} s).",
         "",
+        f"Sizes: {sizes['test_pairs']:,} test pairs per shopper; {sizes['explained_pairs']} pairs per ground-truth "
+        f"question; {sizes['flip_pairs']} pairs per shopper flipped over {sizes['flip_regions']} regions, random order "
+        f"averaged over {sizes.get('random_draws', 1)} draws; latency over {sizes['latency_pairs']} pairs.",
+        "",
         "## Bars (issue 10)",
         "",
         *check_table(report),

@@ -301,7 +301,7 @@ def compute_layout(
         title_h = 2 * lh
     else:
         longest = max(text_width(s.title) for s in timeline.steps)
-        title_h = min(MAX_VERTICAL_TITLE, longest + 4, max(lh, 0.3 * (height - MARGIN - title_top)))
+        title_h = min(MAX_VERTICAL_TITLE, longest + 4, max(lh, 0.35 * (height - MARGIN - title_top)))
     rating_top = title_top + title_h + 2
     bar_top = rating_top + lh
     verdict_top = bar_top + PROBABILITY_BAR + 2
@@ -330,7 +330,7 @@ def compute_layout(
     for text, left, right in (("Given: your ratings", x0, divider_x or x0),
                               ("Guessed by the model", divider_x if divider_x is not None else x0, x0 + area)):
         room = right - left - 4
-        if room > 0 and (text.startswith("Given") == bool(given)):
+        if room > 0 and (given or not text.startswith("Given")):
             extra.append(Text(Rect(left + 2, side_top, room, lh), elide(text, room, text_width), text, "center", role="muted"))
 
     columns: list[Column] = []
@@ -369,7 +369,7 @@ def _share_bar(shares: "ExpertShares", x: float, y: float, w: float, text_width:
         label = None
         if text_width(text) + 4 <= rect.w and lh <= SHARE_BAR_HEIGHT + 2:
             label = Text(Rect(rect.x, y + (SHARE_BAR_HEIGHT - lh) / 2, rect.w, lh), text, text, "center",
-                         role="on_fill", fill=colour)
+                         role="text" if shares.undecided else "on_fill", fill=colour)  # faded fill: plain ink
         segments.append(Segment(f"static:{vote.id}", vote.id, rect, vote.share, colour,
                                 vote_tooltip(info.label, vote, info.groups), None, label, shares.undecided))
     return segments

@@ -193,6 +193,9 @@ class TimelineView(DiagramView):
 
         for segment in layout.share_segments:
             self._paint_segment(painter, segment, base, ink, bars=True)
+        if any(s.hatched for s in layout.share_segments):  # no expert was confident about this recommendation
+            left, right = layout.share_segments[0].rect, layout.share_segments[-1].rect
+            self._hatch(painter, QRectF(left.x, left.y, right.right - left.x, left.h), ink)
         for item in (*layout.share_legend, *layout.rows):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(item.colour))
@@ -225,9 +228,7 @@ class TimelineView(DiagramView):
                 self._paint_segment(painter, segment, base, ink, bars=layout.mode == BARS,
                                     hovered=interactive and segment.key == highlighted)
             if column.undecided_box is not None:
-                painter.setPen(QPen(with_alpha(ink, 0.6), 1))
-                painter.setBrush(QBrush(with_alpha(ink, 0.55), Qt.BrushStyle.BDiagPattern))
-                painter.drawRect(_qrect(column.undecided_box))
+                self._hatch(painter, _qrect(column.undecided_box), ink)
 
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(ink)
@@ -239,6 +240,11 @@ class TimelineView(DiagramView):
             self._paint_text(painter, text, fonts, ink)
         if interactive and self._show_focus() and highlighted is None:
             self._draw_focus_frame(painter, layout)
+
+    def _hatch(self, painter: QPainter, rect: QRectF, ink: QColor) -> None:
+        painter.setPen(QPen(with_alpha(ink, 0.6), 1))
+        painter.setBrush(QBrush(with_alpha(ink, 0.55), Qt.BrushStyle.BDiagPattern))
+        painter.drawRect(rect)
 
     def _paint_segment(self, painter: QPainter, segment: Segment, base: QColor, ink: QColor, bars: bool,
                        hovered: bool = False) -> None:

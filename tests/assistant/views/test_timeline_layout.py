@@ -79,6 +79,8 @@ def test_strip_says_stars_probability_and_right_or_wrong():
             filled = column.probability_fill.h / column.probability_bar.h
             assert filled == pytest.approx(step.probability)
     given = sum(1 for s in timeline.steps if s.side == "given")
+    sides = {t.full_text for t in drawn.texts_extra}
+    assert {"Given: your ratings", "Guessed by the model"} <= sides
     assert drawn.divider_x == pytest.approx(drawn.columns[given].rect.x)
 
 

@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=None, help="influence: which held-out ratings and test points; pixels: which test pairs, flipping noise and random maps (default 0); experts: one training seed (default: seeds 0, 1, 2 combined)")
     bench.add_argument("--part", choices=["static", "session"], default="static",
                        help="experts: the static recommender (default) or the session model on rating sittings")
+    bench.add_argument("--folds", type=_positive_int, help="experts --part session: also a user cross-validation with this many folds")
     bench.add_argument("--points", type=_positive_int, help="influence: test predictions to retrain for (default 12)")
     bench.add_argument("--users", type=_positive_int, help="fidelity: dataset users sampled (default 50; half as many ad-hoc profiles); experts: only the first N users (a quick run)")
     bench.add_argument("--lime-samples", type=_positive_int, help="fidelity: LIME's budget (default 5000, LIME's own)")
@@ -242,7 +243,7 @@ def _bench_experts_session(args, state: TaskState) -> int:
 
     started = time.perf_counter()
     report = session.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
-                         output_dir=args.output, max_epochs=args.max_epochs)
+                         output_dir=args.output, max_epochs=args.max_epochs, folds=args.folds)
     print(session.session_markdown(report))
     print(f"Reports written to {args.output}/{session.session_stem(report['dataset'], args.seed)}.json and .md "
           f"({time.perf_counter() - started:.0f} s).")

@@ -14,7 +14,9 @@ import numpy as np
 
 from assistant.conversation import phrasing as say
 from assistant.conversation.intents import Answer, Intent, ProfileChange, Question, apply_change, plain_answer
-from assistant.conversation.phrasings import LENS_QUESTIONS, PHRASINGS, SCREEN_QUESTIONS, LensPhrasing, phrasing_for
+from assistant.conversation.phrasings import (
+    LENS_QUESTIONS, LENS_SHOWN, PHRASINGS, SCREEN_QUESTIONS, LensPhrasing, phrasing_for,
+)
 from assistant.conversation.occupations import match_occupation
 from assistant.conversation.parser import parse
 from assistant.conversation.titles import TitleResolver
@@ -33,7 +35,8 @@ HELP_TEXT = (
     "You can ask: why this movie? · why not <title>? · what if I hadn't seen <title>? · what if I add <title>? · "
     "recommend something · next · tell me about <title> · add <title> · remove <title> · "
     "I am a 30 year old woman · I work as a teacher · who influenced this? · which of my ratings mattered most? · "
-    "what if I rated <title> 2 stars? · how sure are you? · show the influence graph · repeat · stop. "
+    "what if I rated <title> 2 stars? · how sure are you? · show the influence graph · "
+    "which part of my profile decided this? · why did you think I'd dislike <title>? · show the timeline · repeat · stop. "
     "On the pixel relevance tab (the product catalogue demo): why are these related? · why not? · "
     "show me related items · switch to the brand shopper."
 )
@@ -421,6 +424,10 @@ class Conversation:
         unavailable = self.engine.lenses()[lens]
         if unavailable:
             return Answer(question, unavailable, unavailable, lens=lens.value)
+        shown = LENS_SHOWN.get(lens)  # a lens that says what its view shows ("show the timeline")
+        answer = shown(self, question) if shown is not None else None
+        if answer is not None:
+            return answer
         text = f"Here is the {LENS_TITLES[lens].lower()} view."
         return Answer(question, text, text, lens=lens.value)
 

@@ -26,6 +26,9 @@ class Intent(Enum):
     WHAT_IF_RATE = "what_if_rate"  # what if I rated <title> 2 stars
     HOW_SURE = "how_sure"  # how sure are you / prove it: its rank without its top reasons
     LENS = "lens"  # show the influence graph
+    # The expert lens:
+    EXPERT_DECIDED = "expert_decided"  # which part of my profile decided this: the deciding expert's share
+    WHY_GUESSED = "why_guessed"  # why did you think I'd dislike Heat: its guess in a sitting's timeline
     # The pixel lens's catalogue demo, about the pair on its tab:
     WHY_RELATED = "why_related"  # why are these related: what the two images share
     WHY_UNRELATED = "why_unrelated"  # why are these not related: what differs
@@ -47,7 +50,8 @@ REFERENCES = (
 )
 
 # Intents whose question without a title is about the movie in focus ("why?", "who influenced this?").
-FOCUS_INTENTS = frozenset({Intent.WHY, Intent.WHY_NOT, Intent.WHO_INFLUENCED, Intent.MY_RATINGS, Intent.HOW_SURE})
+FOCUS_INTENTS = frozenset({Intent.WHY, Intent.WHY_NOT, Intent.WHO_INFLUENCED, Intent.MY_RATINGS, Intent.HOW_SURE,
+                           Intent.EXPERT_DECIDED, Intent.WHY_GUESSED})
 
 
 @dataclass(frozen=True)

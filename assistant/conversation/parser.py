@@ -38,7 +38,7 @@ _GENDER = "|".join(sorted(GENDER_WORDS, key=len, reverse=True))
 _LENS_WORDS = (
     ("influence", "influence"), ("neighbour", "influence"), ("neighbor", "influence"),
     ("training data", "influence"), ("fia", "influence"),
-    ("expert", "experts"), ("timeline", "experts"), ("mixture", "experts"),
+    ("expert", "experts"), ("timeline", "experts"), ("mixture", "experts"), ("sitting", "experts"),
     ("heat map", "pixels"), ("heatmap", "pixels"), ("pixel", "pixels"), ("image", "pixels"), ("poster", "pixels"),
     ("sankey", "relevance"), ("relevance", "relevance"), ("lrp", "relevance"), ("flow", "relevance"),
     ("feature", "relevance"),
@@ -62,6 +62,14 @@ _LIKE = r"(?:related|similar|a match|matched|matching|alike|linked|connected|con
 _GO = r"(?:match|go together|belong together|relate|pair up|fit together)"
 _ITEMS = r"(?:items|products|images|pictures|ones|things|garments|clothes|matches)"
 _SHOPPER = r"(?:the |a |my )?(?P<shopper>style|brand)(?:[- ](?:loyal|conscious|minded|focused))? (?:shopper|customer|buyer)"
+
+# The expert lens: which part of the profile (which expert) decided a prediction, and a sitting's guesses.
+_DECIDER = r"(?:decided|decides|decide|determined|determines|settled|settles|drove|drives|made|makes|chose|tipped)"
+_PART = (r"(?:part|parts|bit|bits|side|aspect|piece) of (?:my|the) (?:profile|data|ratings|taste|tastes|history)")
+_GUESS = (r"(?:think|thought|guess|guessed|predict|predicted|expect|expected|assume|assumed|figure|figured|"
+          r"reckon|reckoned|decide|decided)")
+_I_WOULD = r"i(?: had| would| will| might| should| do| did)?(?: not)?"
+_FEEL = r"(?:dislike|like|hate|love|enjoy|want|be into|care for)"
 
 # (intent, pattern) in order: the first full match wins. Patterns see normalised text.
 _RULES: tuple[tuple[Intent, str], ...] = (
@@ -97,6 +105,22 @@ _RULES: tuple[tuple[Intent, str], ...] = (
                       rf"the explanation|your explanation)(?: explanation| recommendation)?|"
                       rf"(?:can|should) i (?:trust|believe) (?:this|that|it|you|the explanation|this explanation)|"
                       rf"check (?:this|that|it|the explanation|this explanation)"),
+    # before WHY ("why <title>") and WHO_INFLUENCED ("what decided <title>")
+    (Intent.WHY_GUESSED, rf"why (?:did|do|would|were) you {_GUESS} (?:that )?{_I_WOULD} {_FEEL} {_T}|"
+                         rf"how (?:did|do) you {_GUESS} (?:that )?{_I_WOULD} {_FEEL} {_T}|"
+                         rf"why (?:was|is) (?:the |your |my )?(?:guess|prediction) (?:for|about|of|on) {_T}"
+                         rf"(?: (?:so )?(?:low|high|right|wrong|good|bad))?|"
+                         rf"why did you (?:guess|predict|get) {_T} (?:wrong|right)|"
+                         rf"(?:what|which expert|who) (?:made|decided) (?:the|your) (?:guess|prediction) (?:for|about|on) {_T}"),
+    (Intent.EXPERT_DECIDED, rf"(?:which|what) {_PART} (?:has |most |really )?{_DECIDER} {_T}(?: (?:the )?most)?|"
+                            rf"(?:which|what) {_PART} (?:was|is|were) (?:behind|responsible for|decisive for) {_T}|"
+                            rf"(?:which|what) {_PART} (?:mattered|matters|counted|counts|decided|decides)"
+                            rf"(?: (?:the )?most)?(?: (?:for|in|on) {_T})?|"
+                            rf"(?:which|what) experts? (?:has |have |most |really )?{_DECIDER} {_T}|"
+                            rf"(?:which|what) experts? (?:was|were|is|are) (?:behind|responsible for|confident about|in charge of) {_T}|"
+                            rf"(?:which|what) experts? (?:decided|decides|won|was in charge|was confident)(?: (?:for|on|about) {_T})?|"
+                            rf"(?:show me |give me |what are )?(?:the |your )?expert shares(?: (?:for|of|on) {_T})?|"
+                            rf"who (?:made the call|called it|had the final say) (?:on|for|about) {_T}"),
     (Intent.WHY_UNRELATED, rf"why (?:are|were|is) {_PAIR} not (?:{_LIKE}|related to each other)|"
                            rf"why (?:are|were|is) not {_PAIR} {_LIKE}|"
                            rf"why (?:do|does|did|would|will) {_PAIR} not {_GO}|why (?:do|does|did) not {_PAIR} {_GO}|"

@@ -109,6 +109,7 @@ class ExpertPanel(LensPanel):
         if profile == self._profile:
             return
         self._profile = profile
+        self.viewStateChanged.emit(None)  # the sitting on screen is another profile's until the new one comes
         self.refresh()
 
     @property
@@ -192,6 +193,11 @@ class ExpertPanel(LensPanel):
         if (timeline.sitting, 1) in self._entries:
             self.sitting_box.setCurrentIndex(self._entries.index((timeline.sitting, 1)))
         self.viewStateChanged.emit(timeline)
+
+    def takes_answer(self, answer) -> bool:
+        """Whether this tab draws `answer` itself: a sitting's timeline. An answer about one movie (its
+        static shares) goes through the window, which selects the movie and draws that object here."""
+        return isinstance(answer.explanation, ExpertTimeline) or answer.explanation is None
 
     def show_answer(self, answer) -> None:
         """An answer from the conversation: its timeline is drawn here (its shares go through the

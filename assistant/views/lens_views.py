@@ -143,6 +143,8 @@ class LensTabs(QTabWidget):
         panel = self._panels.get(Lens(answer.lens))
         if Lens(answer.lens) not in self._drawing or not hasattr(panel, "show_answer"):
             return False
+        if not getattr(panel, "takes_answer", lambda _: True)(answer):
+            return False  # e.g. an expert answer about a movie: the window selects it and draws its object
         self.setCurrentWidget(panel)
         panel.show_answer(answer)
         return True

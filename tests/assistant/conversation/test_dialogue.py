@@ -9,6 +9,7 @@ from assistant.conversation import phrasing
 from assistant.conversation.dialogue import LIST_LENGTH, Conversation
 from assistant.conversation.intents import Intent
 from engine.api import Lens, LensUnavailableError
+from tests.engine.expert_model_fixture import ci_explainer
 
 SPOKEN_WORD_LIMIT = 45  # about 15 s at espeak's 175 words a minute
 
@@ -96,12 +97,15 @@ def test_next_walks_the_recommendation_list(talk, app_engine):
     assert [talk.ask("recommend something").movie_id, talk.ask("next").movie_id, talk.ask("another one").movie_id] == top3
 
 
-def test_lens_repeat_stop_help_and_unknown(talk):
+def test_lens_repeat_stop_help_and_unknown(talk, app_engine):
     influence = talk.ask("show the influence graph")
     assert influence.lens == "influence" and talk.lens is Lens.INFLUENCE
     assert influence.text == "Here is the training-data influence view."
+    expert_explainer = ci_explainer(app_engine)  # the expert lens, CI-sized: its tab says what its timeline shows
     experts = talk.ask("show the expert timeline")
-    assert experts.lens == "experts" and "not available" in experts.text
+    assert experts.lens == "experts" and talk.lens is Lens.EXPERTS
+    assert experts.explanation == expert_explainer.timeline(talk.profile)
+    assert experts.text.startswith("Here is the expert timeline of sitting")
     assert talk.ask("show the sankey diagram").lens == "relevance" and talk.lens is Lens.RELEVANCE
     said = talk.ask("why this movie").text
     assert talk.ask("say that again").text == said
@@ -165,9 +169,11 @@ def test_why_is_answered_through_the_lens_on_screen(talk, app_engine):
     talk.set_lens(Lens.RELEVANCE)
     relevance = talk.ask("why this movie?")
     assert relevance.lens == "relevance" and relevance.explanation == app_engine.explain(talk.profile, top.id)
-    talk.set_lens(Lens.EXPERTS)  # no expert lens yet: the recommender's own lens answers, and the view follows
-    fallback = talk.ask("why this movie?")
-    assert fallback.lens == "relevance" and fallback.text == relevance.text and talk.lens is Lens.RELEVANCE
+    ci_explainer(app_engine)  # the expert lens, CI-sized
+    talk.set_lens(Lens.EXPERTS)
+    experts = talk.ask("why this movie?")
+    assert experts.lens == "experts" and experts.explanation == app_engine.explain(talk.profile, top.id, Lens.EXPERTS)
+    assert "number 1 for you" in experts.text and talk.lens is Lens.EXPERTS
 
 
 def test_my_ratings_names_only_own_ratings_of_an_ad_hoc_profile_and_says_fold_in(app_engine):

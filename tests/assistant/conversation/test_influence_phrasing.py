@@ -36,8 +36,8 @@ STANDARD = explanation(own(ALIEN, 5, 0.21), own(HEAT, 4, 0.12), own(SCREAM, 1, -
 def test_the_registry_finds_each_phrasing_and_refuses_a_lens_it_cannot_phrase():
     assert isinstance(phrasing_for(Lens.INFLUENCE, MOVIES), InfluencePhrasing)
     assert all(phrasing.lens is lens for lens, phrasing in PHRASINGS.items())
-    with pytest.raises(LensUnavailableError, match="can't talk about the expert attribution lens"):
-        phrasing_for(Lens.EXPERTS, MOVIES)
+    with pytest.raises(LensUnavailableError, match="can't talk about the pixel relevance lens"):
+        phrasing_for(Lens.PIXELS, MOVIES)
 
 
 def test_who_influenced_names_own_and_other_ratings_with_signed_stars():

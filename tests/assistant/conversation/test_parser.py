@@ -57,6 +57,15 @@ TYPED = [
     ("what's the evidence for Alien", Intent.HOW_SURE), ("how do you know I'd like Heat", Intent.HOW_SURE),
     ("switch to the influence view", Intent.LENS), ("Show me the influence graph", Intent.LENS), ("switch to the heatmap view", Intent.LENS),
     ("open the expert timeline", Intent.LENS), ("go to the sankey diagram", Intent.LENS),
+    ("show the timeline", Intent.LENS), ("show me my sittings", Intent.LENS),
+    # The expert lens: which part of the profile decided a prediction, and a sitting's guesses
+    ("Which part of my profile decided this?", Intent.EXPERT_DECIDED),
+    ("what part of my profile drove Fargo the most", Intent.EXPERT_DECIDED),
+    ("which expert decided it?", Intent.EXPERT_DECIDED), ("so which experts were behind Heat", Intent.EXPERT_DECIDED),
+    ("expert shares for Alien please", Intent.EXPERT_DECIDED), ("which part of my ratings mattered most?", Intent.EXPERT_DECIDED),
+    ("Why did you think I'd dislike Heat?", Intent.WHY_GUESSED), ("why did you guess I wouldn't like Titanic", Intent.WHY_GUESSED),
+    ("why did you predict that I would love Fargo?", Intent.WHY_GUESSED), ("why was the guess for Scream wrong", Intent.WHY_GUESSED),
+    ("how did you guess i'd like contact", Intent.WHY_GUESSED), ("why did you get Vertigo wrong?", Intent.WHY_GUESSED),
     # The pixel lens's catalogue demo, about the pair on its tab
     ("Why are these two items related?", Intent.WHY_RELATED), ("why are they similar", Intent.WHY_RELATED),
     ("what do the two images have in common?", Intent.WHY_RELATED), ("what makes these a match", Intent.WHY_RELATED),

@@ -328,14 +328,20 @@ def _flipping(module, test, query, candidate, shopper: int, regions: int, random
     # Random order: the mean of several draws (one draw's ABPC@25 varied by +-0.05 over 200 style pairs).
     draws = [curves(random_maps(len(a), a.shape[-1], seed * 1000 + draw)["candidate"]) for draw in range(random_draws)]
     result["methods"]["random"] = _flip_summary(np.concatenate([d[0] for d in draws]),
-                                                np.concatenate([d[1] for d in draws]), at)
+                                                np.concatenate([d[1] for d in draws]), at, random_draws)
     result["random_draws"] = random_draws
     return result
 
 
-def _flip_summary(morf: np.ndarray, lerf: np.ndarray, at: list[int]) -> dict:
-    """AOPC, LeRF AOPC and ABPC after each of `at` regions, and the mean curves (rows: pairs, or pairs x draws)."""
+def _flip_summary(morf: np.ndarray, lerf: np.ndarray, at: list[int], draws: int = 1) -> dict:
+    """AOPC, LeRF AOPC and ABPC after each of `at` regions, and the mean curves (rows: pairs, or `draws`
+    blocks of pairs); ABPC's 95% bootstrap interval resamples pairs (a pair's draws averaged first)."""
+    def interval(k: int) -> list[float]:
+        per_pair = flipping.abpc_per_pair(morf, lerf, k).reshape(draws, -1).mean(0)
+        return list(flipping.bootstrap_interval(per_pair, seed=k))
+
     return {
+        "abpc_interval": {str(k): interval(k) for k in at},
         "aopc": {str(k): flipping.aopc(morf, k) for k in at},
         "aopc_lerf": {str(k): flipping.aopc(lerf, k) for k in at},
         "abpc": {str(k): flipping.abpc(morf, lerf, k) for k in at},
@@ -561,14 +567,15 @@ def markdown(report: dict) -> str:
                   f"{flips['pairs']} related pairs decided related; the candidate's {flips['region']}x{flips['region']} "
                   f"regions replaced by {flips['noise']}; values are mean logit drops; random: the mean of "
                   f"{flips.get('random_draws', 1)} seeded orders per pair.", "",
-                  "| method | AOPC@10 | AOPC@25 | ÷ random @25 | LeRF AOPC@25 | ABPC@10 | ABPC@25 | still related after 10 / 25 |",
+                  "| method | AOPC@10 | AOPC@25 | ÷ random @25 | LeRF AOPC@25 | ABPC@10 | ABPC@25 [95% interval] | still related after 10 / 25 |",
                   "|---|---:|---:|---:|---:|---:|---:|---|"]
         for method, row in flips["methods"].items():
             still = row["still_related"]
             after = " / ".join(_fmt(still[k], 2) if k < len(still) else "n/a" for k in FLIP_AT)
             lines.append(f"| {METHODS[method]} | {_fmt(row['aopc'].get('10'))} | {_fmt(row['aopc'].get('25'))} | "
                          f"{_fmt(_ratio(row['aopc'].get('25'), random), 1)} | {_fmt(row['aopc_lerf'].get('25'))} | "
-                         f"{_fmt(row['abpc'].get('10'), signed=True)} | {_fmt(row['abpc'].get('25'), signed=True)} | {after} |")
+                         f"{_fmt(row['abpc'].get('10'), signed=True)} | {_fmt(row['abpc'].get('25'), signed=True)}"
+                         f"{_interval_text(row.get('abpc_interval', {}).get('25'))} | {after} |")
     conservation, latency = report["conservation"], report["latency"]
     lines += ["", "## Conservation and latency", "",
               f"{conservation['pairs']} pairs explained with the composite rules ({_rules_text(conservation['rules'])}), "
@@ -589,6 +596,10 @@ def markdown(report: dict) -> str:
                   f"{machine['load_average_at_start']} at the start), one torch and BLAS thread; timings on a loaded "
                   "machine are pessimistic.", "", report["protocol"], ""]
     return "\n".join(lines)
+
+
+def _interval_text(interval) -> str:
+    return f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else ""
 
 
 def _config_text(config) -> str:

@@ -75,6 +75,23 @@ def abpc(morf: np.ndarray, lerf: np.ndarray, regions: int) -> float:
     return aopc(morf, regions) - aopc(lerf, regions)
 
 
+def abpc_per_pair(morf: np.ndarray, lerf: np.ndarray, regions: int) -> np.ndarray:
+    """(n,) each pair's ABPC after `regions` steps; their mean is `abpc`."""
+    def area(curves: np.ndarray) -> np.ndarray:
+        return (curves[:, :1] - curves[:, : regions + 1]).mean(1)
+
+    return area(morf) - area(lerf)
+
+
+def bootstrap_interval(values: np.ndarray, seed: int = 0, resamples: int = 2000, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of `values` (pairs resampled with replacement)."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
 def still_related(curves: np.ndarray) -> np.ndarray:
     """(steps + 1,) share of pairs with logit > 0 after k regions."""
     return (curves > 0).mean(axis=0)

@@ -104,6 +104,8 @@ def test_the_figures_follow_their_definitions(reports):
         for curves in report["flipping"][shopper]["methods"].values():
             assert curves["aopc"]["25"] == pytest.approx(np.mean(curves["mean_drop"][:26]))
             assert curves["abpc"]["25"] == pytest.approx(curves["aopc"]["25"] - curves["aopc_lerf"]["25"])
+            low, high = curves["abpc_interval"]["25"]
+            assert low <= curves["abpc"]["25"] <= high
             assert curves["still_related"][0] == 1.0  # only pairs decided related are flipped
     brand = report["relation"]["brand"]
     assert brand["pairs"] == SMALL.test_pairs and brand["related"] == SMALL.test_pairs // 2

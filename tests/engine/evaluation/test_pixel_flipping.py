@@ -7,7 +7,8 @@ import pytest
 
 from engine.evaluation.pixel_baselines import random_maps
 from engine.evaluation.pixel_flipping import (
-    abpc, aopc, mean_drop, perturbation_curves, region_order, region_scores, still_related,
+    abpc, abpc_per_pair, aopc, bootstrap_interval, mean_drop, perturbation_curves, region_order, region_scores,
+    still_related,
 )
 
 # A 4x4 image of four 2x2 regions: top-left, top-right, bottom-left, bottom-right.
@@ -81,3 +82,15 @@ def test_random_orders_have_abpc_near_zero_and_the_true_relevance_does_not():
         result[name] = (abpc(morf, lerf, steps), aopc(morf, steps))
     assert abs(result["random"][0]) < 0.1 * result["random"][1]
     assert result["truth"][0] > 0.5 * result["truth"][1]
+
+
+def test_per_pair_abpc_averages_to_abpc_and_its_interval_holds_the_mean():
+    rng = np.random.default_rng(3)
+    morf, lerf = rng.normal(size=(50, 6)), rng.normal(size=(50, 6))
+    per_pair = abpc_per_pair(morf, lerf, 4)
+    assert per_pair.shape == (50,) and per_pair.mean() == pytest.approx(abpc(morf, lerf, 4))
+    low, high = bootstrap_interval(per_pair, seed=1)
+    assert low < per_pair.mean() < high
+    wide, narrow = bootstrap_interval(rng.normal(size=20)), bootstrap_interval(rng.normal(size=2000))
+    assert wide[1] - wide[0] > 3 * (narrow[1] - narrow[0])  # ~ 1/sqrt(n)
+    assert bootstrap_interval(per_pair, seed=1) == (low, high)  # seeded

@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         # The saved profiles' movie counts as the list shows them (None: the last read failed, the list
         # may be stale): a save that leaves its count alone need not read the list again.
         self._listed_counts: dict[int, int] | None = None
+        self._sent_early: tuple | None = None  # the worker request `_edit` sent before its save
         self._save_retry = QTimer(self)
         self._save_retry.setSingleShot(True)
         self._save_retry.setInterval(SAVE_RETRY_MS)
@@ -275,6 +276,10 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(info.note or "The served RecoNet model")
         self.timing_label = QLabel("explanation: —")
         self.timing_label.setToolTip("Engine time for the last update: 20 recommendations with their explanations")
+        # A fixed size: its text changes with every result, and a label free to resize lays out the
+        # status bar and the window above it again each time.
+        widest = self.timing_label.fontMetrics().horizontalAdvance("explanation: 99999 ms")
+        self.timing_label.setFixedSize(widest + 8, self.timing_label.sizeHint().height())
         self.voice_label = QLabel("")  # why answers are silent, when they are: said once, kept in view
         self.voice_label.hide()
         for label in (self.voice_label, self.dataset_label, self.model_label, self.timing_label):
@@ -470,6 +475,11 @@ class MainWindow(QMainWindow):
         Not saved: it stays on screen, marked, and is saved later (see the module docstring)."""
         saved_source, saved_profile = (self.unsaved.source, self.unsaved.profile) if self.unsaved \
             else (self.source, self.profile)
+        # Saved or not, the edited profile is what the window shows next: the worker scores it while
+        # this thread writes it to SQLite, and `_show` below does not ask again. (An edit's Sankey that
+        # seemed never painted with this order was the benchmark waiting for a result the window had
+        # itself superseded; it happened with the request after the save too.)
+        self._sent_early = self._live_request(profile)
         try:
             note = self._write(profile)
         except ProfileAccessError as error:
@@ -477,6 +487,10 @@ class MainWindow(QMainWindow):
             self._show(profile)
             self._save_failed(message)
             return
+        except BaseException:
+            self._sent_early = None
+            self._request()  # the edit is not shown: the worker goes back to the profile on screen
+            raise
         self._landed(saved_source, saved_profile)
         self._show(profile)
         self.statusBar().showMessage(message + note, 8000)
@@ -727,8 +741,20 @@ class MainWindow(QMainWindow):
     def _request(self, retry: bool = False) -> None:
         """Ask the live worker for the list and the selected movie's explanation through the lens in
         front; `retry` prepares that lens's model even if the user cancelled it before."""
+        sent, self._sent_early = self._sent_early, None
+        if not retry and sent is not None and sent == self._request_of(self.profile):
+            return  # `_edit` sent this very request before saving
+        self._live_request(self.profile, retry)
+
+    def _request_of(self, profile: Profile) -> tuple:
         lens = self.tabs.current_lens()
-        self.live.request(self.profile, self.selected, lens if self.tabs.draws(lens) else None, retry=retry)
+        return (profile, self.selected, lens if self.tabs.draws(lens) else None)
+
+    def _live_request(self, profile: Profile, retry: bool = False) -> tuple:
+        """Send the worker the request for `profile`; returns what was asked (profile, selection, lens)."""
+        asked = self._request_of(profile)
+        self.live.request(*asked, retry=retry)
+        return asked
 
     def panel_title(self) -> str:
         kind = "dataset user" if self.source and self.source[0] == "user" else "saved profile"
@@ -745,12 +771,14 @@ class MainWindow(QMainWindow):
             self.show_banner(result.error)
             return
         self.last_result = result
-        self._show_removal_check(result)  # before the drawing, which shows the line when it fits
+        self._show_removal_check(result, update=False)  # shown with the drawing of what it checks, below
         if self.selected is None:  # a fresh list: the worker explained its top recommendation
             self.selected = result.selected
         self.recommendations.set_recommendations(result.recommendations, self.selected)
         self.timing_label.setText(f"explanation: {1000 * result.seconds:.0f} ms")
-        if not self._show_selected(result):
+        shown = self._show_selected(result)
+        self._refresh_removal_check()
+        if not shown:
             self._request()  # the selection changed while this was computed: ask for it
             return
         self.resultShown.emit(result)
@@ -811,9 +839,13 @@ class MainWindow(QMainWindow):
         # a movie drawn from the list's own explanations: the worker computes its check
         sankey.checkWanted.connect(lambda movie: self._request() if movie == self.selected else None)
 
-    def _show_removal_check(self, result: LiveResult) -> None:
+    def _show_removal_check(self, result: LiveResult, update: bool = True) -> None:
         if result.removal is not None and self.tabs.draws(Lens.RELEVANCE):
-            self.tabs.panel(Lens.RELEVANCE).set_removal(result.removal, result.removal_explanation)
+            self.tabs.panel(Lens.RELEVANCE).set_removal(result.removal, result.removal_explanation, update)
+
+    def _refresh_removal_check(self) -> None:
+        if self.tabs.draws(Lens.RELEVANCE):
+            self.tabs.panel(Lens.RELEVANCE).refresh_check()
 
     def show_removal_what_if(self, check, explanation) -> None:
         """Draw the explanation of a copy of the profile without the check's reasons; the saved

@@ -56,14 +56,23 @@ class RecommendationModel(QAbstractListModel):
         in_place = len(items) == len(self._items) and items
         if not in_place:
             self.beginResetModel()
+        drawn = self._drawn_rows() if in_place else None
         self._items = items
         self._by_popularity = ranked_by_popularity(self._items) and all(
             r.movie.id in self._liked_by for r in self._items)
         self._top = max((self._score(r) for r in self._items), default=0.0)
         if in_place:
-            self.dataChanged.emit(self.index(0), self.index(len(items) - 1))
+            # Only rows drawn differently are repainted (each costs ~0.1-0.2 ms of the UI thread; an
+            # edit leaves about a quarter of the rows as they were at ML-1M size).
+            for first, last in _changed_runs(drawn, self._drawn_rows()):
+                self.dataChanged.emit(self.index(first), self.index(last))
         else:
             self.endResetModel()
+
+    def _drawn_rows(self) -> list[tuple]:
+        """What each row shows: its movie, rank, score out of 100 (also read by screen readers) and
+        its bar's exact length."""
+        return [(r.movie.id, r.rank, self.score(r), self.share(r)) for r in self._items]
 
     @property
     def by_popularity(self) -> bool:
@@ -116,6 +125,18 @@ class RecommendationModel(QAbstractListModel):
         if role == RECOMMENDATION_ROLE:
             return recommendation
         return None
+
+
+def _changed_runs(before: list, after: list) -> list[tuple[int, int]]:
+    """(first, last) rows of each run of consecutive rows that differ between two lists of equal length."""
+    runs: list[tuple[int, int]] = []
+    for row, (old, new) in enumerate(zip(before, after)):
+        if old != new:
+            if runs and runs[-1][1] == row - 1:
+                runs[-1] = (runs[-1][0], row)
+            else:
+                runs.append((row, row))
+    return runs
 
 
 class RecommendationDelegate(QStyledItemDelegate):

@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+CHECK_LINES = 2  # the room kept under the Sankey for the check line, in lines of text
+
 from assistant.conversation.phrasing import listing
 from assistant.conversation.phrasings.relevance import removal_line
 
@@ -41,12 +43,9 @@ class SankeyPanel(LensPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = SankeyView(self)
-        self.check_line = QLabel(self, objectName="removalCheck")
-        self.check_line.setWordWrap(True)
-        self.check_line.setTextFormat(Qt.TextFormat.RichText)
-        self.check_line.setAccessibleName("Check of this explanation")
+        self._check_strip = _CheckStrip(self)
+        self.check_line = self._check_strip.label
         self.check_line.linkActivated.connect(self._on_check_link)
-        self.check_line.hide()
         self._check: RemovalCheck | None = None
         self._check_explanation = None  # the explanation of the check's profile (the what-if drawn)
         self._what_if_shown = False
@@ -56,7 +55,7 @@ class SankeyPanel(LensPanel):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
         column.addWidget(self.view, 1)
-        column.addWidget(self.check_line)
+        column.addWidget(self._check_strip)
         self.set_content(content)
 
         self.top_spin = QSpinBox(self)
@@ -118,9 +117,16 @@ class SankeyPanel(LensPanel):
         """The check the line shows now (None when it is hidden)."""
         return self._check if not self.check_line.isHidden() else None
 
-    def set_removal(self, check: RemovalCheck | None, after=None) -> None:
-        """The worker's check for the selected movie, with the explanation of the profile it leaves."""
+    def set_removal(self, check: RemovalCheck | None, after=None, update: bool = True) -> None:
+        """The worker's check for the selected movie, with the explanation of the profile it leaves.
+        `update=False` when the explanation it checks is drawn next (the drawing shows the line):
+        shown against the explanation still drawn, the line would be hidden and shown again."""
         self._check, self._check_explanation = check, after
+        if update:
+            self.refresh_check()
+
+    def refresh_check(self) -> None:
+        """Bring the line under the Sankey up to date with the check and the drawing."""
         if self.explanation is not None:
             self._show_check()
 
@@ -135,8 +141,7 @@ class SankeyPanel(LensPanel):
     def _show_check(self) -> None:
         check = self._check
         if not self._check_fits():
-            self.check_line.clear()
-            self.check_line.hide()
+            self._check_strip.show_text(None)
             drawn = self.explanation
             movie = getattr(drawn, "subject", None)
             if movie is not None and getattr(drawn, "lens", None) is Lens.RELEVANCE and movie != self._asked_for:
@@ -144,7 +149,7 @@ class SankeyPanel(LensPanel):
                 self.checkWanted.emit(int(movie))
             return
         if not check.removed:
-            self.check_line.hide()
+            self._check_strip.show_text(None)
             return
         title = getattr(self.explanation, "title", None) or check.title
         sentence = escape(removal_line(check, title)) + "."
@@ -152,14 +157,12 @@ class SankeyPanel(LensPanel):
             link = f' Shown above: a copy of your profile without them. <a href="{BACK_LINK}">Back&nbsp;to&nbsp;your&nbsp;profile</a>'
         else:
             link = f' <a href="{SHOW_LINK}">See&nbsp;this&nbsp;what-if</a>'
-        self.check_line.setText(sentence + link)
         names = listing(list(check.names))
-        self.check_line.setToolTip(
+        self._check_strip.show_text(sentence + link, (
             f"Taking {names} out of a copy of your profile and scoring {title} again with the same model "
             f"(no retraining): rank #{check.rank_before} → #{check.rank_after} among the movies you haven't "
             f"watched, score (logit) {check.logit_before:.3f} → {check.logit_after:.3f}. Genres are not taken "
-            "out on their own: they leave with the movies that carry them. Your saved profile is not changed.")
-        self.check_line.show()
+            "out on their own: they leave with the movies that carry them. Your saved profile is not changed."))
 
     def _on_check_link(self, link: str) -> None:
         if link == SHOW_LINK and self._check is not None and self._check_explanation is not None:
@@ -190,3 +193,50 @@ class SankeyPanel(LensPanel):
             self.check_line.hide()
         if hasattr(self, "view"):  # LensPanel's constructor shows the empty state before the view exists
             self.view.set_explanation(None)  # its accessible description must not describe a stale movie
+
+
+class _CheckStrip(QWidget):
+    """The room under the Sankey for the check line: CHECK_LINES lines high, growing for a longer
+    text. No layout inside, so that a new text (every edit's) or the line shown and hidden does not
+    lay the window out again: a label in a layout sends a layout request up to the window at each
+    change (~1.5 ms of the UI thread per edit, and the tab bar and banner repainted)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.label = QLabel(self, objectName="removalCheck")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setAccessibleName("Check of this explanation")
+        self.label.hide()
+        self.setFixedHeight(self._room())
+
+    def _room(self) -> int:
+        return CHECK_LINES * self.label.fontMetrics().lineSpacing() + 2
+
+    def show_text(self, text: str | None, tooltip: str = "") -> None:
+        """Show `text` (rich text) with its tooltip, or hide the line for None; changes only what differs."""
+        label = self.label
+        if text is None:
+            if not label.isHidden():
+                label.hide()
+                label.clear()
+            return
+        if label.text() != text:
+            label.setText(text)
+        if label.toolTip() != tooltip:
+            label.setToolTip(tooltip)
+        if label.isHidden():
+            label.show()
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.width()
+        needed = self.label.heightForWidth(width) if self.label.text() else 0
+        room = max(self._room(), needed)
+        if room != self.height():
+            self.setFixedHeight(room)  # only a text longer than the room, or back from one, lays out again
+        self.label.setGeometry(0, 0, width, max(needed, 0) or room)

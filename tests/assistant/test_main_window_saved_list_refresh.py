@@ -73,3 +73,45 @@ def test_after_a_failed_read_the_next_save_reads_the_list(window, reads, monkeyp
     window.set_rating(movie, 1 if stars != 1 else 5)
     assert reads == [DS]
 
+
+
+def test_the_worker_is_asked_before_the_save_and_only_once(window, monkeypatch):
+    """The edited profile is scored on the worker while the UI thread writes it to SQLite."""
+    generations = []
+    real = ProfileStore.save_profile.__get__(window.store)
+    monkeypatch.setattr(window.store, "save_profile",
+                        lambda *args, **kwargs: generations.append(window.live.generation) or real(*args, **kwargs))
+    before = window.live.generation
+    movie, stars = window.profile.rated[0]
+    window.set_rating(movie, 1 if stars != 1 else 5)
+    assert generations == [before + 1] and window.live.generation == before + 1
+
+
+def test_a_failed_save_keeps_the_early_request_for_the_edit_on_screen(window, monkeypatch):
+    """Not saved, the edit stays on screen: the request sent before the save is the right one."""
+    def locked(*args, **kwargs):
+        raise ProfileAccessError("The profiles could not be saved: the database is locked.", "the database is locked")
+
+    monkeypatch.setattr(window.store, "save_profile", locked)
+    before = window.live.generation
+    movie, stars = window.profile.rated[0]
+    window.set_rating(movie, 1 if stars != 1 else 5)
+    assert window.unsaved is not None and window.live.generation == before + 1
+    assert window.profile.rating(movie) == (1 if stars != 1 else 5)
+    assert window.undo() and window.unsaved is None  # discarded: closing the window asks nothing
+
+
+def test_an_unexpected_error_in_the_save_sends_the_worker_back_to_the_profile_shown(window, monkeypatch):
+    shown = window.profile
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    asked = []
+    monkeypatch.setattr(window.store, "save_profile", broken)
+    real_request = window.live.request
+    monkeypatch.setattr(window.live, "request", lambda profile, *a, **k: asked.append(profile) or real_request(profile, *a, **k))
+    movie, stars = window.profile.rated[0]
+    with pytest.raises(RuntimeError):
+        window.set_rating(movie, 1 if stars != 1 else 5)
+    assert window.profile is shown and asked[-1] is shown

@@ -46,3 +46,24 @@ def test_an_in_place_update_looks_as_a_reset_one(qtbot, app_engine, scroll):
         fresh.set_recommendations(recommendations, selected)
         assert _state(updated) == _state(fresh)
         assert updated.recommendation_model.by_popularity == fresh.recommendation_model.by_popularity
+
+
+def test_an_in_place_update_repaints_only_the_rows_drawn_differently(qtbot, app_engine):
+    from dataclasses import replace
+
+    catalogue = app_engine.catalogue
+    first = app_engine.recommend(catalogue.user_profile(1), 20, explain=True)
+    view = _list(qtbot, catalogue)
+    view.set_recommendations(first, None)
+    changed = []
+    view.recommendation_model.dataChanged.connect(lambda top, bottom, *_: changed.append((top.row(), bottom.row())))
+    view.set_recommendations(list(first), None)  # the same list again: nothing to repaint
+    assert changed == []
+    other = next(m for m in catalogue.movies if m.id not in {r.movie.id for r in first})
+    edited = list(first)
+    edited[5] = replace(first[5], movie=other)
+    edited[6] = replace(first[6], movie=other)
+    edited[9] = replace(first[9], probability=first[9].probability * 0.5)  # a shorter bar
+    view.set_recommendations(edited, None)
+    assert changed == [(5, 6), (9, 9)]
+    assert [r.movie.id for r in view.recommendation_model.recommendations()] == [r.movie.id for r in edited]

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.conversation.intents import Answer, Share
+from assistant.views.expert_palette import expert_colour
 
 PLACEHOLDER = "Ask why… e.g. why this movie? why not Fargo? what if I hadn't seen Alien?"
 TALK_TEXT = "Talk"
@@ -68,11 +69,14 @@ def _percent(share: float) -> str:
 def _shares_html(shares: tuple[Share, ...]) -> str:
     number = "padding-left:14px;"  # keeps the numeric columns (and their headers) apart
     head = f"color:{MUTED_TEXT}; font-size:small;"
-    rows = [(f'<tr><td style="{head}">reason</td><td align="right" style="{head}{number}">share</td>'
-             f'<td align="right" style="{head}{number}">relevance</td></tr>')]
+    experts = all(share.kind == "expert" for share in shares)  # the expert lens: its parts of the probability
+    rows = [(f'<tr><td style="{head}">{"expert" if experts else "reason"}</td><td align="right" style="{head}{number}">share</td>'
+             f'<td align="right" style="{head}{number}">{"part of p" if experts else "relevance"}</td></tr>')]
     for share in shares:
         colour = f"color:{NEGATIVE};" if share.share < 0 else ""
-        rows.append(f'<tr><td style="{colour}">{escape(share.name)}</td>'
+        # an expert's square in the colour the expert tab gives it
+        swatch = f'<span style="color:{expert_colour(share.key)};">■</span> ' if share.kind == "expert" else ""
+        rows.append(f'<tr><td style="{colour}">{swatch}{escape(share.name)}</td>'
                     f'<td align="right" style="{colour}{number}">{_percent(share.share)}</td>'
                     f'<td align="right" style="{colour}{number}">{share.relevance:.3f}</td></tr>')
     return f'<table cellspacing="0" cellpadding="1" style="margin-top:4px;">{"".join(rows)}</table>'

@@ -32,9 +32,11 @@ def ranked_votes(votes):
 
 
 def shares_of(explanation: ExpertShares) -> tuple[Share, ...]:
-    """The experts as the chat panel tabulates reasons: name and share, largest first."""
-    return tuple(Share("expert", plain_label(explanation.info(v.id).label), v.share * v.prediction, v.share, v.id)
-                 for v in ranked_votes(explanation.votes))
+    """The experts as the chat panel tabulates reasons, largest share first: name, share, and as
+    "relevance" the expert's part of the probability (share x its own guess: they add up to it); the
+    key is the expert's key, which gives its colour in every view."""
+    return tuple(Share("expert", plain_label(explanation.info(v.id).label), v.share * v.prediction, v.share,
+                       explanation.info(v.id).key) for v in ranked_votes(explanation.votes))
 
 
 class ExpertPhrasing(LensPhrasing):

@@ -34,7 +34,8 @@ def test_decided_names_the_deciding_expert_with_its_share_then_the_others():
     for vote in ranked[1:]:
         assert f"{plain_label(shares.info(vote.id).label)} {percent(vote.share)}" in said.text
     assert said.speech == f"Heat: mostly {top}, {percent(ranked[0].share)}."
-    assert [s.key for s in said.shares] == [v.id for v in ranked]
+    assert [s.key for s in said.shares] == [shares.info(v.id).key for v in ranked]
+    assert sum(s.relevance for s in said.shares) == pytest.approx(shares.probability)
     assert sum(s.share for s in said.shares) == pytest.approx(1.0)
     assert not top.startswith("...")
 
@@ -99,3 +100,14 @@ def test_shares_of_is_the_chat_table():
     rows = shares_of(shares)
     assert [r.share for r in rows] == sorted((v.share for v in shares.votes), reverse=True)
     assert all(r.kind == "expert" for r in rows)
+
+
+def test_chat_table_shows_each_expert_in_its_tab_colour():
+    from assistant.views.chat_panel import _shares_html
+    from assistant.views.expert_palette import expert_colour
+
+    shares = make_shares()
+    html = _shares_html(shares_of(shares))
+    assert "part of p" in html and "relevance" not in html
+    for info in shares.experts:
+        assert f"color:{expert_colour(info.key)};" in html

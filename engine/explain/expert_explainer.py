@@ -66,6 +66,7 @@ class ExpertExplainer(Explainer):
         self._titles: dict[int, str] = {}
         self._note = ""
         self._last_scores: tuple[tuple[bytes, bytes], np.ndarray] | None = None
+        self._own_ratings: dict[int, frozenset] = {}  # dataset user -> their (movie, stars), to recognise them
 
     # ----- availability and preparation -----
 
@@ -291,9 +292,14 @@ class ExpertExplainer(Explainer):
             raise InvalidInputError("Expected a Profile (use Engine.user_profile or Engine.make_profile).")
         if profile.user_id is None or profile.user_id not in self._session.sittings:
             return None
-        own = {(int(m), float(r)) for s in self._session.sittings[profile.user_id] for m, r in zip(s.items, s.ratings)}
-        given = {(int(m), float(r)) for m, r in profile.rated}
-        return int(profile.user_id) if own == given and len(profile.rated) == len(profile.movies) else None
+        user = int(profile.user_id)
+        own = self._own_ratings.get(user)
+        if own is None:
+            own = self._own_ratings[user] = frozenset(
+                (int(m), float(r)) for s in self._session.sittings[user] for m, r in zip(s.items.tolist(), s.ratings.tolist()))
+        rated = profile.rated
+        given = {(int(m), float(r)) for m, r in rated}
+        return user if own == given and len(rated) == len(profile.movies) else None
 
     def _check_timed(self) -> None:
         reason = self.timeline_reason(self.context.dataset)
@@ -302,6 +308,10 @@ class ExpertExplainer(Explainer):
 
 
 def _steps(window, mixed: Mixture, experts, aggregates, title) -> tuple[TimelineStep, ...]:
+    # Plain floats once per array: float() on every numpy element cost a third of a timeline.
+    predictions, confidences, alphas, shares = (a.tolist() for a in mixed[:4])
+    probability, alpha_total, undecided = mixed.prediction.tolist(), mixed.alpha_total.tolist(), mixed.undecided.tolist()
+    column = {e.id: h for h, e in enumerate(experts)}
     steps = []
     for position, (movie, stars) in enumerate(zip(window.items.tolist(), window.ratings.tolist())):
         rating = int(round(stars))
@@ -310,14 +320,12 @@ def _steps(window, mixed: Mixture, experts, aggregates, title) -> tuple[Timeline
             steps.append(TimelineStep(position + 1, "given", int(movie), title(movie), rating, liked))
             continue
         j = position - window.given
-        votes = tuple(ExpertVote(e.id, float(mixed.predictions[j, h]), float(mixed.confidences[j, h]),
-                                 float(mixed.alphas[j, h]), float(mixed.shares[j, h])) for h, e in enumerate(experts))
-        share = {v.id: v.share for v in votes}
+        votes = tuple(ExpertVote(e.id, predictions[j][h], confidences[j][h], alphas[j][h], shares[j][h])
+                      for h, e in enumerate(experts))
         steps.append(TimelineStep(
             position + 1, "predicted", int(movie), title(movie), rating, liked,
-            probability=float(mixed.prediction[j]), alpha_total=float(mixed.alpha_total[j]),
-            undecided=bool(mixed.undecided[j]), votes=votes,
-            aggregate_shares=tuple((a.key, float(sum(share[i] for i in a.experts))) for a in aggregates),
+            probability=probability[j], alpha_total=alpha_total[j], undecided=bool(undecided[j]), votes=votes,
+            aggregate_shares=tuple((a.key, float(sum(shares[j][column[i]] for i in a.experts))) for a in aggregates),
         ))
     return tuple(steps)
 

@@ -87,6 +87,10 @@ class CrowdStats:
     global_rate: float
     users: frozenset[int]  # the users they were computed from
 
+    def rows_of(self, movie_ids: np.ndarray) -> np.ndarray:
+        """Row of each movie id, -1 for a movie no train user rated."""
+        return np.array([self.movie_row.get(int(m), -1) for m in np.ravel(movie_ids)], dtype=np.int64)
+
     def like_rate(self, movie_ids: np.ndarray, own_liked: np.ndarray | None = None) -> np.ndarray:
         """Smoothed like-rate of each movie; `own_liked` (one per movie, or None) is the rater's own
         label, taken out of the counts (leave-one-out) when the rater is one of `users`."""
@@ -94,7 +98,7 @@ class CrowdStats:
         return (likes + LIKE_RATE_PRIOR * self.global_rate) / (counts + LIKE_RATE_PRIOR)
 
     def _counts(self, movie_ids: np.ndarray, own_liked: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.array([self.movie_row.get(int(m), -1) for m in movie_ids], dtype=np.int64)
+        rows = self.rows_of(movie_ids)
         known = rows >= 0
         counts = np.where(known, self.counts[rows], 0.0)
         likes = np.where(known, self.likes[rows], 0.0)
@@ -104,7 +108,7 @@ class CrowdStats:
         return counts, likes
 
     def features(self, movie_ids: np.ndarray, own_liked: np.ndarray | None = None) -> np.ndarray:
-        rows = np.array([self.movie_row.get(int(m), -1) for m in movie_ids], dtype=np.int64)
+        rows = self.rows_of(movie_ids)
         counts, _ = self._counts(movie_ids, own_liked)
         vectors = np.where((rows >= 0)[:, None], self.vectors[np.maximum(rows, 0)], 0.0)
         rate = self.like_rate(movie_ids, own_liked) - self.global_rate
@@ -179,6 +183,7 @@ class SessionEncoder:
         self._year_mean = float(years.mean()) if len(years) else 1990.0
         self._year_std = (float(years.std()) or 1.0) if len(years) else 1.0
         self._content = {m.id: self._movie_content(m.genres, m.year) for m in dataset.movies.values()}
+        self._unknown_movie = self._movie_content((), None)
         sizes = {"position": 2, "history": 3, "content": len(self.genres) + 1,
                  "user": 2 + len(AGE_BUCKETS) + len(self.occupations), "crowd": CROWD_RANK + 2}
         self.columns: dict[str, slice] = {}
@@ -215,7 +220,8 @@ class SessionEncoder:
         history = np.column_stack([np.where(liked, 1.0, -1.0), (window.ratings - 3.0) / 2.0,
                                    np.log1p(np.maximum(window.gaps, 0.0)) / 10.0])
         rows[: window.given, c["history"]] = history[: window.given]
-        rows[:, c["content"]] = np.stack([self._content.get(int(m), self._movie_content((), None)) for m in window.items])
+        unknown = self._unknown_movie
+        rows[:, c["content"]] = np.stack([self._content.get(int(m), unknown) for m in window.items])
         if user is None and window.user is not None:
             user = self.users.get(window.user)
         rows[:, c["user"]] = self.user_features(user)

@@ -7,6 +7,7 @@ import json
 import sys
 
 from engine.api import Engine, Lens
+from engine.data.sessions import SITTING_GAP_S
 from engine.errors import InvalidInputError
 from engine.explain.expert_explanation import ExpertShares, ExpertTimeline
 from engine.profile_args import is_whole_number, profile_from_args
@@ -60,14 +61,23 @@ def run(engine: Engine, args, state: TaskState) -> int:
     if args.sitting is not None:
         timeline = explainer.timeline(profile, _sitting(args.sitting), args.window)
         if args.json:
-            _print_json(dict(timeline.to_dict(), dataset=engine.dataset.name))
+            payload = dict(timeline.to_dict(), dataset=engine.dataset.name)
+            payload["model"]["session_gap_s"] = SITTING_GAP_S  # the notes' shape (§5.3)
+            _print_json(payload)
         else:
             print("\n".join(timeline_lines(timeline)))
         return 0
     item = args.item if args.item is not None else engine.recommend(profile, 1)[0].movie.id
     shares = engine.explain(profile, item, Lens.EXPERTS)
     if args.json:
-        _print_json(dict(shares.to_dict(), dataset=engine.dataset.name))
+        payload = dict(shares.to_dict(), dataset=engine.dataset.name)
+        serving = explainer.serving  # the notes' shape (§5.3): the gate, each expert's children, the year
+        ids = [e.id for e in shares.experts]
+        payload["model"]["children"] = {ids[h]: [ids[j] for j in range(len(ids)) if serving.experts.children[h, j]]
+                                        for h in range(len(ids))}
+        payload["model"]["gate"] = serving.gate.to_dict()
+        payload["item"]["year"] = engine.movie(shares.item_id).year
+        _print_json(payload)
     else:
         print("\n".join(shares_lines(shares)))
     return 0

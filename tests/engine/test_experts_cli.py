@@ -46,6 +46,10 @@ def test_json_for_a_dataset_user_and_a_movie(capsys, data_args, ml100k_engine: E
     payload = json.loads(out)
     check_shares(payload)
     assert payload["item"]["id"] == 96 and payload["profile"]["user"] == 1
+    assert payload["model"]["children"] == {"S1": [], "S2": ["S1"], "S3": ["S1"], "S4": ["S1", "S2", "S3"]}
+    assert payload["item"].pop("year") == ml100k_engine.movie(96).year == 1991
+    gate, _ = payload["model"].pop("gate"), payload["model"].pop("children")
+    assert gate == ci_explainer(ml100k_engine).serving.gate.to_dict()
     expected = ml100k_engine.explain(ml100k_engine.user_profile(1), 96, Lens.EXPERTS).to_dict()
     assert payload == dict(expected, dataset="ml-100k")
 
@@ -70,7 +74,7 @@ def test_text_is_a_table_of_the_four_experts(capsys, data_args):
     code, out, _ = run_cli(capsys, "experts", "--user", "1", "--item", "96", *data_args)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("Twelve Monkeys") or "for user 1" in lines[0]
+    assert lines[0].startswith("Terminator 2") and "for user 1" in lines[0]
     assert any(line.startswith("Decided mostly by S") or line.startswith("No expert was confident") for line in lines)
     rows = [line for line in lines if line.strip().startswith(("S1 ", "S2 ", "S3 ", "S4 "))]
     assert len(rows) == 4 and all("%" in row for row in rows)
@@ -84,6 +88,7 @@ def test_a_sitting_as_json_is_the_explainers_timeline(capsys, data_args, ml100k_
     code, out, _ = run_cli(capsys, "experts", "--user", "1", "--sitting", str(index), "--json", *data_args)
     assert code == 0
     payload = json.loads(out)
+    assert payload["model"].pop("session_gap_s") == 3600
     assert payload == dict(explainer.timeline(profile, index).to_dict(), dataset="ml-100k")
     assert payload["session"]["index"] == index and payload["model"]["name"] == "intrp-session"
 

@@ -11,12 +11,12 @@ from assistant.live_recommender import LiveRecommender
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
 from engine.api import Lens
-from tests.engine.expert_model_fixture import ci_explainer
+from tests.assistant.expert_lens import serve_ci_experts
 
 
 @pytest.fixture
-def explainer(app_engine):
-    return ci_explainer(app_engine)
+def explainer(app_engine, monkeypatch):
+    return serve_ci_experts(app_engine, monkeypatch)
 
 
 @pytest.fixture

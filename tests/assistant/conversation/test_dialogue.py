@@ -9,7 +9,7 @@ from assistant.conversation import phrasing
 from assistant.conversation.dialogue import LIST_LENGTH, Conversation
 from assistant.conversation.intents import Intent
 from engine.api import Lens, LensUnavailableError
-from tests.engine.expert_model_fixture import ci_explainer
+from tests.assistant.expert_lens import serve_ci_experts
 
 SPOKEN_WORD_LIMIT = 45  # about 15 s at espeak's 175 words a minute
 
@@ -97,11 +97,11 @@ def test_next_walks_the_recommendation_list(talk, app_engine):
     assert [talk.ask("recommend something").movie_id, talk.ask("next").movie_id, talk.ask("another one").movie_id] == top3
 
 
-def test_lens_repeat_stop_help_and_unknown(talk, app_engine):
+def test_lens_repeat_stop_help_and_unknown(talk, app_engine, monkeypatch):
     influence = talk.ask("show the influence graph")
     assert influence.lens == "influence" and talk.lens is Lens.INFLUENCE
     assert influence.text == "Here is the training-data influence view."
-    expert_explainer = ci_explainer(app_engine)  # the expert lens, CI-sized: its tab says what its timeline shows
+    expert_explainer = serve_ci_experts(app_engine, monkeypatch)  # the expert lens, CI-sized: its tab says what its timeline shows
     experts = talk.ask("show the expert timeline")
     assert experts.lens == "experts" and talk.lens is Lens.EXPERTS
     assert experts.explanation == expert_explainer.timeline(talk.profile)
@@ -160,7 +160,7 @@ def test_who_influenced_is_phrased_from_the_influence_explanation_it_carries(tal
     assert len(answer.speech.split()) <= SPOKEN_WORD_LIMIT
 
 
-def test_why_is_answered_through_the_lens_on_screen(talk, app_engine):
+def test_why_is_answered_through_the_lens_on_screen(talk, app_engine, monkeypatch):
     top = app_engine.recommend(talk.profile, 1)[0].movie
     talk.set_lens(Lens.INFLUENCE)
     influence = talk.ask("why this movie?")
@@ -169,7 +169,7 @@ def test_why_is_answered_through_the_lens_on_screen(talk, app_engine):
     talk.set_lens(Lens.RELEVANCE)
     relevance = talk.ask("why this movie?")
     assert relevance.lens == "relevance" and relevance.explanation == app_engine.explain(talk.profile, top.id)
-    ci_explainer(app_engine)  # the expert lens, CI-sized
+    serve_ci_experts(app_engine, monkeypatch)  # the expert lens, CI-sized
     talk.set_lens(Lens.EXPERTS)
     experts = talk.ask("why this movie?")
     assert experts.lens == "experts" and experts.explanation == app_engine.explain(talk.profile, top.id, Lens.EXPERTS)

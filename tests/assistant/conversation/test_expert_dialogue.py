@@ -9,14 +9,14 @@ from assistant.conversation.dialogue import Conversation
 from assistant.conversation.intents import Intent
 from assistant.conversation.phrasing import percent
 from engine.api import Lens
-from tests.engine.expert_model_fixture import ci_explainer
+from tests.assistant.expert_lens import serve_ci_experts
 
 SPOKEN_WORD_LIMIT = 45
 
 
-@pytest.fixture(scope="module")
-def explainer(app_engine):
-    return ci_explainer(app_engine)
+@pytest.fixture
+def explainer(app_engine, monkeypatch):
+    return serve_ci_experts(app_engine, monkeypatch)
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import pytest
 from assistant.views.expert_panel import ExpertPanel
 from assistant.views.timeline_layout import CHECK, CROSS, percent
 from engine.api import Lens
-from tests.engine.expert_model_fixture import ci_explainer
+from tests.assistant.expert_lens import serve_ci_experts
 
 
-@pytest.fixture(scope="module")
-def explainer(app_engine):
-    return ci_explainer(app_engine)
+@pytest.fixture
+def explainer(app_engine, monkeypatch):
+    return serve_ci_experts(app_engine, monkeypatch)
 
 
 @pytest.fixture

@@ -308,8 +308,9 @@ def compute_layout(
     decider_top = verdict_top + lh + 2
     shares_top = decider_top + DECIDER_ROW + 4
     # The caption gets the lines the shares can spare (at most 3): the shares come first.
-    caption_text = (f"{timeline.label}; a guess is right when its like-probability is on the right side of 50%. "
-                    "Times are rating times." + (f" {timeline.note}" if timeline.note else ""))
+    caption_text = (f"{timeline.label}; a guess is right when its like-probability is on the right side of 50%."
+                    + (" Times are rating times." if timeline.start else "")  # an ad-hoc profile has none
+                    + (f" {timeline.note}" if timeline.note else ""))
     spare = int((height - MARGIN - shares_top - MIN_SHARES_HEIGHT - GAP) // lh)
     caption_lines = wrap(caption_text, inner, text_width, max(0, min(3, spare)))
     caption_top = height - MARGIN - len(caption_lines) * lh

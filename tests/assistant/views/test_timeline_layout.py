@@ -135,3 +135,12 @@ def test_layout_is_deterministic_and_hit_tests_its_items():
     assert first.item_at(x, y) is cell and cell.movie_id == next(c for c in first.columns if cell in c.segments).movie_id
     column = first.columns[0]
     assert first.item_at(*column.rect.center) is column
+
+
+def test_caption_speaks_of_rating_times_only_for_a_sitting_that_has_them():
+    def caption(timeline):
+        return " ".join(t.text for t in layout(timeline, width=1600, height=900).caption)
+
+    assert "Times are rating times." in caption(make_timeline(8))
+    adhoc = caption(make_timeline(8, user_id=None))
+    assert "liked = 4-5 stars" in adhoc and "rating times" not in adhoc

@@ -2,7 +2,8 @@
 
 A lens is one model, one explainer and one explanation type. The facade, the app's window, its live
 worker and its dialogue reach a lens only through this registry, so adding a lens is one entry in
-`EXPLAINERS` (and one in the app's view registry), never a new branch elsewhere.
+`EXPLAINERS` (with its light availability check in `AVAILABILITY`, and one in the app's view
+registry), never a new branch elsewhere.
 """
 from __future__ import annotations
 
@@ -44,6 +45,17 @@ EXPLAINERS: dict[Lens, str] = {
     Lens.INFLUENCE: "engine.explain.influence_explainer:InfluenceExplainer",
     Lens.EXPERTS: "engine.explain.expert_explainer:ExpertExplainer",
     Lens.PIXELS: "engine.explain.pixel_explainer:PixelExplainer",
+}
+
+# Each built lens's availability check, "module:function(dataset) -> None or why not": light
+# functions (engine.explain.availability) that import no model code, so that Engine.lenses() at
+# start-up does not load the explainers. A lens with no entry here is asked through its explainer
+# class's `unavailable_reason` (which imports it).
+AVAILABILITY: dict[Lens, str] = {
+    Lens.RELEVANCE: "engine.explain.availability:always",
+    Lens.INFLUENCE: "engine.explain.availability:influence",
+    Lens.EXPERTS: "engine.explain.availability:experts",
+    Lens.PIXELS: "engine.explain.availability:pixels",
 }
 
 NOT_BUILT: dict[Lens, str] = {}  # lens -> why it is not available yet (every lens is built now)
@@ -158,4 +170,8 @@ def unavailable_reason(lens: Lens, dataset: "Dataset") -> str | None:
     """None when `lens` can explain on `dataset`, else why not."""
     if lens not in EXPLAINERS:
         return NOT_BUILT.get(lens, f"The {lens.value} lens is not available.")
-    return explainer_class(lens).unavailable_reason(dataset)
+    check = AVAILABILITY.get(lens)
+    if check is None:
+        return explainer_class(lens).unavailable_reason(dataset)
+    module, name = check.split(":")
+    return getattr(importlib.import_module(module), name)(dataset)

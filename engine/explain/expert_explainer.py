@@ -72,9 +72,9 @@ class ExpertExplainer(Explainer):
 
     @classmethod
     def unavailable_reason(cls, dataset: Dataset) -> str | None:
-        if len(dataset.interactions) == 0:
-            return f"{dataset.name} has no ratings to learn from, so no expert can be trained."
-        return None
+        from engine.explain.availability import experts
+
+        return experts(dataset)
 
     @staticmethod
     def timeline_reason(dataset: Dataset) -> str | None:

@@ -57,9 +57,9 @@ class InfluenceExplainer(Explainer):
 
     @classmethod
     def unavailable_reason(cls, dataset: Dataset) -> str | None:
-        if len(dataset.interactions) == 0:
-            return f"{dataset.name} has no ratings to learn from, so no rating can be traced back."
-        return None
+        from engine.explain.availability import influence
+
+        return influence(dataset)
 
     @property
     def prepared(self) -> bool:

@@ -6,11 +6,10 @@ own (engine.models.pixel_model), so it needs no MovieLens context and the `heatm
 without loading any.
 
 This module imports neither torch nor the model code at import time: the app's start-up asks
-`unavailable_reason` (a cheap look for the files) and nothing more until the tab is used.
+its light check (engine.explain.availability.pixels, a look for the files) and nothing more until the tab is used.
 """
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from engine.data.product_catalogue import SHOPPERS
 from engine.errors import InvalidInputError, LensUnavailableError
+from engine.explain.availability import fashion_mnist_folders, pixels as _pixels_available
 from engine.explain.pixel_explanation import IMAGES, VIEWS, PixelExplanation, PixelHeatmaps, PixelItem
 from engine.lenses import Explainer, Lens, LensContext
 from engine.progress import SILENT, TaskState
@@ -30,20 +30,6 @@ if TYPE_CHECKING:
     from engine.profile import Profile
 
 FEATURE_BATCH = 250  # test images per forward pass for the catalogue's features (fastest measured)
-
-
-def fashion_mnist_folders(cache_dir: Path | None = None) -> list[Path]:
-    """Where the data search looks without downloading ($CINEWHY_DATA, the cache, Debian's package)."""
-    from engine.data.fashion_mnist import DATA_ENV, DEBIAN_FOLDER, NAME
-    from engine.data.registry import default_cache_dir
-
-    folders = []
-    root = os.environ.get(DATA_ENV)
-    if root:
-        folders.append(Path(root).expanduser() / NAME)
-    folders.append(Path(cache_dir or default_cache_dir()) / "data" / NAME)
-    folders.append(DEBIAN_FOLDER)
-    return folders
 
 
 @contextmanager
@@ -90,16 +76,9 @@ class PixelExplainer(Explainer):
 
     @classmethod
     def unavailable_reason(cls, dataset=None) -> str | None:
-        """None when Fashion-MNIST lies in a folder the search reads without downloading; a cheap
-        existence check (the app asks at start-up)."""
-        from engine.data.fashion_mnist import has_files
-
-        folders = fashion_mnist_folders()
-        if any(has_files(folder) for folder in folders):
-            return None
-        return ("The pixel lens needs Fashion-MNIST, which was not found: put its four files in "
-                f"{folders[0]} "
-                "or run `python -m engine heatmap` once to download it.")
+        """None when Fashion-MNIST lies in a folder the search reads without downloading (the
+        registry's light check, engine.explain.availability.pixels)."""
+        return _pixels_available(dataset)
 
     @property
     def prepared(self) -> bool:

@@ -54,6 +54,9 @@ class LiveResult:
     # (None then means that the profile itself now holds the movie).
     selected_rank: int | None = None
     preparing: bool = False  # `lens`'s model is being trained or loaded; `prepared` will follow
+    # `lens`'s model is prepared (asked here, on the worker thread, so that the window and the views
+    # that fetch their own subjects know it without calling the engine on the UI thread)
+    prepared: bool = False
     declined: bool = False  # the user cancelled preparing `lens`; a request with retry=True starts again
     unavailable: str | None = None  # why `lens` cannot explain here
     explanation_error: str | None = None  # why this movie has no explanation through `lens`
@@ -196,7 +199,7 @@ class LiveRecommender(QObject):
             return {}
         from_list = partial.explanation_of(selected, lens)  # the list already explains through this lens
         if from_list is not None:
-            return {"explanation": from_list}
+            return {"explanation": from_list, "prepared": True}
         try:
             if not self._engine.is_prepared(lens):
                 reason = self._engine.lenses().get(lens)
@@ -204,12 +207,12 @@ class LiveRecommender(QObject):
                     return {"unavailable": reason}
                 return self._start_preparing(lens, request.retry)
             if lens_subjects(lens) != "movies":  # its view explains the lens's own catalogue, not the movie
-                return {}
-            return {"explanation": self._engine.explain(request.profile, selected, lens)}
+                return {"prepared": True}
+            return {"explanation": self._engine.explain(request.profile, selected, lens), "prepared": True}
         except LensUnavailableError as error:
             return {"unavailable": str(error)}
         except EngineError as error:  # e.g. a movie this lens's model has no data for
-            return {"explanation_error": str(error)}
+            return {"explanation_error": str(error), "prepared": True}
 
     def _removal_check(self, profile: Profile, explanation: Explanation | None) -> dict:
         """The check under the Sankey, for the relevance explanation just made (a few ms)."""

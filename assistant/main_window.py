@@ -771,6 +771,8 @@ class MainWindow(QMainWindow):
             self.show_banner(result.error)
             return
         self.last_result = result
+        if result.prepared and result.lens is not None:
+            self.tabs.set_prepared(result.lens)  # known on the worker: the view never asks the engine
         self._show_removal_check(result, update=False)  # shown with the drawing of what it checks, below
         if self.selected is None:  # a fresh list: the worker explained its top recommendation
             self.selected = result.selected
@@ -890,6 +892,7 @@ class MainWindow(QMainWindow):
             self.tabs.panel(lens).show_busy(text, percent)
 
     def _on_prepared(self, lens: Lens, note: str) -> None:
+        self.tabs.set_prepared(lens)
         if note:
             self.statusBar().showMessage(note, 10000)
         if lens == self.tabs.current_lens():
@@ -970,13 +973,16 @@ class MainWindow(QMainWindow):
         service.recogniserChosen.connect(self._on_recogniser)
         service.level.connect(chat.set_level)
         service.listening.connect(self._on_listening)
-        for lens in self.tabs.lenses():  # a view that groups its evidence (the Sankey by genre): answers follow it
-            grouped = getattr(self.tabs.panel(lens), "groupedChanged", None)
-            if grouped is not None:
+
+        def follow(lens, panel) -> None:  # each view as it is built (a tab's view is built when first shown)
+            grouped = getattr(panel, "groupedChanged", None)  # a view that groups its evidence (the Sankey by
+            if grouped is not None:  # genre): answers follow it
                 grouped.connect(service.set_grouped)
-            shown = getattr(self.tabs.panel(lens), "viewStateChanged", None)  # what a non-movie tab shows
+            shown = getattr(panel, "viewStateChanged", None)  # what a non-movie tab shows
             if shown is not None:
                 shown.connect(lambda state, lens=lens: service.set_view_state(lens, state))
+
+        self.tabs.for_each_panel(follow)
         self.voice.speaking.connect(chat.set_speaking)
         self.voice.silent.connect(self._on_silent)
         self.voice.saved.connect(self._on_answer_saved)

@@ -48,6 +48,7 @@ class ExpertPanel(LensPanel):
         self.empty_text = EMPTY_TEXT
         self.show_empty(EMPTY_TEXT)
         self._engine = None
+        self._prepared = False  # the lens's model, as the window learned it from its worker
         self._worker: TimelineWorker | None = None
         self._profile: Profile | None = None
         self._fetched_for: Profile | None = None  # the profile of the timeline asked last
@@ -116,9 +117,15 @@ class ExpertPanel(LensPanel):
     def profile(self) -> Profile | None:
         return self._profile
 
+    def set_prepared(self, prepared: bool = True) -> None:
+        """Whether the expert lens's model is prepared, as the window learned it from its worker (this
+        tab never asks the engine on the UI thread); once prepared the sitting is fetched."""
+        was, self._prepared = self._prepared, bool(prepared)
+        if self._prepared and not was:
+            self.refresh()
+
     def serving(self) -> bool:
-        engine = self._engine
-        return engine is not None and engine.is_prepared(Lens.EXPERTS)
+        return self._engine is not None and self._prepared
 
     def refresh(self, sitting: int | None = None, window: int = 1, force: bool = False) -> bool:
         """Ask for the timeline of `sitting` (None: the latest) when it is not on screen already.
@@ -216,6 +223,7 @@ class ExpertPanel(LensPanel):
 
     def draw(self, explanation: ExpertShares) -> None:
         self.view.set_shares(explanation)
+        self._prepared = True  # only a prepared lens explains
         self.refresh()  # the lens is prepared now: the sitting follows if it is not here yet
 
     def _show_message(self, state: str, text: str, detail: str = "") -> None:

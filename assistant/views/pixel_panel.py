@@ -156,10 +156,15 @@ class PixelPanel(LensPanel):
         if self._worker is not None:
             self._worker.stop()
 
+    def set_prepared(self, prepared: bool = True) -> None:
+        """Whether the pixel model is prepared, as the window learned it from its live worker (this
+        tab never asks the engine on the UI thread)."""
+        self._prepared = bool(prepared)
+
     def serving(self) -> bool:
         """Whether the pixel model is prepared, so this tab shows its own pairs."""
         engine = getattr(self, "_engine", None)  # the base shows its empty state before __init__ sets it
-        return engine is not None and engine.is_prepared(Lens.PIXELS)
+        return engine is not None and getattr(self, "_prepared", False)
 
     # ----- choosing what is explained -----
 

@@ -14,6 +14,7 @@ from assistant.live_recommender import LiveRecommender
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
 from engine.api import Engine, Lens
+from tests.assistant.expert_lens import serve_ci_experts
 
 
 @pytest.fixture
@@ -459,7 +460,9 @@ def test_screenshot_of_a_user_and_of_a_saved_profile(app_engine, tmp_path, priva
     assert done.returncode == 1 and "No saved ml-100k profile is named “Nobody”" in done.stderr
 
 
-def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window, app_engine):
+def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window, app_engine, monkeypatch):
+    # the third tab is the expert lens: served by its CI-sized models, never the app's (minutes to train)
+    serve_ci_experts(app_engine, monkeypatch)
     window = open_window(("user", 1))
     profile = window.profile
     shown = set(shown_ids(window))
@@ -468,18 +471,24 @@ def test_typing_why_not_a_title_answers_and_shows_that_movie(qtbot, open_window,
     movie = next(m for m in app_engine.catalogue.movies
                  if m.id not in profile.movies and m.id not in shown and m.year and len(m.title) > 6
                  and titles[m.title.casefold()] == 1)
-    window.tabs.setCurrentIndex(2)  # another lens: the answer must switch back to feature relevance
+    window.tabs.setCurrentIndex(2)
+    assert window.tabs.current_lens() is Lens.EXPERTS  # another lens in front: the answer is phrased through it
     qtbot.keyClicks(window.chat.input, f"why not {movie.title}?")
     qtbot.keyClick(window.chat.input, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.last_answer is not None, timeout=30_000)
     answer = window.last_answer
     rank = app_engine.rank_of(profile, movie.id)
-    assert answer.movie_id == movie.id and answer.rank == rank
+    assert answer.movie_id == movie.id and answer.rank == rank and answer.lens == Lens.EXPERTS.value
     assert answer.text in window.chat.transcript_text() and f"why not {movie.title}?" in window.chat.transcript_text()
+    # its tab draws the very object the answer was phrased from, and the movie is selected
+    assert answer.explanation.lens is Lens.EXPERTS and answer.explanation.subject == movie.id
+    assert window.selected == movie.id and window.tabs.current_lens() is Lens.EXPERTS
+    assert window.tabs.panel(Lens.EXPERTS).explanation is answer.explanation
+    # back on feature relevance, the Sankey explains the selected movie with its rank
+    window.tabs.setCurrentIndex(0)
     qtbot.waitUntil(lambda: sankey(window).view.explanation is not None
                     and sankey(window).view.explanation.item_id == movie.id, timeout=10_000)
     assert window.selected == movie.id
-    assert window.tabs.currentIndex() == 0
     qtbot.waitUntil(lambda: str(rank) in sankey(window).notice.text(), timeout=10_000)  # the rank follows
     assert_sankey_matches_engine(window, app_engine)
     saved = window.store.messages(None, dataset="ml-100k", dataset_user=1)  # kept as user 1's

@@ -22,6 +22,7 @@ def panel(qtbot, app_engine, explainer):
     made = ExpertPanel()
     qtbot.addWidget(made)
     made.attach_engine(app_engine)
+    made.set_prepared(True)  # what the window does once its live worker finds the lens prepared
     made.resize(1100, 760)
     made.show()
     qtbot.waitExposed(made)

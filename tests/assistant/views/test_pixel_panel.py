@@ -27,6 +27,7 @@ def panel(qtbot, engine):
     made = PixelPanel()
     qtbot.addWidget(made)
     made.attach_engine(engine)
+    made.set_prepared(engine.prepared)  # the window tells the tab what its live worker found
     made.resize(900, 780)
     made.show()
     qtbot.waitExposed(made)
@@ -194,8 +195,10 @@ def test_busy_until_prepared_then_serves_and_ignores_movie_messages(qtbot):
             panel.cancel_button.click()
         panel.show_empty("Preparing the pixel relevance model was cancelled.")
         assert panel.state == "empty" and "cancelled" in panel.message.text()
+        assert not panel.serving()
         engine.prepared = True
-        panel.set_explanation(None)  # the window, once the model is prepared
+        panel.set_prepared(True)  # the window, once the model is prepared
+        panel.set_explanation(None)
         drawn(qtbot, panel)
         panel.show_empty("Select a recommendation to see why it is recommended.")
         panel.show_unavailable("This lens explains product pairs, not movies.")

@@ -37,6 +37,7 @@ def panel(qtbot, explainer):
     made = PixelPanel()
     qtbot.addWidget(made)
     made.attach_engine(ExplainerEngine(explainer))
+    made.set_prepared(True)  # the window tells the tab what its live worker found
     made.resize(960, 820)
     made.show()
     qtbot.waitExposed(made)

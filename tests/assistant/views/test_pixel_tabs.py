@@ -27,7 +27,10 @@ def test_the_pixel_tab_is_the_catalogue_demo_and_gets_the_engine(qtbot):
         assert isinstance(panel, PixelPanel) and tabs.draws(Lens.PIXELS)
         assert tabs.tabText(tabs.indexOf(panel)) == "Pixel relevance (catalogue demo)"
         assert tabs.tabText(tabs.indexOf(tabs.panel(Lens.RELEVANCE))) == LENS_TITLES[Lens.RELEVANCE]
-        assert panel.serving()  # the engine reached it
+        assert panel._engine is engine  # the engine reached it
+        assert not panel.serving()  # prepared only once the window says so (from its live worker)
+        tabs.set_prepared(Lens.PIXELS)
+        assert panel.serving()
         assert "product catalogue demo" in LENS_PLANS[Lens.PIXELS] and "poster" not in LENS_PLANS[Lens.PIXELS]
     finally:
         panel.stop_worker()

@@ -94,3 +94,40 @@ def test_switching_lenses_and_forwarding_signals(qtbot, make_tabs, fake_lens):
     with qtbot.waitSignal(tabs.statusMessage, timeout=2000) as said:
         tabs.export_dialog()  # nothing drawn in front
     assert "nothing to export" in said.args[0]
+
+
+def test_a_view_is_built_when_its_tab_is_first_shown(qtbot, make_tabs, fake_lens):
+    from assistant.views.lens_views import PendingPage
+
+    built = []
+    tabs = make_tabs(availability(PIXELS=NOT_BUILT))
+    tabs.panelBuilt.connect(lambda lens, panel: built.append(lens))
+    assert isinstance(tabs.built(Lens.RELEVANCE), SankeyPanel)  # the tab in front: built at once
+    assert tabs.built(FAKE_LENS) is None and isinstance(tabs.widget(tabs.lenses().index(FAKE_LENS)), PendingPage)
+    assert tabs.draws(FAKE_LENS)
+    tabs.set_profile("a profile")
+    with qtbot.waitSignal(tabs.lensChanged, timeout=2000) as changed:
+        tabs.setCurrentIndex(tabs.lenses().index(FAKE_LENS))  # as a click on the tab
+    panel = tabs.built(FAKE_LENS)
+    assert isinstance(panel, FakePanel) and tabs.currentWidget() is panel and changed.args == [FAKE_LENS]
+    assert built == [FAKE_LENS] and tabs.count() == len(Lens)
+    assert tabs.tabText(tabs.indexOf(panel)) == LENS_TITLES[FAKE_LENS]
+    with qtbot.waitSignal(tabs.movieClicked, timeout=2000):
+        panel.movieClicked.emit(3)
+
+
+def test_an_explanation_for_an_unbuilt_view_builds_it(make_tabs, fake_lens):
+    tabs = make_tabs(availability(PIXELS=NOT_BUILT))
+    assert tabs.built(FAKE_LENS) is None
+    fake = FakeExplanation(50, "Star Wars (1977)", (1.0, 2.0))
+    assert tabs.show_explanation(fake)
+    assert tabs.built(FAKE_LENS).drawn == [fake] and tabs.current_lens() is Lens.RELEVANCE
+
+
+def test_views_built_later_are_followed(make_tabs, fake_lens):
+    tabs = make_tabs(availability(PIXELS=NOT_BUILT))
+    seen = []
+    tabs.for_each_panel(lambda lens, panel: seen.append(lens))
+    assert set(seen) == {Lens.RELEVANCE, Lens.PIXELS}  # built now: the tab in front and the unavailable page
+    tabs.show_lens(FAKE_LENS)
+    assert seen[-1] is FAKE_LENS and len(seen) == 3

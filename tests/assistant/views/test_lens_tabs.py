@@ -96,8 +96,11 @@ def test_switching_lenses_and_forwarding_signals(qtbot, make_tabs, fake_lens):
     assert "nothing to export" in said.args[0]
 
 
-def test_a_view_is_built_when_its_tab_is_first_shown(qtbot, make_tabs, fake_lens):
+def test_a_view_is_built_when_its_tab_is_first_shown(qtbot, make_tabs, fake_lens, monkeypatch):
     from assistant.views.lens_views import PendingPage
+
+    monkeypatch.setattr(FakePanel, "set_profile", lambda self, profile: setattr(self, "profile", profile),
+                        raising=False)  # a view of the profile itself, as the expert timeline
 
     built = []
     tabs = make_tabs(availability(PIXELS=NOT_BUILT))
@@ -111,6 +114,7 @@ def test_a_view_is_built_when_its_tab_is_first_shown(qtbot, make_tabs, fake_lens
     panel = tabs.built(FAKE_LENS)
     assert isinstance(panel, FakePanel) and tabs.currentWidget() is panel and changed.args == [FAKE_LENS]
     assert built == [FAKE_LENS] and tabs.count() == len(Lens)
+    assert panel.profile == "a profile"  # given before it was built
     assert tabs.tabText(tabs.indexOf(panel)) == LENS_TITLES[FAKE_LENS]
     with qtbot.waitSignal(tabs.movieClicked, timeout=2000):
         panel.movieClicked.emit(3)

@@ -93,11 +93,16 @@ class ProfilePanel(QWidget):
         self.movie_list.setItemDelegate(self.star_delegate)
         self.movie_list.setToolTip("Click a star to rate a movie, or press 1-5 (0 clears the rating)")
         self.movies_label = QLabel("Movies", editor)
+        # One size for any count: its text changes on every add and remove, and a label whose size may
+        # change invalidates the layouts around it (the whole window's) each time; a fixed one repaints.
+        self.movies_label.setFixedSize(self.movies_label.fontMetrics().horizontalAdvance("Movies (99999)") + 4,
+                                       self.movies_label.sizeHint().height())
         self.remove_button = QPushButton("&Remove", editor)
         self.remove_button.setToolTip("Remove the selected movies from the profile (Delete)")
         self.remove_button.clicked.connect(self.remove_selected)
         movies_header = QHBoxLayout()
-        movies_header.addWidget(self.movies_label, 1)
+        movies_header.addWidget(self.movies_label)
+        movies_header.addStretch(1)
         movies_header.addWidget(self.remove_button)
 
         self.search_edit = QLineEdit(editor)

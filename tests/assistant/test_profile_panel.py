@@ -212,3 +212,44 @@ def test_rating_keys_win_over_a_window_shortcut_on_the_same_keys(qtbot, panel, u
     panel.focus_search()
     qtbot.keyClick(panel.search_edit, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert panel.add_stars.value() == 2 and fired == []
+
+
+def test_the_movie_count_changes_without_relaying_out_the_panel(qtbot, panel, user1, app_engine):
+    """"Movies (N)" changes on every add and remove: its label keeps one size, so the new count
+    repaints the label only and never invalidates the layouts around it (the whole window's)."""
+    import dataclasses
+
+    from PySide6.QtCore import QEvent, QObject
+
+    class LayoutRequests(QObject):
+        def __init__(self):
+            super().__init__()
+            self.seen = 0
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                self.seen += 1
+            return False
+
+    panel.show_profile("User 1", user1)
+    qtbot.wait(50)
+    ancestors, widget = [], panel.movies_label.parentWidget()
+    while widget is not None:
+        ancestors.append(widget)
+        widget = widget.parentWidget()
+    requests = LayoutRequests()
+    for widget in ancestors:
+        widget.installEventFilter(requests)
+    try:
+        sizes = []
+        for count in (len(user1.movies) - 1, len(user1.movies) - 100, 9):  # 2- and 1-digit counts too
+            panel.show_profile("User 1", dataclasses.replace(user1, movies=user1.movies[:count],
+                                                             ratings=user1.ratings[:count]))
+            qtbot.wait(20)
+            assert panel.movies_label.text() == f"Movies ({count})"
+            sizes.append(panel.movies_label.size())
+        assert requests.seen == 0
+        assert len(set((s.width(), s.height()) for s in sizes)) == 1
+    finally:
+        for widget in ancestors:
+            widget.removeEventFilter(requests)

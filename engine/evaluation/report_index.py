@@ -15,6 +15,8 @@ TITLES = {
     "influence": "Influence lens: FIA vs retraining, FIA vs IA",
     "fidelity": "Relevance lens fidelity: perturbation test, LIME baseline",
     "pixels": "Pixel lens: relation model, planted-mark ground truth, pixel flipping",
+    "experts": "Expert lens: static Intrp-MLP (HR@10 / NDCG@10 vs PureSVD and its control)",
+    "experts-session": "Expert lens: session model on rating sittings (accuracy vs baselines)",
     "app": "App latency (start, edits, explanations)",
     "voice": "Voice: recognition and intent accuracy",
 }
@@ -23,6 +25,8 @@ COMMANDS = {  # how each kind is run, for reports that did not record their comm
     "influence": "python -m engine bench influence --dataset {dataset}",
     "fidelity": "python -m engine bench fidelity --dataset {dataset}",
     "pixels": "python -m engine bench pixels",
+    "experts": "python -m engine bench experts --dataset {dataset}",
+    "experts-session": "python -m engine bench experts --part session --dataset {dataset}",
     "app": "python -m assistant bench app --dataset {dataset}",
     "voice": "python -m assistant bench voice --dataset {dataset}",
 }
@@ -38,6 +42,8 @@ def entries(folder: Path) -> list[dict]:
         if not isinstance(report, dict):
             continue
         kind = path.stem.split("-")[0]
+        if path.stem.startswith("experts-session"):  # the expert lens's second benchmark
+            kind = "experts-session"
         dataset = str(report.get("dataset") or path.stem.removeprefix(kind + "-"))
         command = report.get("command")
         inferred = not command and kind in COMMANDS
@@ -94,6 +100,17 @@ def headline(kind: str, report: dict) -> str:
             why_not = report["ground_truth"]["why_not"]["methods"]["lrp"]
             return (f"{passed} of {len(report['checks'])} bars; brand why-not mark mass {why_not['mass']:.2f}, style "
                     f"accuracy {report['relation']['style']['accuracy']:.3f}; heatmap {report['latency']['median_ms']:.1f} ms")
+        if kind == "experts":
+            bars = report["bars"].values()
+            passed = sum(1 for bar in bars if bar["result"] == "PASS")
+            return f"{passed} of {len(report['bars'])} bars; " + "; ".join(
+                f"{name} {bar['value']}" for name, bar in report["bars"].items() if name.startswith("intrp_hr"))
+        if kind == "experts-session":
+            mean, folds = report["mean"], report["cross_validation"]
+            return (f"interpretable {mean['interpretable_accuracy']['mean']:.3f} vs control "
+                    f"{mean['control_accuracy']['mean']:.3f} accuracy (seeds {report['seeds']}); "
+                    f"{folds['folds']}-fold users: {folds['interpretable']['accuracy']:.3f} vs best baseline "
+                    f"{folds['best_baseline']}")
         if kind == "app":
             return (f"first Sankey {report['start_to_first_sankey_s']['median']} s; one explanation "
                     f"{report['one_explanation_ms']['median']} ms (median)")

@@ -64,9 +64,11 @@ class ExpertPhrasing(LensPhrasing):
         """"Which part of my profile decided this?": the deciding expert and its share, then the rest."""
         text = f"{written_title(movie)}: {_lower_first(self._decision_text(explanation))}"
         if not explanation.undecided:
-            rest = [f"{plain_label(explanation.info(v.id).label)} {percent(v.share)}"
-                    for v in ranked_votes(explanation.votes)[1:]]
-            text += f" The others: {listing(rest)}."
+            votes = ranked_votes(explanation.votes)
+            named = 2 if len(votes) > 1 and votes[1].share >= SECOND_SHARE else 1  # as the decision sentence says
+            rest = [f"{plain_label(explanation.info(v.id).label)} {percent(v.share)}" for v in votes[named:]]
+            if rest:
+                text += f" The others: {listing(rest)}."
         if explanation.note:
             text += f" {explanation.note}"
         speech = f"{spoken_title(movie)}: {_lower_first(self._decision_speech(explanation))}"

@@ -99,11 +99,13 @@ def test_unknown_ids_are_rejected_with_the_valid_range(ml100k_engine: Engine):
         ml100k_engine.make_profile([1], occupation="astronaut")
 
 
-@pytest.mark.parametrize("lens", [lens for lens in Lens if lens not in EXPLAINERS])
-def test_lenses_not_built_yet_say_so(ml100k_engine: Engine, lens):
-    assert ml100k_engine.lenses()[lens]
-    with pytest.raises(LensUnavailableError, match="not available yet"):
-        ml100k_engine.explain(ml100k_engine.user_profile(1), 1, lens)
+def test_a_lens_missing_from_the_registry_says_so(ml100k_engine: Engine, monkeypatch):
+    # every lens is built now; one taken out of the registry must still answer in one sentence
+    monkeypatch.delitem(EXPLAINERS, Lens.EXPERTS)
+    monkeypatch.delitem(ml100k_engine._explainers, Lens.EXPERTS, raising=False)  # one an earlier test made
+    assert "not available" in ml100k_engine.lenses()[Lens.EXPERTS]
+    with pytest.raises(LensUnavailableError, match="not available"):
+        ml100k_engine.explain(ml100k_engine.user_profile(1), 1, Lens.EXPERTS)
 
 
 def test_cached_model_is_reused(ml100k_engine: Engine, engine_cache):

@@ -2,20 +2,19 @@
 queries for the picker, the shopper's related items for a query (ranking the catalogue), and the
 explanation of the pair on screen with the images it needs.
 
-Like the live recommender, a request goes into a one-place slot (a newer one replaces one not
-started) and carries a generation number, so a burst of clicks costs one computation and a stale
-result is never shown. Related lists are kept per (shopper, query): clicking through the strip
+Requests take the latest-request slot of `LatestRequestWorker`. Related lists are kept per (shopper, query): clicking through the strip
 explains pairs without ranking the catalogue again.
 """
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from assistant.views.latest_request_worker import LatestRequestWorker
 
 from engine.api import EngineError, PixelExplanation, PixelItem
 
@@ -43,59 +42,18 @@ class PairShown:
     error: str | None = None
 
 
-class PixelWorker(QObject):
+class PixelWorker(LatestRequestWorker):
     """`request()` from the UI thread; results through `finished(PairShown)`. `explainer` returns
     the engine's prepared pixel explainer (called on the worker thread)."""
 
-    finished = Signal(object)
-
     def __init__(self, explainer: Callable[[], object], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("cinewhy-pixel-worker", parent)
         self._explainer = explainer
-        self._condition = threading.Condition()
-        self._pending: PairRequest | None = None
-        self._generation = 0
-        self._stopping = False
         self._queries: tuple[PixelItem, ...] = ()
         self._related: dict[tuple[str, int], tuple[tuple[PixelItem, float], ...]] = {}
-        self._thread = threading.Thread(target=self._run, name="cinewhy-pixel-worker", daemon=True)
-        self._thread.start()
 
     def request(self, shopper: str | None, query: int | None, candidate: int | None = None) -> int:
-        with self._condition:
-            self._generation += 1
-            self._pending = PairRequest(self._generation, shopper, query, candidate)
-            self._condition.notify()
-            return self._generation
-
-    def is_current(self, shown: PairShown) -> bool:
-        return shown.generation == self._generation
-
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._condition:
-            self._stopping = True
-            self._pending = None
-            self._condition.notify()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    # ----- worker thread -----
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while self._pending is None and not self._stopping:
-                    self._condition.wait()
-                if self._stopping:
-                    return
-                request, self._pending = self._pending, None
-            shown = self._compute(request)
-            with self._condition:
-                if self._stopping:
-                    return
-                stale = request.generation != self._generation
-            if not stale:
-                self.finished.emit(shown)
+        return self._submit(lambda generation: PairRequest(generation, shopper, query, candidate))
 
     def _compute(self, request: PairRequest) -> PairShown:
         try:

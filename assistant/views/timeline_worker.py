@@ -2,17 +2,16 @@
 profile's sittings and the session expert timeline of one of them (the live worker explains one
 movie; a sitting is about the profile, so this tab fetches it itself once the lens is prepared).
 
-As in the pixel tab's worker, a request goes into a one-place slot (a newer one replaces one not
-started) with a generation number, so a burst of edits costs one computation and a stale result is
-never shown.
+Requests take the latest-request slot of `LatestRequestWorker`, as the pixel tab's do.
 """
 from __future__ import annotations
 
-import threading
 import traceback
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from assistant.views.latest_request_worker import LatestRequestWorker
 
 from engine.api import EngineError, ExpertTimeline, Lens, Profile
 
@@ -39,57 +38,19 @@ class TimelineShown:
     message: str = ""  # why there is no timeline (no rating times, too few ratings, an error)
 
 
-class TimelineWorker(QObject):
+class TimelineWorker(LatestRequestWorker):
     """`request()` from the UI thread; results through `finished(TimelineShown)`. `engine` is the app's
     engine; its expert explainer is asked on the worker thread only."""
 
-    finished = Signal(object)
-
     def __init__(self, engine, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("cinewhy-timeline-worker", parent)
         self._engine = engine
-        self._condition = threading.Condition()
-        self._pending: TimelineRequest | None = None
-        self._generation = 0
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="cinewhy-timeline-worker", daemon=True)
-        self._thread.start()
 
     def request(self, profile: Profile, sitting: int | None = None, window: int = 1) -> int:
-        with self._condition:
-            self._generation += 1
-            self._pending = TimelineRequest(self._generation, profile, sitting, window)
-            self._condition.notify()
-            return self._generation
+        return self._submit(lambda generation: TimelineRequest(generation, profile, sitting, window))
 
-    def is_current(self, shown: TimelineShown) -> bool:
-        return shown.generation == self._generation
-
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._condition:
-            self._stopping = True
-            self._pending = None
-            self._condition.notify()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-
-    # ----- worker thread -----
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while self._pending is None and not self._stopping:
-                    self._condition.wait()
-                if self._stopping:
-                    return
-                request, self._pending = self._pending, None
-            shown = compute(self._engine, request)
-            with self._condition:
-                if self._stopping:
-                    return
-                stale = request.generation != self._generation
-            if not stale:
-                self.finished.emit(shown)
+    def _compute(self, request: TimelineRequest) -> TimelineShown:
+        return compute(self._engine, request)
 
 
 def compute(engine, request: TimelineRequest) -> TimelineShown:

@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             return heatmap_command.run(args, state)
         if args.command == "export":
             export_command.check(args)  # a bad lens or path fails before any data or model is loaded
+            if not export_command.needs_movielens(args):
+                return export_command.run_pixels(args, state)
         engine = Engine.load(
             args.dataset, args.data, offline=args.offline, cache_dir=args.cache_dir,
             retrain=getattr(args, "retrain", False), state=state, on_first_use=_to_stderr,

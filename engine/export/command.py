@@ -23,9 +23,15 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--lens", required=True, choices=[lens.value for lens in Lens], help="whose model")
     parser.add_argument("--model", help="influence: mf (default) or ncf")
+    parser.add_argument("--fashion-data", metavar="PATH",
+                        help="pixels: a folder holding the Fashion-MNIST files (skips the search)")
     parser.add_argument("--output", metavar="PATH",
                         help="the .onnx file (default cinewhy-DATASET-LENS-MODEL.onnx in this folder); "
                              "the vocabulary goes beside it as NAME.vocabulary.json")
+
+
+# The pixel lens's catalogue is not MovieLens: its export names (and loads) only Fashion-MNIST.
+PIXEL_CATALOGUE = "fashion-mnist"
 
 
 def check(args) -> Path:
@@ -34,7 +40,22 @@ def check(args) -> Path:
     lens = Lens(args.lens)
     explainer_class(lens)  # a lens not built yet fails here with one sentence
     model = model_of(lens, args.model)
-    return check_output_path(args.output or default_output(args.dataset, lens.value, model))
+    data_name = PIXEL_CATALOGUE if lens is Lens.PIXELS else args.dataset
+    return check_output_path(args.output or default_output(data_name, lens.value, model))
+
+
+def needs_movielens(args) -> bool:
+    return Lens(args.lens) is not Lens.PIXELS
+
+
+def run_pixels(args, state: TaskState) -> int:
+    """Export the pixel lens's model without loading MovieLens (the `heatmap` verb's explainer)."""
+    from engine import heatmap_command
+
+    path = check(args)
+    explainer = heatmap_command.make_explainer(args)
+    explainer.prepare(state)
+    return _report(explainer.export_onnx(path))
 
 
 def model_of(lens: Lens, model: str | None) -> str:
@@ -47,7 +68,10 @@ def model_of(lens: Lens, model: str | None) -> str:
 
 
 def run(engine: Engine, args, state: TaskState) -> int:
-    exported = export(engine, Lens(args.lens), check(args), args.model, args.cache_dir, state)
+    return _report(export(engine, Lens(args.lens), check(args), args.model, args.cache_dir, state))
+
+
+def _report(exported: ExportedModel) -> int:
     print(f"Wrote {exported.onnx_path} ({exported.onnx_bytes / 1e6:.2f} MB, opset {exported.metadata['opset']}) "
           f"and its vocabulary {exported.vocabulary_path} in {exported.seconds:.1f} s.")
     return 0

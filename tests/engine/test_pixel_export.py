@@ -63,3 +63,20 @@ def test_an_unprepared_lens_does_not_export(tmp_path):
 
     with pytest.raises(ExportError, match="not ready"):
         PixelExplainer(cache_dir=tmp_path).export_onnx(tmp_path / "m.onnx")
+
+
+def test_the_export_verb_never_loads_movielens_and_names_the_file_after_fashion_mnist(monkeypatch, capsys, tmp_path):
+    from engine import heatmap_command
+    from engine.api import Engine
+    from engine.cli import main
+    from tests.engine.pixel_model_fixture import cache_dir, model_options
+
+    ci_explainer()  # trained or loaded once, or skips without Fashion-MNIST
+    monkeypatch.setattr(heatmap_command, "MODEL_OPTIONS", model_options())
+    monkeypatch.setattr(Engine, "load", lambda *a, **k: pytest.fail("exporting the pixel lens loaded MovieLens"))
+    monkeypatch.chdir(tmp_path)
+    code = main(["export", "--lens", "pixels", "--offline", "--quiet", "--cache-dir", str(cache_dir())])
+    out, err = capsys.readouterr()
+    written = tmp_path / "cinewhy-fashion-mnist-pixels-relation-cnn.onnx"
+    assert code == 0 and err == ""
+    assert written.is_file() and vocabulary_path(written).is_file() and written.name in out

@@ -1,10 +1,11 @@
 """The shopper's related items for the query, as a strip of thumbnails (best first), each with its
-probability of being related; clicking one explains that pair."""
+probability of being related; clicking one explains that pair. From the keyboard: Tab to the strip,
+Left/Right (Home/End) to move, Enter or Space to explain the pair."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetricsF, QImage, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QFontMetricsF, QImage, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from assistant.views.pixel_overlay import rgb32
@@ -26,7 +27,9 @@ class PixelStrip(QWidget):
         self._thumbs: list[QImage] = []
         self._current: int | None = None
         self._hover: int | None = None
+        self._cursor = 0  # the keyboard's thumbnail
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName("Related items")
 
@@ -40,6 +43,8 @@ class PixelStrip(QWidget):
         self._thumbs = [_thumbnail(images[item.id]) for item, _ in self._items]
         self._current = current
         self._hover = None
+        ids = [item.id for item, _ in self._items]
+        self._cursor = ids.index(current) if current in ids else 0
         self.setAccessibleDescription("; ".join(f"#{i.id} {i.garment}, P {p:.2f}" for i, p in self._items))
         self.updateGeometry()
         self.update()
@@ -96,6 +101,33 @@ class PixelStrip(QWidget):
                 self.itemClicked.emit(self._items[index][0].id)
         super().mouseReleaseEvent(event)
 
+    @property
+    def cursor_index(self) -> int:
+        return self._cursor
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._items:
+            super().keyPressEvent(event)
+            return
+        key, last = event.key(), len(self._items) - 1
+        moves = {Qt.Key.Key_Left: self._cursor - 1, Qt.Key.Key_Right: self._cursor + 1,
+                 Qt.Key.Key_Home: 0, Qt.Key.Key_End: last}
+        if key in moves:
+            self._cursor = min(max(moves[key], 0), last)
+            self.update()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.itemClicked.emit(self._items[self._cursor][0].id)
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         palette = self.palette()
@@ -115,6 +147,10 @@ class PixelStrip(QWidget):
                 painter.setPen(QPen(highlight, 3 if chosen else 1.5))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(QRectF(cell.x() - 1.5, cell.y() - 1.5, side + 3, side + 3))
+            if index == self._cursor and self.hasFocus():
+                painter.setPen(QPen(text, 1, Qt.PenStyle.DotLine))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(cell.adjusted(-GAP / 2 + 1, -3.5, GAP / 2 - 1, 1))  # image and captions
             painter.setPen(text)
             flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter)
             painter.drawText(QRectF(cell.x() - GAP / 2, cell.y() + side, side + GAP, line), flags, f"P {p:.2f}")

@@ -97,6 +97,25 @@ def test_strip_shows_related_items_and_a_click_explains_that_pair(qtbot, panel, 
     assert y.probability == pytest.approx(related[2][1])
 
 
+def test_the_strip_works_from_the_keyboard(qtbot, panel, engine):
+    panel.show_empty("")
+    x = drawn(qtbot, panel)
+    items = panel.strip.items
+    assert panel.strip.cursor_index == 0  # on the pair explained
+    panel.strip.setFocus()
+    for key in (Qt.Key.Key_Right, Qt.Key.Key_Right, Qt.Key.Key_Right, Qt.Key.Key_Left):
+        qtbot.keyClick(panel.strip, key)
+    assert panel.strip.cursor_index == 2
+    qtbot.keyClick(panel.strip, Qt.Key.Key_Return)
+    y = drawn(qtbot, panel, candidate=items[2][0].id, query=x.query.id)
+    assert panel.strip.cursor_index == 2  # the new strip keeps the cursor on the pair shown
+    qtbot.keyClick(panel.strip, Qt.Key.Key_End)
+    qtbot.keyClick(panel.strip, Qt.Key.Key_Right)  # past the end stays on the last
+    assert panel.strip.cursor_index == len(panel.strip.items) - 1
+    qtbot.keyClick(panel.strip, Qt.Key.Key_Space)
+    drawn(qtbot, panel, candidate=panel.strip.items[-1][0].id, query=y.query.id)
+
+
 def test_shopper_switch_reexplains_the_same_pair_and_the_query_picker_a_new_query(qtbot, panel):
     panel.show_empty("")
     x = drawn(qtbot, panel, shopper="style")

@@ -34,6 +34,7 @@ class RuleSet:
     name: str
     pixels: str  # "box" (z^B over [0, 1]) or "epsilon"
     conv2: str  # "gamma" or "epsilon"
+    pool: str = "winner"  # "winner" (winner-take-all) or "proportional" (the avg-pool rule)
     gamma: float = 0.25
     epsilon: float = 1e-6
 
@@ -44,14 +45,17 @@ class RuleSet:
             "pixels": "zB[0,1]" if self.pixels == "box" else eps,
             "conv2": f"gamma {self.gamma:g}" if self.conv2 == "gamma" else eps,
             "dense": eps,
-            "pool": "winner-take-all",
+            "pool": "winner-take-all" if self.pool == "winner" else "proportional (avg-pool rule)",
             "head": "exact LRP-0",
         }
 
 
 COMPOSITE = RuleSet("composite", pixels="box", conv2="gamma")
 PAPER_EPSILON = RuleSet("paper-epsilon", pixels="epsilon", conv2="epsilon")  # the paper's eq. 4 everywhere
-RULE_SETS = {r.name: r for r in (COMPOSITE, PAPER_EPSILON)}
+# The notes' measured alternative for the pools (specs/pixels.md section 5, rule ablation).
+COMPOSITE_AVGPOOL = RuleSet("composite-avgpool", pixels="box", conv2="gamma", pool="proportional")
+RULE_SETS = {r.name: r for r in (COMPOSITE, PAPER_EPSILON, COMPOSITE_AVGPOOL)}
+POOL_RULES = {"winner": rules.maxpool_wta, "proportional": rules.maxpool_proportional}
 
 VIEWS = ("net", "shared")
 
@@ -149,16 +153,17 @@ def explain_pairs(
 
     ledger = _Ledger(4 * n, dtype)
     eps = rule_set.epsilon
+    through_pool = POOL_RULES[rule_set.pool]
     r = ledger.rule("fc2", rules.dense_epsilon(stack(h), module.fc2, start, eps), start)
     r = ledger.rule("fc1", rules.dense_epsilon(stack(flat), module.fc1, r, eps), r)
     r = r.view(stack(p2).shape)
-    r = ledger.pool("pool2", rules.maxpool_wta(stack(F.relu(z2)), pool, r), r)
+    r = ledger.pool("pool2", through_pool(stack(F.relu(z2)), pool, r), r)
     if rule_set.conv2 == "gamma":
         result = rules.conv_gamma(stack(p1), module.conv2, r, rule_set.gamma)
     else:
         result = rules.conv_epsilon(stack(p1), module.conv2, r, eps)
     r = ledger.rule("conv2", result, r)
-    r = ledger.pool("pool1", rules.maxpool_wta(stack(F.relu(z1)), pool, r), r)
+    r = ledger.pool("pool1", through_pool(stack(F.relu(z1)), pool, r), r)
     if rule_set.pixels == "box":
         result = rules.box_input(stack(x), module.conv1, r, 0.0, 1.0)
     else:

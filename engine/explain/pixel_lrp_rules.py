@@ -20,7 +20,8 @@ Rules (research notes specs/pixels.md section 1.5; Montavon et al. 2019 for LRP-
 * z^B (box) rule for the pixel layer, pixels bounded by [low, high]:
   R_i = sum_j (x_i w_ij - low_i w_ij+ - high_i w_ij-) / stab(z_j) * R_j with
   z_j = sum_i (x_i w_ij - low_i w_ij+ - high_i w_ij-) + b_j; zero padding contributes nothing;
-* max-pool: winner-take-all, each window's relevance to its arg-max (the first one on ties);
+* max-pool: winner-take-all, each window's relevance to its arg-max (the first one on ties), or the
+  avg-pool rule, in proportion to the window's activations (`maxpool_proportional`);
 * the distance head: an exact closed form without division (see `distance_head`).
 
 The rules compute in the dtype of `a` (the layer's weights are cast to it): pass float64
@@ -196,6 +197,23 @@ def maxpool_wta(a: torch.Tensor, pool: nn.MaxPool2d, relevance: torch.Tensor) ->
     flat = torch.zeros(n, channels, a[0, 0].numel(), dtype=relevance.dtype, device=a.device)
     flat.scatter_add_(2, indices.flatten(2), relevance.flatten(2))
     return flat.view_as(a)
+
+
+def maxpool_proportional(a: torch.Tensor, pool: nn.MaxPool2d, relevance: torch.Tensor) -> torch.Tensor:
+    """The avg-pool rule through max-pooling (Montavon's tutorial; the notes' measured alternative to
+    winner-take-all): each window's relevance split over its positions in proportion to their
+    activations, R_i = a_i / sum_{i' in window} a_i' * R_window; overlapping windows add up.
+    a >= 0 (after a ReLU): a window whose activations are all zero passes nothing on, and its relevance
+    is zero anyway (the rule above gives none to a zero activation). Conserves exactly, like winner-take-all."""
+    kernel, stride, padding = pool.kernel_size, pool.stride, pool.padding
+    with torch.enable_grad():
+        leaf = a.detach().requires_grad_(True)
+        window_sum = F.avg_pool2d(leaf, kernel, stride, padding, ceil_mode=pool.ceil_mode,
+                                  count_include_pad=True, divisor_override=1)
+        total = window_sum.detach()
+        s = relevance.to(a.dtype) / torch.where(total > 0, total, torch.ones_like(total))  # exact: no epsilon
+        (c,) = torch.autograd.grad(window_sum, [leaf], grad_outputs=s)
+    return a.detach() * c
 
 
 def distance_head(f_query: torch.Tensor, f_candidate: torch.Tensor, projection: torch.Tensor,

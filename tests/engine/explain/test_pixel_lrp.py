@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.explain.pixel_lrp import COMPOSITE, PAPER_EPSILON, explain_pairs
+from engine.explain.pixel_lrp import COMPOSITE, COMPOSITE_AVGPOOL, PAPER_EPSILON, explain_pairs
 from engine.models.relation_cnn import RelationCNN, RelationCNNConfig, image_tensor
 
 CONFIG = RelationCNNConfig(image_size=12, conv1=4, conv2=6, hidden=10, features=8, rank=4, n_shoppers=2)
@@ -31,7 +31,7 @@ def random_images(n: int, seed: int) -> np.ndarray:
     return (rng.uniform(size=(n, 12, 12)) * (rng.uniform(size=(n, 12, 12)) < 0.6)).astype(np.float32)
 
 
-@pytest.mark.parametrize("rule_set", [COMPOSITE, PAPER_EPSILON], ids=lambda r: r.name)
+@pytest.mark.parametrize("rule_set", [COMPOSITE, PAPER_EPSILON, COMPOSITE_AVGPOOL], ids=lambda r: r.name)
 @pytest.mark.parametrize("seed", range(3))
 def test_both_views_conserve_per_layer_and_end_to_end_in_float32(rule_set, seed):
     module = random_model(seed)

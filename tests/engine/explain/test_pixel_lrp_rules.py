@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from engine.explain.pixel_lrp_rules import (
-    box_input, conv_epsilon, conv_gamma, dense_epsilon, distance_head, maxpool_wta, relu_pass,
+    box_input, conv_epsilon, conv_gamma, dense_epsilon, distance_head, maxpool_proportional, maxpool_wta, relu_pass,
 )
 
 
@@ -102,6 +102,18 @@ def naive_maxpool(a, kernel, stride, relevance):
         window = [(oy * stride + dy, ox * stride + dx) for dy in range(kernel) for dx in range(kernel)]
         best = max(window, key=lambda p: (a[c][p], -window.index(p)))
         r_in[c][best] += relevance[c, oy, ox]
+    return r_in
+
+
+def naive_maxpool_proportional(a, kernel, stride, relevance):
+    """Each window's relevance split in proportion to its activations, windows added up. a: (C, H, W)."""
+    r_in = np.zeros(a.shape)
+    channels, out_h, out_w = relevance.shape
+    for c, oy, ox in itertools.product(range(channels), range(out_h), range(out_w)):
+        window = [(oy * stride + dy, ox * stride + dx) for dy in range(kernel) for dx in range(kernel)]
+        total = sum(a[c][p] for p in window)
+        for p in window:
+            r_in[c][p] += a[c][p] / total * relevance[c, oy, ox]
     return r_in
 
 
@@ -242,6 +254,28 @@ def test_maxpool_sends_each_window_to_its_argmax(kernel, stride):
     torch.testing.assert_close(got.sum((1, 2, 3)), relevance.sum((1, 2, 3)))
 
 
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (3, 2), (2, 1)])
+def test_avgpool_rule_splits_each_window_by_its_activations(kernel, stride):
+    generator = torch.Generator().manual_seed(3)
+    a = torch.rand((2, 3, 7, 6), generator=generator, dtype=torch.float64) + 0.01
+    pool = nn.MaxPool2d(kernel, stride)
+    relevance = torch.randn(pool(a).shape, generator=generator, dtype=torch.float64)
+    got = maxpool_proportional(a, pool, relevance)
+    for n in range(2):
+        np.testing.assert_allclose(got[n].numpy(),
+                                   naive_maxpool_proportional(a[n].numpy(), kernel, stride, relevance[n].numpy()),
+                                   rtol=1e-7, atol=1e-12)
+    torch.testing.assert_close(got.sum((1, 2, 3)), relevance.sum((1, 2, 3)))
+
+
+def test_avgpool_rule_passes_nothing_through_an_all_zero_window():
+    a = torch.zeros((1, 1, 4, 2))
+    a[0, 0, 2, 0], a[0, 0, 3, 1] = 1.0, 3.0  # the lower window is lit, the upper one is not
+    got = maxpool_proportional(a, nn.MaxPool2d(2), torch.tensor([[[[0.0], [2.0]]]]))
+    assert torch.isfinite(got).all() and got[0, 0, :2].abs().sum() == 0
+    assert got[0, 0, 2, 0].item() == pytest.approx(0.5) and got[0, 0, 3, 1].item() == pytest.approx(1.5)
+
+
 def test_maxpool_puts_all_of_a_window_on_one_maximum_on_ties():
     a = torch.zeros((1, 1, 2, 2))
     a[0, 0, 1, 0] = a[0, 0, 1, 1] = 3.0
@@ -333,6 +367,8 @@ def test_maxpool_conserves_exactly(seed, kernel, stride, size):
     torch.testing.assert_close(got.sum((1, 2, 3)), relevance.sum((1, 2, 3)), atol=TOLERANCE, rtol=0)
     assert torch.all((got != 0) <= (a == F.max_unpool2d(*F.max_pool2d(a, kernel, stride, return_indices=True),
                                                         kernel, stride, output_size=a.shape[-2:])))
+    proportional = maxpool_proportional(a, pool, relevance)
+    torch.testing.assert_close(proportional.sum((1, 2, 3)), relevance.sum((1, 2, 3)), atol=TOLERANCE, rtol=0)
 
 
 # ---- the distance head -------------------------------------------------------------------------------

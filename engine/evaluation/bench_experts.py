@@ -236,7 +236,7 @@ class _Tables:
 def _raw_pairs(raw, make: PairMaker, users: np.ndarray, items: np.ndarray) -> torch.Tensor:
     """raw(pairs) over many pairs in chunks, in float64, without gradients."""
     parts = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, len(users), SCORE_CHUNK):
             end = start + SCORE_CHUNK
             parts.append(raw(make(users[start:end], items[start:end])).double())

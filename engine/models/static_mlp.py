@@ -31,18 +31,18 @@ _CATEGORY_WIDTHS = (2, 6, 8)
 
 
 class History(NamedTuple):
-    """Rated movies of some profiles: a sparse (rows x items) 0/1 matrix and each row's count."""
+    """Rated movies of some profiles: a dense (rows x items) 0/1 float32 matrix and each row's count.
+    Dense on purpose: a batch's pooled sums are then one small matrix product of its distinct rows,
+    forward and backward, several times faster on CPU than a sparse product or an embedding bag
+    (ML-1M: 6,040 x 3,706 floats, 90 MB)."""
 
-    matrix: torch.Tensor  # sparse COO float32
+    matrix: torch.Tensor  # float32 (rows, items), 1 where the row rated the movie
     counts: torch.Tensor  # float32 (rows,)
 
     @staticmethod
     def of(rows: sp.csr_matrix) -> "History":
-        coo = sp.coo_matrix(rows, dtype=np.float32)
-        coo.data[:] = 1.0
-        index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-        matrix = torch.sparse_coo_tensor(index, torch.ones(coo.nnz), coo.shape, check_invariants=False).coalesce()
-        return History(matrix, torch.from_numpy(np.asarray(rows.getnnz(axis=1), np.float32)))
+        dense = torch.from_numpy(np.asarray(sp.csr_matrix(rows).toarray() != 0, np.float32))
+        return History(dense, dense.sum(dim=1))
 
 
 class Pairs(NamedTuple):
@@ -117,7 +117,9 @@ class StaticInputs(nn.Module):
             return self.user_table(pairs.users)
         if pairs.history is None:
             raise ValueError("the profile-built user group needs the profiles' histories")
-        sums = torch.sparse.mm(pairs.history.matrix, self.history_table.weight)[pairs.users]
+        # Sum each distinct profile's rows once (a batch repeats profiles), then spread to the pairs.
+        rows, inverse = torch.unique(pairs.users, return_inverse=True)
+        sums = (pairs.history.matrix[rows] @ self.history_table.weight)[inverse]
         own = pairs.in_history.unsqueeze(1)
         sums = sums - own * self.history_table(pairs.items)
         counts = (pairs.history.counts[pairs.users] - pairs.in_history).clamp(min=1.0)

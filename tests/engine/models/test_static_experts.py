@@ -184,3 +184,35 @@ def test_pairs_for_a_profile_leave_its_own_movies_out_of_the_pooling(setting):
         alone = model.mixture(Pairs.for_profile(sp.csr_matrix(([1.0], ([0], [9])), shape=(1, split.n_items)),
                                                 features.categories_of("F", "18-24", "writer"), np.array([4])))
     assert torch.allclose(mix.prediction[:1], alone.prediction)
+
+
+def test_pair_maker_finds_training_ratings_as_the_matrix_says(setting):
+    """The binary search over sorted (user, item) keys answers what the training matrix holds, for
+    every pair of the catalogue (the full ranking asks it for millions of pairs)."""
+    _, split, _, features = setting
+    make = PairMaker(features, split)
+    users = np.repeat(np.arange(split.n_users), split.n_items)
+    items = np.tile(np.arange(split.n_items), split.n_users)
+    expected = split.train.toarray().ravel() > 0
+    assert expected.any() and not expected.all()
+    np.testing.assert_array_equal(make.rated(users, items), expected)
+    np.testing.assert_array_equal(make(users, items).in_history.numpy(), expected.astype(np.float32))
+
+
+def test_profile_pooling_is_the_mean_of_the_history_rows_over_distinct_profiles(setting):
+    """The pooled taste, computed once per distinct profile of a batch, is the mean of the history
+    table's rows over the profile's other rated movies, pair by pair."""
+    _, split, _, features = setting
+    model = _intrp(setting, "profile")
+    make = PairMaker(features, split)
+    rng = np.random.default_rng(3)
+    users = np.repeat(rng.integers(0, split.n_users, 5), 4)  # repeated profiles, as in a batch
+    items = np.concatenate([split.train[users[:4]].indices[:2], rng.integers(0, split.n_items, len(users) - 2)])
+    pairs = make(users, items)
+    table, pool = model.inputs.history_table.weight, model.inputs.pool
+    with torch.no_grad():
+        got = model.inputs.user(pairs)
+        for k, (u, i) in enumerate(zip(users, items)):
+            rated = [j for j in split.train[u].indices if j != i]
+            expected = pool(table[rated].mean(dim=0) if rated else torch.zeros(table.shape[1]))
+            torch.testing.assert_close(got[k], expected, atol=1e-5, rtol=1e-5)

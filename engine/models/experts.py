@@ -140,14 +140,38 @@ class MaskedLinear(nn.Module):
         self.bias = nn.Parameter((torch.rand(own.shape[0]) * 2 - 1) * bound.squeeze(1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        out = F.linear(z, self.weight * self.own, self.bias)
-        if self.has_links:
-            out = out + F.linear(z.detach(), self.weight * self.linked)
-        return out
+        if not self.has_links:
+            return F.linear(z, self.weight * self.own, self.bias)
+        return _MaskedLinearFunction.apply(z, self.weight, self.bias, self.own, self.own + self.linked)
 
     def effective_parameters(self) -> int:
         """Weights a mask allows plus biases: the count the paper's table 1 reports."""
         return int((self.own + self.linked).sum().item()) + self.bias.numel()
+
+
+class _MaskedLinearFunction(torch.autograd.Function):
+    """F.linear(z, W * own, b) + F.linear(z.detach(), W * linked) in one product each way, the same
+    numbers: the output reads W * allowed (own + linked); the input's gradient flows through the own
+    entries only (the linked ones read it detached); the weight's gradient is the usual outer product
+    kept where allowed. Three matrix products per step instead of five."""
+
+    @staticmethod
+    def forward(ctx, z, weight, bias, own, allowed):
+        ctx.save_for_backward(z, weight, own, allowed)
+        return F.linear(z, weight * allowed, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, weight, own, allowed = ctx.saved_tensors
+        grad_z = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_z = grad @ (weight * own)
+        flat_grad = grad.reshape(-1, grad.shape[-1])
+        if ctx.needs_input_grad[1]:
+            grad_weight = (flat_grad.T @ z.reshape(-1, z.shape[-1])) * allowed
+        if ctx.needs_input_grad[2]:
+            grad_bias = flat_grad.sum(0)
+        return grad_z, grad_weight, grad_bias, None, None
 
 
 def block_masks(children: torch.Tensor, in_width: int, out_width: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -257,3 +257,26 @@ def test_serving_module_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+def test_masked_layer_gradients_equal_the_two_product_formulation():
+    """The fused masked layer (one product forward, two backward) gives the output and the gradients
+    of F.linear(z, W * own, b) + F.linear(z.detach(), W * linked), the formulation it replaces."""
+    from engine.models.experts import block_masks, MaskedLinear
+
+    torch.manual_seed(0)
+    children = torch.tensor([[False, False, False], [True, False, False], [True, True, False]])
+    layer = MaskedLinear(*block_masks(children, 4, 3))
+    z = torch.randn(7, 12, requires_grad=True)
+    weight = layer.weight.detach().clone().requires_grad_(True)
+    bias = layer.bias.detach().clone().requires_grad_(True)
+    z2 = z.detach().clone().requires_grad_(True)
+    upstream = torch.randn(7, 9)
+    (layer(z) * upstream).sum().backward()
+    expected = (torch.nn.functional.linear(z2, weight * layer.own, bias)
+                + torch.nn.functional.linear(z2.detach(), weight * layer.linked))
+    (expected * upstream).sum().backward()
+    torch.testing.assert_close(layer(z), expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(z.grad, z2.grad, rtol=0, atol=1e-6)
+    torch.testing.assert_close(layer.weight.grad, weight.grad, rtol=0, atol=1e-6)
+    torch.testing.assert_close(layer.bias.grad, bias.grad, rtol=0, atol=1e-6)

@@ -150,6 +150,7 @@ def test_a_read_only_database_opens_and_undo_or_discard_drops_the_unsaved_edit(
     before = window.profile
     movie = new_movies(app_engine, before, 1)[0]
     window.add_movie(movie)
+    wait_fresh(qtbot, window)  # a saved profile's edit is written once its result is drawn
     assert window.unsaved is not None and movie in window.profile.movies
     assert "not saved: the profile database is read-only." in window.save_problem.text()
     assert window.undo()  # discards the unsaved edit: back to what the file holds, nothing written
@@ -159,6 +160,7 @@ def test_a_read_only_database_opens_and_undo_or_discard_drops_the_unsaved_edit(
     assert not window._undo and not window.undo_action.isEnabled()
 
     window.set_rating(before.movies[0], 1)
+    wait_fresh(qtbot, window)
     assert window.unsaved is not None and window._save_retry.isActive()
     window.save_problem.discard_button.click()  # the bar's own button does the same
     assert window.profile == before and window.save_problem.isHidden() and not window._save_retry.isActive()

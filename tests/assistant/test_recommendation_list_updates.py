@@ -67,3 +67,29 @@ def test_an_in_place_update_repaints_only_the_rows_drawn_differently(qtbot, app_
     view.set_recommendations(edited, None)
     assert changed == [(5, 6), (9, 9)]
     assert [r.movie.id for r in view.recommendation_model.recommendations()] == [r.movie.id for r in edited]
+
+
+def test_re_ranked_movies_draw_no_text_but_their_ranks_again(qtbot, app_engine, monkeypatch):
+    """A row's title, year and genres are drawn once per movie into a pixmap (an edit repaints every
+    visible row, mostly with the same movies)."""
+    from dataclasses import replace
+
+    from PySide6.QtGui import QPainter
+
+    catalogue = app_engine.catalogue
+    shown = app_engine.recommend(catalogue.user_profile(1), 20, explain=True)
+    cached = _list(qtbot, catalogue)
+    cached.set_recommendations(shown, shown[1].movie.id)
+    drawn = _state(cached)[0]
+    delegate = cached.itemDelegate()
+    assert delegate._text_pixmaps  # the visible rows' texts
+    made = len(delegate._text_pixmaps)
+    texts = []
+    real_draw_text = QPainter.drawText
+    monkeypatch.setattr(QPainter, "drawText", lambda painter, *args: texts.append(args[-1]) or real_draw_text(painter, *args))
+    swapped = [*shown[3::-1], *shown[4:]]  # the top four in reverse: the same movies in view
+    reranked = [replace(r, rank=i + 1) for i, r in enumerate(swapped)]
+    cached.set_recommendations(reranked, shown[1].movie.id)
+    _state(cached)
+    assert len(delegate._text_pixmaps) == made and texts and all(t.endswith(".") and t[:-1].isdigit() for t in texts)
+    assert _state(cached)[0] != drawn  # the new ranks are on screen

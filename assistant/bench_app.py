@@ -4,11 +4,14 @@
   a bare `import PySide6.QtWidgets` process timed the same way in the same run; after one untimed
   start, with Python free to keep its compiled bytecode (a user's second start onwards);
 - edit: a profile edit -> the updated Sankey painted (random edits: add or remove a movie, change
-  gender, age group or occupation), split into the stages it passes through;
+  gender, age group or occupation), split into the stages it passes through; each edit comes after a
+  pause (--pause-ms, default 100 ms: a quick user) in which the window finishes what the last one
+  left for after its Sankey (the recommendation list's rows, the save); --pause-ms 0 times edits
+  back to back, each then also waiting for the last one's leftovers;
 - explanation: one recommendation with its LRP explanation (`Engine.recommend(profile, 1,
   explain=True)` for dataset users), and `Engine.explain` of one movie.
 
-    python -m assistant bench [--dataset ml-100k|ml-1m] [--edits 200] [--starts 5]
+    python -m assistant bench [--dataset ml-100k|ml-1m] [--edits 200] [--pause-ms 100] [--starts 5]
     python -m assistant.bench_app ...
 
 Prints the figures and writes reports/app-<dataset>.json. Wall-clock times depend on what else the
@@ -38,8 +41,10 @@ DEFAULT_DATASET = "ml-100k"
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 TARGETS = {"start_s": 1.0, "edit_p95_ms": 16.0, "explanation_median_ms": 0.2}
 STAGES = ("edit_call", "queued", "engine", "delivered", "layout", "paint")
-# CPU per edit, which the load of other processes does not inflate: the UI thread's and the worker's.
-CPU_PARTS = ("ui_thread_cpu", "worker_cpu", "cpu")
+# CPU per edit, which the load of other processes does not inflate: the UI thread's until the Sankey is
+# painted and the worker's (and together), and the UI thread's after it until the next edit.
+CPU_PARTS = ("ui_thread_cpu", "worker_cpu", "cpu", "ui_thread_cpu_after")
+DEFAULT_PAUSE_MS = 100
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", metavar="PATH", type=Path, help="a folder holding the MovieLens files")
     parser.add_argument("--cache-dir", metavar="DIR", type=Path, help="the model cache (train once before timing)")
     parser.add_argument("--edits", type=int, default=200, help="random profile edits to time (default 200)")
+    parser.add_argument("--pause-ms", type=int, default=DEFAULT_PAUSE_MS,
+                        help=f"idle time before each timed edit (default {DEFAULT_PAUSE_MS}; 0: back to back)")
     parser.add_argument("--starts", type=int, default=5, help="cold starts of the window to time (default 5)")
     parser.add_argument("--explanations", type=int, default=300,
                         help="dataset users whose top recommendation is explained and timed (default 300)")
@@ -59,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if min(args.edits, args.starts, args.explanations) < 0:
-        print("error: --edits, --starts and --explanations must not be negative.", file=sys.stderr)
+    if min(args.edits, args.starts, args.explanations, args.pause_ms) < 0:
+        print("error: --edits, --pause-ms, --starts and --explanations must not be negative.", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from engine.api import DataUnavailableError, Engine, EngineError  # after the platform is chosen
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     load = os.getloadavg()
     explanations = time_explanations(engine, args.explanations, args.seed)
-    edits = time_edits(engine, args.edits, args.seed, args.user) if args.edits else None
+    edits = time_edits(engine, args.edits, args.seed, args.user, args.pause_ms) if args.edits else None
     starts, bare = [], []
     if args.starts:
         # Untimed: the first start after an install or an edit compiles the project's modules (and
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             "edit_stages_ms": {stage: _summary(edits[stage]) for stage in STAGES},
             "edit_cpu_ms": {part: _summary(edits[part]) for part in CPU_PARTS},
             "edits": len(edits["total"]),
+            "edit_pause_ms": args.pause_ms,
             "edit_kinds": edits["kinds"],
             "profile_size": {"min": min(edits["sizes"]), "max": max(edits["sizes"])},
         })
@@ -143,7 +151,8 @@ def summary_lines(report: dict) -> list[str]:
         cpu = report["edit_cpu_ms"]
         lines.append(f"    CPU per edit (ms): UI thread median {cpu['ui_thread_cpu']['median']:.2f}, worker median "
                      f"{cpu['worker_cpu']['median']:.2f}; together median {cpu['cpu']['median']:.2f}, "
-                     f"p95 {cpu['cpu']['p95']:.2f}")
+                     f"p95 {cpu['cpu']['p95']:.2f}; UI thread after the Sankey median "
+                     f"{cpu['ui_thread_cpu_after']['median']:.2f} (edits {report.get('edit_pause_ms', 0)} ms apart)")
     one, explain = report["one_explanation_ms"], report["explain_one_movie_ms"]
     if one["median"] is not None and explain["median"] is not None:  # --explanations 0 times none
         lines.append(f"  one explanation (recommend k=1 with LRP) over {report['explanation_profiles']} users: median "
@@ -216,10 +225,11 @@ def time_explanations(engine, count: int, seed: int) -> dict:
 
 # ----- edits -----
 
-def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
+def time_edits(engine, count: int, seed: int, user: int | None, pause_ms: int = DEFAULT_PAUSE_MS) -> dict:
     """Apply `count` random edits to a main window and time each until its Sankey is painted, with
     the stages: the edit call on the UI thread, waiting for the worker, the engine, delivering the
-    result to the window (list and tabs), the Sankey's layout and its painting."""
+    result to the window (list and tabs), the Sankey's layout and its painting. Each edit comes
+    `pause_ms` after the last one's Sankey, the window's event loop running meanwhile."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -247,7 +257,7 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
             computed.__setitem__(request.generation, (start, end)), worker_cpu.__setitem__(request.generation, cpu)))
         _time_calls(view, "_compute_layout", lambda *_: _mark_once(marks, "layout", _[-3], _[-2]))
         _time_calls(view, "_render", lambda *_: _mark_once(marks, "render", _[-3], _[-2]))
-        state = {"target": None, "done": None}
+        state = {"target": None, "done": None, "done_cpu": None}
         loop = QEventLoop()
 
         def on_painted() -> None:
@@ -255,7 +265,8 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
             # The edit's own result, or a newer one: the window may ask again by itself (the check under
             # the Sankey, a selection that moved), and the worker then drops the superseded result.
             if state["target"] is not None and result is not None and result.generation >= state["target"]:
-                state["done"] = time.perf_counter()
+                state["done"], state["done_cpu"] = time.perf_counter(), time.thread_time()
+                state["target"] = None
                 loop.quit()
 
         view.painted.connect(on_painted)
@@ -266,13 +277,15 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
         stages: dict[str, list[float]] = {name: [] for name in ("total", *STAGES, *CPU_PARTS)}
         sizes, kinds = [], {}
 
+        pause = QEventLoop()
+
         def run(edit) -> None:
             state["done"] = None
             marks.clear()
             start, ui_cpu = time.perf_counter(), time.thread_time()
             edit()
             called = time.perf_counter()
-            state["target"] = window.live.generation
+            state["target"] = target = window.live.generation
             deadline.start()
             if state["done"] is None:
                 loop.exec()
@@ -281,11 +294,15 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
                 shown = window.last_result
                 panel = window.tabs.panel(Lens.RELEVANCE)
                 raise RuntimeError(
-                    f"no Sankey paint within 10 s of an edit: waited for result {state['target']}, the worker is at "
+                    f"no Sankey paint within 10 s of an edit: waited for result {target}, the worker is at "
                     f"{window.live.generation}, the window shows {shown.generation if shown else None}; the panel is "
                     f"{panel.state!r}, selected {window.selected}, result selected {shown.selected if shown else None}")
-            done, ui_cpu = state["done"], time.thread_time() - ui_cpu
-            begun, finished = computed.get(state["target"], (called, called))
+            done, ui_cpu, after_cpu = state["done"], state["done_cpu"] - ui_cpu, state["done_cpu"]
+            if pause_ms:  # what the edit left for after its Sankey runs now, before the next edit
+                QTimer.singleShot(pause_ms, pause.quit)
+                pause.exec()
+            after_cpu = time.thread_time() - after_cpu
+            begun, finished = computed.get(target, (called, called))
             layout_start, layout_end = marks.get("layout", (None, None))
             render_start, render_end = marks.get("render", (done, done))
             painting_from = layout_start if layout_start is not None else render_start
@@ -297,8 +314,9 @@ def time_edits(engine, count: int, seed: int, user: int | None) -> dict:
             stages["layout"].append(1000 * (layout_end - layout_start) if layout_start is not None else 0.0)
             stages["paint"].append(1000 * (done - render_start))
             stages["ui_thread_cpu"].append(1000 * ui_cpu)
-            stages["worker_cpu"].append(1000 * worker_cpu.get(state["target"], 0.0))
+            stages["worker_cpu"].append(1000 * worker_cpu.get(target, 0.0))
             stages["cpu"].append(stages["ui_thread_cpu"][-1] + stages["worker_cpu"][-1])
+            stages["ui_thread_cpu_after"].append(1000 * after_cpu)
             sizes.append(len(window.profile.movies))
 
         run(lambda: None)  # warm-up: the window's first result and paint

@@ -45,3 +45,20 @@ def test_the_app_case_of_an_explanation_is_timed_for_each_profile(app_engine):
     timings = time_explanations(app_engine, 4, seed=1)
     assert len(timings["explain_in_app"]) == len(timings["explain_in_app_cpu"]) == len(timings["recommend_one"]) == 4
     assert all(value >= 0 for value in timings["explain_in_app"])
+
+
+def test_edits_are_timed_after_a_pause_with_the_ui_threads_cpu_after_the_sankey(qapp, app_engine):
+    """Each edit comes `pause_ms` after the last one's Sankey (a quick user), so that what an edit
+    leaves for after its Sankey (the list's rows, the save) is measured apart, not in the next edit."""
+    from assistant.bench_app import CPU_PARTS, STAGES, time_edits
+
+    assert bench_app.build_parser().parse_args([]).pause_ms == 100
+    assert bench_app.main(["--pause-ms", "-1"]) == 2
+    style = qapp.styleSheet()
+    try:
+        timed = time_edits(app_engine, 3, seed=0, user=1, pause_ms=20)
+    finally:
+        qapp.setStyleSheet(style)
+    for part in ("total", *STAGES, *CPU_PARTS):
+        assert len(timed[part]) == 3 and all(value >= 0 for value in timed[part]), part
+    assert all(after > 0 for after in timed["ui_thread_cpu_after"])  # at least the list's rows and the save

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="reports", help="report folder (default reports/)")
     bench.add_argument("--max-epochs", type=int, help="cap training epochs (for a quick run)")
     bench.add_argument("--seed", type=int, default=None, help="influence: which held-out ratings and test points; pixels: which test pairs, flipping noise and random maps (default 0); experts: one training seed (default: seeds 0, 1, 2 combined)")
+    bench.add_argument("--model-seeds", type=_seed_list, default=(), help="pixels: also report the style flipping of the model trained with these seeds, e.g. 0,1,2 (each cached, else trained: ~11 min)")
     bench.add_argument("--part", choices=["static", "session"], default="static",
                        help="experts: the static recommender (default) or the session model on rating sittings")
     bench.add_argument("--folds", type=_positive_int, help="experts --part session: also a user cross-validation with this many folds")
@@ -230,7 +231,8 @@ def _bench_experts(args, state: TaskState) -> int:
     from engine.evaluation import bench_experts
 
     started = time.perf_counter()
-    settings = {"training": dict(bench_experts.SETTINGS["training"], epochs=args.max_epochs)} if args.max_epochs else None
+    settings = ({"training": dict(bench_experts.SETTINGS["training"], epochs=args.max_epochs),
+                 "control_epochs": args.max_epochs} if args.max_epochs else None)
     report = bench_experts.run(args.dataset, args.data, args.offline, args.cache_dir, state, seed=args.seed,
                                output_dir=args.output, command="python -m engine " + " ".join(sys.argv[1:]),
                                settings=settings, users=args.users)
@@ -286,11 +288,22 @@ def _bench_pixels(args, state: TaskState) -> int:
 
     started = time.perf_counter()
     report = bench_pixels.run(args.data, args.offline, args.cache_dir, state, seed=args.seed, output_dir=args.output,
+                              model_seeds=args.model_seeds,
                               command="python -m engine " + " ".join(args.words))
     print("\n".join(bench_pixels.check_table(report)))
     print(f"Reports written to {args.output}/{bench_pixels.stem(report['dataset'], report['seed'])}.json, .md and "
           f"the flipping figure ({time.perf_counter() - started:.0f} s).")
     return 0
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seeds separated by commas, such as 0,1,2, not {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected non-negative seeds separated by commas, not {text!r}")
+    return seeds
 
 
 def _to_stderr(message: str) -> None:

@@ -77,3 +77,34 @@ def test_without_timestamps_the_report_says_it_is_not_comparable(tmp_path):
 def test_the_bench_command_rejects_an_unknown_dataset(capsys):
     assert main(["bench", "experts", "--dataset", "ml-20m", "--offline"]) == 2
     assert "Unknown dataset" in capsys.readouterr().err
+
+
+def test_the_bench_measures_the_gate_the_app_serves(tmp_path):
+    """One gate: the bench's Intrp-MLP is trained, selected and measured with the served model's gate
+    and loss (before, the bench chose another gate after training than the one trained and served)."""
+    from engine.models.intrp_mlp import STATIC_GATE, STATIC_GATE_NAME
+    from engine.models.static_model_cache import SERVED
+
+    assert SERVED.gate == STATIC_GATE and SERVED.gate_name == STATIC_GATE_NAME
+    assert bench_experts.SETTINGS["gate"] == SERVED.gate.to_dict()
+    assert bench_experts.SETTINGS["mixture_loss_weight"] == SERVED.mixture_loss_weight
+    assert bench_experts.SETTINGS["training"] == SERVED.training.to_dict()
+    report = bench_experts.run_on(small_movielens(), seed=0, output_dir=tmp_path, settings=TINY)
+    for variant in ("learned", "profile"):
+        assert report["attribution"][variant]["gate"] == STATIC_GATE_NAME
+        assert next(iter(report["rows"][f"intrp_{variant}"]["validation_hr_by_gate"])) == STATIC_GATE_NAME
+
+
+def test_a_served_model_cached_with_another_gate_is_retrained():
+    """The gate and the mixture loss are in the served model's manifest: a cache written with other
+    ones never matches."""
+    from dataclasses import replace as swap
+
+    from engine.models.intrp_mlp import REFERENCE_GATE
+    from engine.models.static_model_cache import SERVED, static_manifest
+
+    data = small_movielens()
+    served = static_manifest(data, SERVED)
+    assert served["config"]["gate"] == SERVED.gate.to_dict()
+    assert static_manifest(data, swap(SERVED, gate=REFERENCE_GATE)) != served
+    assert static_manifest(data, swap(SERVED, mixture_loss_weight=0.0)) != served

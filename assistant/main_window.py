@@ -58,6 +58,7 @@ APP_TITLE = "CineWhy"
 UNDO_LIMIT = 100
 SAVE_RETRY_MS = 5000  # how soon an edit that could not be saved is tried again
 SAVE_LATEST_MS = 50  # an edit's save waits for its drawing at most this long (e.g. when no result comes)
+PANEL_LATEST_MS = SAVE_LATEST_MS  # and so does the profile panel's update
 UI_LOCK_WAIT_S = 0.05  # the longest the window waits for another program's database lock
 CONVERSATION_START_LATEST_MS = 1500  # the conversation starts after the first result, or after this
 CONVERSATION_START_AFTER_RESULT_MS = 200
@@ -181,6 +182,11 @@ class MainWindow(QMainWindow):
         self._save_soon.setSingleShot(True)
         self._save_soon.setInterval(SAVE_LATEST_MS)
         self._save_soon.timeout.connect(self.save_pending)
+        self._panel_soon = QTimer(self)  # active while the panel waits for an edit's drawing
+        self._panel_soon.setSingleShot(True)
+        self._panel_soon.setInterval(PANEL_LATEST_MS)
+        self._panel_soon.timeout.connect(self._show_panel)
+        self._select_in_panel: int | None = None  # a movie to select there once it is shown
         self._movies = {m.id: m for m in self.catalogue.movies}
 
         self.setWindowTitle(f"{APP_TITLE} — recommendations that explain themselves")
@@ -466,7 +472,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(error), 8000)
             return
         self._edit(profile, f"Added {movie.label}" + (f" {stars}★." if stars is not None else "."))
-        self.panel.select_movie(movie_id)
+        self._select_movie_in_panel(movie_id)
 
     def set_rating(self, movie_id: int, stars: int | None) -> None:
         """Rate a movie of the profile in place (None clears its rating); saved and undoable like every edit."""
@@ -504,7 +510,7 @@ class MainWindow(QMainWindow):
             self._sent_early = self._live_request(profile)
             self._pending = PendingSave(saved_source, saved_profile, profile, message)
             self._save_soon.start()
-            self._show(profile)
+            self._show(profile, panel_later=True)
             return
         # Saved or not, the edited profile is what the window shows next: the worker scores it while
         # this thread writes it to SQLite, and `_show` below does not ask again. (An edit's Sankey that
@@ -784,17 +790,39 @@ class MainWindow(QMainWindow):
 
     # ----- showing -----
 
-    def _show(self, profile: Profile) -> None:
-        """Show the profile in the panel and ask the live recommender for its recommendations."""
+    def _show(self, profile: Profile, panel_later: bool = False) -> None:
+        """Show the profile in the panel and ask the live recommender for its recommendations.
+        `panel_later`: the panel follows once the result is drawn (see `_show_panel`)."""
         self.profile = profile
-        self._show_title()
-        self.panel.show_profile(self.panel_title(), profile)
-        if self.source is not None:
-            self.panel.mark_source(*self.source)
+        if panel_later:
+            self._panel_soon.start()
+        else:
+            self._show_panel()
         self.chat_history.follow(self.source, self.source_name())
         self._pinned = None  # an answer's explanation described the profile before this edit
         self.tabs.set_profile(profile)  # views of the profile itself (the expert timeline's sittings)
         self._request()
+
+    def _show_panel(self) -> None:
+        """Bring the profile panel (and the titles) up to the profile shown. After an edit this waits
+        for the edit's drawing, at most PANEL_LATEST_MS: the panel's update and its repaint cost
+        the UI thread ~3 ms at ML-1M, and they held the worker and the Sankey back (the UI thread and
+        the worker take turns at Python's GIL)."""
+        self._panel_soon.stop()
+        self._show_title()
+        self.panel.show_profile(self.panel_title(), self.profile)
+        if self.source is not None:
+            self.panel.mark_source(*self.source)
+        selected, self._select_in_panel = self._select_in_panel, None
+        if selected is not None:
+            self.panel.select_movie(selected)
+
+    def _select_movie_in_panel(self, movie_id: int) -> None:
+        """Select a movie in the panel's list, once the panel shows the profile it is in."""
+        if self._panel_soon.isActive():
+            self._select_in_panel = movie_id
+        else:
+            self.panel.select_movie(movie_id)
 
     def _request(self, retry: bool = False) -> None:
         """Ask the live worker for the list and the selected movie's explanation through the lens in
@@ -828,7 +856,9 @@ class MainWindow(QMainWindow):
         try:
             self._show_result(result)
         finally:
-            self.save_pending()  # the edit's save, now that its drawing is on screen
+            if self._panel_soon.isActive():
+                self._show_panel()  # the edit in the panel, now that its drawing is on screen
+            self.save_pending()  # and its save
 
     def _show_result(self, result: LiveResult) -> None:
         if result.error:

@@ -1,12 +1,13 @@
 """An edit of a saved profile is written once its result is drawn, not before (issue 12: the save's
 fsync came before the Sankey could be painted); at the latest shortly after the edit, and always
-before anything else reads or changes the saved profiles. A save refused then is shown and retried
+before anything else reads or changes the saved profiles. The profile panel follows the edit once
+its result is drawn too (its update and repaint held the worker and the Sankey back). A save refused then is shown and retried
 as any failed save, and gives no undo entry; every saved edit keeps its own undo entry."""
 from __future__ import annotations
 
 import pytest
 
-from assistant.main_window import SAVE_LATEST_MS, MainWindow
+from assistant.main_window import PANEL_LATEST_MS, SAVE_LATEST_MS, MainWindow
 from assistant.storage import ProfileStore
 from assistant.storage.profile_store import ProfileSaveError
 from engine.api import Lens
@@ -34,19 +35,23 @@ def new_movie(engine, profile, skip=0):
     return [m.id for m in engine.catalogue.movies if m.id not in profile.movies][skip]
 
 
-def test_the_save_comes_after_the_edits_sankey_is_painted(qtbot, window, app_engine, monkeypatch):
+def test_the_panel_and_the_save_come_after_the_edits_sankey_is_painted(qtbot, window, app_engine, monkeypatch):
     before, entries = window.profile, list(window._undo)
     events = []
     real = window.store.save_profile
     monkeypatch.setattr(window.store, "save_profile", lambda *a: events.append("saved") or real(*a))
+    real_show = window.panel.show_profile
+    monkeypatch.setattr(window.panel, "show_profile", lambda *a: events.append("panel") or real_show(*a))
     view = window.tabs.panel(Lens.RELEVANCE).view
     view.painted.connect(lambda: events.append("painted") if window.last_result.profile == window.profile else None)
     movie = new_movie(app_engine, before)
     window.add_movie(movie, 4)
-    assert window.profile.movies[-1] == movie and window.panel.select_movie(movie)  # on screen at once
+    assert window.profile.movies[-1] == movie  # the window's profile at once: the worker scores it
+    assert window.panel.movie_list.count() == len(before.movies)
     assert events == [] and in_file(window) == before and window._undo == entries  # not written yet
     wait_fresh(qtbot, window)
-    assert events[:2] == ["painted", "saved"]
+    assert events[:3] == ["painted", "panel", "saved"]
+    assert window.panel.movie_list.count() == len(window.profile.movies) and window.panel.selected_movies() == [movie]
     assert in_file(window) == window.profile and window.unsaved is None
     assert window._undo == entries + [(window.source, before)]
     assert window.statusBar().currentMessage() == f"Added {window._movies[movie].label} 4★."
@@ -99,8 +104,11 @@ def test_undo_or_closing_right_after_an_edit_saves_it_first(qtbot, window, app_e
     assert in_file(window) == edited
 
 
-def test_with_no_result_the_save_lands_shortly_after_the_edit(qtbot, window, app_engine, monkeypatch):
+def test_with_no_result_the_panel_and_the_save_follow_shortly_after_the_edit(qtbot, window, app_engine, monkeypatch):
     monkeypatch.setattr(window.live, "request", lambda *args, **kwargs: None)  # no result will come
-    window.add_movie(new_movie(app_engine, window.profile))
+    movie = new_movie(app_engine, window.profile)
+    window.add_movie(movie)
     assert window._save_soon.isActive() and window._save_soon.interval() == SAVE_LATEST_MS
+    assert window._panel_soon.isActive() and window._panel_soon.interval() == PANEL_LATEST_MS
     qtbot.waitUntil(lambda: in_file(window) == window.profile, timeout=5_000)
+    qtbot.waitUntil(lambda: window.panel.selected_movies() == [movie], timeout=5_000)

@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         if kind == "user":
             return f"User {number}"
         try:
-            return self.store.get(number).name
+            return self.store.name(number)
         except ProfileNotFound:
             return "Deleted profile"
         except ProfileStoreError:  # the database cannot be read just now

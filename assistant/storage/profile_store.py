@@ -380,6 +380,15 @@ class ProfileStore:
         with self._transaction(write=False) as conn:
             return self._get(conn, profile_id)
 
+    def name(self, profile_id: int) -> str:
+        """The profile's name, without reading its movies (the window names the profile shown in a few
+        places at every edit; reading the whole profile each time cost ~0.17 ms at a time)."""
+        with self._transaction(write=False) as conn:
+            row = conn.execute("SELECT name FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+        if row is None:
+            raise ProfileNotFound(profile_id)
+        return row[0]
+
     def find(self, dataset: str, name: str) -> StoredProfile | None:
         """The dataset's profile with this name (case does not matter), or None."""
         key = _name_key(name.strip())

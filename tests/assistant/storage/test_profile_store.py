@@ -1053,3 +1053,13 @@ def test_a_process_killed_at_any_moment_of_a_save_loop_keeps_every_finished_save
         n = len(profile.movies)
         assert n >= last_reported
         assert profile.movies == tuple(range(n)) and profile.age == "18-24"
+
+
+def test_a_profiles_name_is_read_alone(store):
+    stored = store.create("ml-100k", "Named", [1, 2, 3])
+    assert store.name(stored.id) == "Named"
+    store.rename(stored.id, "Renamed")
+    assert store.name(stored.id) == "Renamed"
+    store.delete(stored.id)
+    with pytest.raises(ProfileNotFound):
+        store.name(stored.id)

@@ -8,6 +8,8 @@ sent to the live recommender, whose newest result replaces the list and the view
 An edit of a saved profile is written once its result is drawn (the save's fsync took ~4 ms of the
 UI thread, 12 ms at p95, before the Sankey could be painted), at the latest SAVE_LATEST_MS after it,
 and before anything else reads or changes the saved profiles (another edit, undo, switching, closing).
+The profile panel follows such an edit then too; the window's profile and the worker's request
+change at once.
 
 An edit that cannot be saved (disk full, the database locked by another program, read-only) stays on
 screen, marked "not saved", with a bar that says why; saving is tried again on a timer and with the
@@ -1240,6 +1242,7 @@ class MainWindow(QMainWindow):
         if not self._settle_unsaved("close CineWhy"):
             event.ignore()
             return
+        self._panel_soon.stop()  # nothing is shown any more
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         self.live.stop()

@@ -28,7 +28,7 @@ import os
 import platform
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ from engine.evaluation import pixel_flipping as flipping
 from engine.evaluation import pixel_ground_truth as truth
 from engine.evaluation.pixel_baselines import gradient, gradient_times_input, occlusion, random_maps
 from engine.explain.pixel_lrp import COMPOSITE, PAPER_EPSILON, PixelRelevance, explain_pairs
-from engine.models.relation_cnn import RelationCNN, image_tensor, relation_logits
+from engine.models.relation_cnn import APP_CONFIG, RelationCNN, image_tensor, relation_logits
 from engine.progress import SILENT, TaskState
 
 DATASET = "fashion-mnist"
@@ -83,19 +83,31 @@ METHODS = {
 UNSIGNED = {"gradient"}  # no side "against": the same map answers why and why not
 
 
-def run(data_path=None, offline: bool = False, cache_dir=None, state: TaskState = SILENT, **options) -> dict:
+def run(data_path=None, offline: bool = False, cache_dir=None, state: TaskState = SILENT,
+        model_seeds: tuple[int, ...] = (), **options) -> dict:
     """Obtain the app's relation model (the cache, else trained now) and run the benchmark on it,
-    timing heatmaps through the explainer the app serves them with."""
+    timing heatmaps through the explainer the app serves them with. `model_seeds`: other training
+    seeds of the same model (each cached, else trained now: ~11 min each) whose relation accuracy and
+    style-shopper flipping are reported beside the app model's, since that figure depends on the seed."""
     from engine.data.registry import default_cache_dir
     from engine.explain.pixel_explainer import PixelExplainer
     from engine.models.pixel_model import obtain_pixel_model
 
+    if options.get("seed") is None:  # the command line's default
+        options["seed"] = 0
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    model = obtain_pixel_model(cache, data_path=data_path, offline=offline, state=state.sub(0.0, 0.5))
+    extra = [s for s in dict.fromkeys(model_seeds) if s != APP_CONFIG.seed]
+    loading = 0.5 / (1 + len(extra))
+    model = obtain_pixel_model(cache, data_path=data_path, offline=offline, state=state.sub(0.0, loading))
+    others = {}
+    for number, model_seed in enumerate(extra, start=1):
+        other = obtain_pixel_model(cache, config=replace(APP_CONFIG, seed=model_seed), catalogues=model.catalogues,
+                                   state=state.sub(loading * number, loading * (number + 1)))
+        others[model_seed] = other.module
     explainer = PixelExplainer(cache_dir=cache, offline=True, catalogues=model.catalogues)
     explainer.prepare()  # the same cache entry: loads what was just obtained
     return run_on(model.module, model.catalogues[1], model_facts(model), explainer=explainer,
-                  state=state.sub(0.5, 1.0), **options)
+                  state=state.sub(0.5, 1.0), other_models=others, **options)
 
 
 def model_facts(model) -> dict:
@@ -106,14 +118,20 @@ def model_facts(model) -> dict:
 
 
 def run_on(module: RelationCNN, test: ProductCatalogue, facts: dict, seed: int = 0, sizes: BenchSizes = FULL,
-           output_dir: str | Path = "reports", command: str = "", explainer=None, state: TaskState = SILENT) -> dict:
+           output_dir: str | Path = "reports", command: str = "", explainer=None, state: TaskState = SILENT,
+           other_models: dict[int, RelationCNN] | None = None) -> dict:
     """The benchmark on a model and the test catalogue; writes reports/pixels-fashion-mnist[-seedS].json, .md, .png.
-    `explainer` (a prepared PixelExplainer of the same model): heatmaps are timed as it serves them."""
+    `explainer` (a prepared PixelExplainer of the same model): heatmaps are timed as it serves them.
+    `other_models` (training seed -> the same model trained with that seed): their relation accuracy and
+    style flipping on the same pairs and noise, in the report's "model_seeds"."""
     threads = torch.get_num_threads()
     with threadpoolctl.threadpool_limits(1):  # the lens explains on one thread (notes: 2 were slower on 2 cores)
         torch.set_num_threads(1)
         try:
             report = _run_on(module.eval(), test, facts, seed, sizes, command, explainer, state)
+            if other_models:
+                report["model_seeds"] = _model_seeds(report, {s: m.eval() for s, m in other_models.items()},
+                                                     test, seed, sizes, facts)
         finally:
             torch.set_num_threads(threads)
     _write(report, Path(output_dir))
@@ -298,7 +316,47 @@ def _candidate_logits(module, query_images: np.ndarray, shopper: int):
     return logits
 
 
-def _flipping(module, test, query, candidate, shopper: int, regions: int, random_draws: int, seed: int, ledger) -> dict:
+def _model_seeds(report: dict, others: dict[int, RelationCNN], test, seed: int, sizes: BenchSizes, facts: dict) -> dict:
+    """Style flipping (LRP net, gradient x input, random) and relation accuracy of the same model trained
+    with other seeds, on this run's pairs and noise: how much the style figure owes to the training seed."""
+    app_seed = (facts.get("config") or {}).get("seed")
+    rows = {str(app_seed): _seed_row(report["relation"], report["flipping"]["style"])}
+    ledger = _Conservation()  # not the report's: these models are not the one served
+    for model_seed, module in sorted(others.items()):
+        relation, chosen = {}, None
+        for shopper in SHOPPERS:
+            pairs = sample_pairs(test, shopper, sizes.test_pairs, seed=seed)
+            logits = _logits(module, test, pairs.query, pairs.candidate, SHOPPERS.index(shopper))
+            relation[shopper] = _accuracy(logits, pairs.related)
+            if shopper == "style":
+                chosen = pairs, np.flatnonzero(pairs.related & (logits > 0))[: sizes.flip_pairs]
+        pairs, rows_chosen = chosen
+        flips = _flipping(module, test, pairs.query[rows_chosen], pairs.candidate[rows_chosen], SHOPPERS.index("style"),
+                          sizes.flip_regions, sizes.random_draws, seed * 10 + SHOPPERS.index("style"), ledger,
+                          methods=SEED_METHODS)
+        rows[str(model_seed)] = _seed_row(relation, flips)
+    abpc = [row["abpc_25"]["lrp_net"] for row in rows.values() if row["abpc_25"].get("lrp_net") is not None]
+    return {"app_model_seed": app_seed, "models": rows,
+            "lrp_net_abpc_25_mean": float(np.mean(abpc)) if abpc else None,
+            "lrp_net_abpc_25_sd": float(np.std(abpc, ddof=1)) if len(abpc) > 1 else None}
+
+
+SEED_METHODS = ("lrp_net", "gradient_x_input")  # and random: what the style bars compare
+
+
+def _seed_row(relation: dict, flips: dict) -> dict:
+    methods = flips.get("methods", {})
+    return {"style_accuracy": relation["style"]["accuracy"], "style_auc": relation["style"]["auc"],
+            "brand_accuracy": relation["brand"]["accuracy"], "brand_auc": relation["brand"]["auc"],
+            "pairs": flips.get("pairs"),
+            "abpc_25": {m: _get(methods, m, "abpc", "25") for m in (*SEED_METHODS, "random")},
+            "abpc_25_interval": {m: _get(methods, m, "abpc_interval", "25") for m in (*SEED_METHODS, "random")},
+            "aopc_25": {m: _get(methods, m, "aopc", "25") for m in (*SEED_METHODS, "random")},
+            "aopc_lerf_25": {m: _get(methods, m, "aopc_lerf", "25") for m in (*SEED_METHODS, "random")}}
+
+
+def _flipping(module, test, query, candidate, shopper: int, regions: int, random_draws: int, seed: int, ledger,
+              methods: tuple[str, ...] | None = None) -> dict:
     a, b = test.floats(query), test.floats(candidate)
     result = {"pairs": len(query), "region": flipping.REGION, "regions": regions, "noise": "U(0,1), seeded, shared by every method",
               "methods": {}}
@@ -307,14 +365,15 @@ def _flipping(module, test, query, candidate, shopper: int, regions: int, random
     noise = np.random.default_rng([seed, 7]).uniform(size=b.shape).astype(np.float32)
     lrp = _lrp(module, a, b, shopper, ledger=ledger)
     paper = _lrp(module, a, b, shopper, PAPER_EPSILON)
-    maps = {
-        "lrp_net": lrp.maps["net"]["candidate"],
-        "lrp_shared": lrp.maps["shared"]["candidate"],
-        "lrp_paper_epsilon": paper.maps["net"]["candidate"],
-        "gradient_x_input": gradient_times_input(module, a, b, shopper)["candidate"],
-        "gradient": gradient(module, a, b, shopper)["candidate"],
-        "occlusion": occlusion(module, a, b, shopper, images=("candidate",))["candidate"],
+    makers = {
+        "lrp_net": lambda: lrp.maps["net"]["candidate"],
+        "lrp_shared": lambda: lrp.maps["shared"]["candidate"],
+        "lrp_paper_epsilon": lambda: paper.maps["net"]["candidate"],
+        "gradient_x_input": lambda: gradient_times_input(module, a, b, shopper)["candidate"],
+        "gradient": lambda: gradient(module, a, b, shopper)["candidate"],
+        "occlusion": lambda: occlusion(module, a, b, shopper, images=("candidate",))["candidate"],
     }
+    maps = {method: make() for method, make in makers.items() if methods is None or method in methods}
     logits = _candidate_logits(module, a, shopper)
 
     def curves(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -576,6 +635,7 @@ def markdown(report: dict) -> str:
                          f"{_fmt(_ratio(row['aopc'].get('25'), random), 1)} | {_fmt(row['aopc_lerf'].get('25'))} | "
                          f"{_fmt(row['abpc'].get('10'), signed=True)} | {_fmt(row['abpc'].get('25'), signed=True)}"
                          f"{_interval_text(row.get('abpc_interval', {}).get('25'))} | {after} |")
+    lines += _model_seed_lines(report.get("model_seeds"))
     conservation, latency = report["conservation"], report["latency"]
     lines += ["", "## Conservation and latency", "",
               f"{conservation['pairs']} pairs explained with the composite rules ({_rules_text(conservation['rules'])}), "
@@ -596,6 +656,30 @@ def markdown(report: dict) -> str:
                   f"{machine['load_average_at_start']} at the start), one torch and BLAS thread; timings on a loaded "
                   "machine are pessimistic.", "", report["protocol"], ""]
     return "\n".join(lines)
+
+
+def _model_seed_lines(seeds: dict | None) -> list[str]:
+    """The style flipping figure per training seed of the model (same pairs and noise)."""
+    if not seeds:
+        return []
+    lines = ["", "## The style figure per training seed of the model", "",
+             "The same architecture and training (data, epochs, optimiser) with another seed for the initial weights, "
+             "the batch order and the training pairs; this run's pairs and noise. The app's model is seed "
+             f"{seeds['app_model_seed']} (the bars above).", "",
+             "| model seed | style acc / AUC | brand acc / AUC | LRP net ABPC@25 [95% interval] | "
+             "gradient x input ABPC@25 | random ABPC@25 | LRP net MoRF / LeRF AOPC@25 | random AOPC@25 |",
+             "|---|---|---|---:|---:|---:|---|---:|"]
+    for model_seed, row in seeds["models"].items():
+        abpc, aopc, lerf = row["abpc_25"], row["aopc_25"], row["aopc_lerf_25"]
+        app = " (app)" if model_seed == str(seeds["app_model_seed"]) else ""
+        lines.append(f"| {model_seed}{app} | {_fmt(row['style_accuracy'])} / {_fmt(row['style_auc'])} | "
+                     f"{_fmt(row['brand_accuracy'])} / {_fmt(row['brand_auc'])} | {_fmt(abpc['lrp_net'], signed=True)}"
+                     f"{_interval_text(row['abpc_25_interval'].get('lrp_net'))} | "
+                     f"{_fmt(abpc['gradient_x_input'], signed=True)} | {_fmt(abpc['random'], signed=True)} | "
+                     f"{_fmt(aopc['lrp_net'])} / {_fmt(lerf['lrp_net'])} | {_fmt(aopc['random'])} |")
+    lines += ["", f"LRP net ABPC@25 over these {len(seeds['models'])} models: mean "
+                  f"{_fmt(seeds['lrp_net_abpc_25_mean'])}, standard deviation {_fmt(seeds['lrp_net_abpc_25_sd'])}."]
+    return lines
 
 
 def _interval_text(interval) -> str:

@@ -66,7 +66,7 @@ def obtain_pixel_model(
     *,
     data_path: str | Path | None = None,
     config: RelationCNNConfig = APP_CONFIG,
-    seed: int = 0,
+    seed: int | None = None,
     state: TaskState = SILENT,
     retrain: bool = False,
     offline: bool = False,
@@ -80,7 +80,8 @@ def obtain_pixel_model(
     Fashion-MNIST is found as engine.data.fashion_mnist finds it (`data_path`, $CINEWHY_DATA, the
     cache, the Debian package, the download unless `offline`), or `catalogues` (train, test) already
     loaded are used. Each epoch draws `pairs_per_shopper` fresh pairs per shopper in `shoppers`
-    (seeded by `seed` and the epoch). The manifest records the catalogue (files, marks, rules) and the
+    (seeded by `seed` and the epoch; by default the config's seed, so one model seed decides the
+    initial weights, the batch order and the pairs: another seed is another, equally valid model). The manifest records the catalogue (files, marks, rules) and the
     pair sampling, so another catalogue or sampling is another cache entry.
     Raises DataUnavailableError / DataFormatError for the data, Cancelled on cancel.
     """
@@ -92,6 +93,7 @@ def obtain_pixel_model(
         catalogues = load_catalogues(data_path, state=state.sub(0.0, LOADING_SHARE), offline=offline,
                                      cache_dir=cache_dir)
     train, test = catalogues
+    seed = config.seed if seed is None else seed
     sampling = {"per_shopper_per_epoch": int(pairs_per_shopper), "shoppers": list(shoppers), "seed": int(seed),
                 "fresh_each_epoch": True}
 

@@ -151,3 +151,23 @@ def test_the_report_index_lists_the_pixel_reports_with_a_key_figure(reports):
     assert first["title"] == report_index.TITLES["pixels"] and first["command"] == "test"
     assert "bars; brand why-not mark mass" in first["figure"]
     assert first["figures"] == [f"{stem('fashion-mnist', 0)}-flipping.png"]
+
+
+def test_other_training_seeds_are_measured_on_the_same_pairs_and_noise(tmp_path):
+    """The model-seed section re-measures each model with the run's pairs and noise: the served model
+    listed again under another seed gives the very figures of the run's style flipping."""
+    model, _ = _ci_model()
+    report = run_on(model.module, model.catalogues[1], model_facts(model), seed=0, sizes=SMALL, output_dir=tmp_path,
+                    other_models={7: model.module})
+    seeds = report["model_seeds"]
+    app_seed = str(model.cached.manifest["config"]["seed"])
+    assert set(seeds["models"]) == {app_seed, "7"} and seeds["app_model_seed"] == int(app_seed)
+    served, again = seeds["models"][app_seed], seeds["models"]["7"]
+    style = report["flipping"]["style"]["methods"]
+    for method in ("lrp_net", "gradient_x_input", "random"):
+        assert served["abpc_25"][method] == pytest.approx(style[method]["abpc"]["25"])
+        assert again["abpc_25"][method] == pytest.approx(served["abpc_25"][method], abs=1e-9)
+    assert again["style_auc"] == served["style_auc"] and seeds["lrp_net_abpc_25_sd"] == pytest.approx(0.0, abs=1e-9)
+    text = (tmp_path / f"{stem('fashion-mnist', 0)}.md").read_text()
+    assert "## The style figure per training seed of the model" in text and f"| {app_seed} (app) |" in text
+    assert json.loads((tmp_path / f"{stem('fashion-mnist', 0)}.json").read_text())["model_seeds"]["models"]["7"]

@@ -55,3 +55,28 @@ def test_cancel_stops_training_and_saves_nothing(tmp_path):
 def test_an_unknown_shopper_is_one_sentence(tmp_path):
     with pytest.raises(InvalidInputError, match="Unknown shopper 'shoes'"):
         obtain_pixel_model(tmp_path, shoppers=("shoes",), catalogues=catalogues_or_skip())
+
+
+def test_one_model_seed_decides_the_weights_and_the_training_pairs(monkeypatch, tmp_path):
+    """Another training seed is another, equally valid model: its pairs follow the config's seed too
+    (an explicit `seed` still wins), and the manifest records both."""
+    from dataclasses import replace
+
+    from engine.models import pixel_model
+
+    seen = {}
+
+    def fake_obtain(cache_dir, dataset, fingerprint, images, pairs, config, state, retrain, **extra):
+        seen.update(config=config, pairs=pairs(1), sampling=extra["sampling"])
+        raise Cancelled("stop before training")
+
+    monkeypatch.setattr(pixel_model, "obtain_relation_model", fake_obtain)
+    catalogues = catalogues_or_skip()
+    with pytest.raises(Cancelled):
+        obtain_pixel_model(tmp_path, config=replace(CI_CONFIG, seed=5), pairs_per_shopper=1000, catalogues=catalogues)
+    assert seen["config"].seed == 5 and seen["sampling"]["seed"] == 5
+    np.testing.assert_array_equal(seen["pairs"].index_a, epoch_pairs(catalogues[0], 1, seed=5, pairs_per_shopper=1000).index_a)
+    with pytest.raises(Cancelled):
+        obtain_pixel_model(tmp_path, config=replace(CI_CONFIG, seed=5), seed=0, pairs_per_shopper=1000,
+                           catalogues=catalogues)
+    assert seen["sampling"]["seed"] == 0

@@ -171,3 +171,13 @@ def test_other_training_seeds_are_measured_on_the_same_pairs_and_noise(tmp_path)
     text = (tmp_path / f"{stem('fashion-mnist', 0)}.md").read_text()
     assert "## The style figure per training seed of the model" in text and f"| {app_seed} (app) |" in text
     assert json.loads((tmp_path / f"{stem('fashion-mnist', 0)}.json").read_text())["model_seeds"]["models"]["7"]
+
+
+def test_the_command_line_takes_the_model_seeds_as_a_list():
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["bench", "pixels", "--model-seeds", "0,1,3"]).model_seeds == (0, 1, 3)
+    assert parser.parse_args(["bench", "pixels"]).model_seeds == ()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["bench", "pixels", "--model-seeds", "one"])

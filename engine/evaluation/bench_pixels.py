@@ -302,18 +302,38 @@ def _personalised(brand_mass: float | None, style_mass: float | None, view: str)
 
 # -- pixel flipping -------------------------------------------------------------------------------
 
-def _candidate_logits(module, query_images: np.ndarray, shopper: int):
-    """z(candidates) with the queries' style vectors fixed (only the candidate is perturbed)."""
-    shoppers = torch.full((len(query_images),), shopper, dtype=torch.int64)
-    with torch.no_grad():
-        fixed = module.style(module.features(image_tensor(query_images)), shoppers)
+class _CandidateLogits:
+    """z(candidates) with the queries' style vectors fixed (only the candidate is perturbed). Each call
+    also splits the logit drop from the curve's first (unperturbed) candidate, exactly, into
 
-    def logits(candidates: np.ndarray) -> np.ndarray:
+        z_0 - z_k = -2 <s_q - s_0, delta_k>  +  |delta_k|^2      (delta_k = s_k - s_0, the candidate's change)
+
+    a first-order part (what a relevance map can predict: it has the sign of the evidence removed) and
+    a "noise anywhere" part (>= 0 whatever was flipped). `begin()` starts a curve."""
+
+    def __init__(self, module, query_images: np.ndarray, shopper: int):
+        self.module = module
+        self.shoppers = torch.full((len(query_images),), shopper, dtype=torch.int64)
         with torch.no_grad():
-            s = module.style(module.features(image_tensor(candidates)), shoppers)
-            return (module.offset[shoppers] - ((fixed - s) ** 2).sum(-1)).numpy()
+            self.fixed = module.style(module.features(image_tensor(query_images)), self.shoppers)
+        self.begin()
 
-    return logits
+    def begin(self) -> None:
+        self.start, self.first, self.noise = None, [], []
+
+    def __call__(self, candidates: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            s = self.module.style(self.module.features(image_tensor(candidates)), self.shoppers)
+            if self.start is None:
+                self.start = s
+            delta = s - self.start
+            self.first.append((-2 * ((self.fixed - self.start) * delta).sum(-1)).numpy())
+            self.noise.append((delta ** 2).sum(-1).numpy())
+            return (self.module.offset[self.shoppers] - ((self.fixed - s) ** 2).sum(-1)).numpy()
+
+    def parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first order, noise), each (n, steps + 1), of the curve since begin()."""
+        return np.stack(self.first, 1).astype(np.float64), np.stack(self.noise, 1).astype(np.float64)
 
 
 def _model_seeds(report: dict, others: dict[int, RelationCNN], test, seed: int, sizes: BenchSizes, facts: dict) -> dict:
@@ -374,32 +394,44 @@ def _flipping(module, test, query, candidate, shopper: int, regions: int, random
         "occlusion": lambda: occlusion(module, a, b, shopper, images=("candidate",))["candidate"],
     }
     maps = {method: make() for method, make in makers.items() if methods is None or method in methods}
-    logits = _candidate_logits(module, a, shopper)
+    logits = _CandidateLogits(module, a, shopper)
 
-    def curves(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (flipping.perturbation_curves(logits, b, flipping.region_order(values, True), noise, regions),
-                flipping.perturbation_curves(logits, b, flipping.region_order(values, False), noise, regions))
+    def curve(values: np.ndarray, most_relevant_first: bool) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        logits.begin()
+        order = flipping.region_order(values, most_relevant_first)
+        return flipping.perturbation_curves(logits, b, order, noise, regions), logits.parts()
+
+    def curves(values: np.ndarray):
+        (morf, morf_parts), (lerf, lerf_parts) = curve(values, True), curve(values, False)
+        return morf, lerf, {"morf": morf_parts, "lerf": lerf_parts}
 
     at = [k for k in FLIP_AT if k <= regions]
     for method, values in maps.items():
-        morf, lerf = curves(values)
-        result["methods"][method] = _flip_summary(morf, lerf, at)
+        morf, lerf, parts = curves(values)
+        result["methods"][method] = _flip_summary(morf, lerf, at, parts=parts)
     # Random order: the mean of several draws (one draw's ABPC@25 varied by +-0.05 over 200 style pairs).
     draws = [curves(random_maps(len(a), a.shape[-1], seed * 1000 + draw)["candidate"]) for draw in range(random_draws)]
+    parts = {side: tuple(np.concatenate([d[2][side][i] for d in draws]) for i in range(2)) for side in ("morf", "lerf")}
     result["methods"]["random"] = _flip_summary(np.concatenate([d[0] for d in draws]),
-                                                np.concatenate([d[1] for d in draws]), at, random_draws)
+                                                np.concatenate([d[1] for d in draws]), at, random_draws, parts)
     result["random_draws"] = random_draws
     return result
 
 
-def _flip_summary(morf: np.ndarray, lerf: np.ndarray, at: list[int], draws: int = 1) -> dict:
+def _flip_summary(morf: np.ndarray, lerf: np.ndarray, at: list[int], draws: int = 1, parts: dict | None = None) -> dict:
     """AOPC, LeRF AOPC and ABPC after each of `at` regions, and the mean curves (rows: pairs, or `draws`
-    blocks of pairs); ABPC's 95% bootstrap interval resamples pairs (a pair's draws averaged first)."""
+    blocks of pairs); ABPC's 95% bootstrap interval resamples pairs (a pair's draws averaged first).
+    `parts` ("morf"/"lerf" -> (first order, noise) drops, like the curves): AOPC split into the two,
+    which add up to it."""
     def interval(k: int) -> list[float]:
         per_pair = flipping.abpc_per_pair(morf, lerf, k).reshape(draws, -1).mean(0)
         return list(flipping.bootstrap_interval(per_pair, seed=k))
 
-    return {
+    split = {} if parts is None else {"aopc_parts": {
+        side: {name: {str(k): float(values[:, : k + 1].mean()) for k in at}
+               for name, values in zip(("first_order", "noise"), parts[side])}
+        for side in ("morf", "lerf")}}
+    return {**split,
         "abpc_interval": {str(k): interval(k) for k in at},
         "aopc": {str(k): flipping.aopc(morf, k) for k in at},
         "aopc_lerf": {str(k): flipping.aopc(lerf, k) for k in at},
@@ -635,6 +667,7 @@ def markdown(report: dict) -> str:
                          f"{_fmt(_ratio(row['aopc'].get('25'), random), 1)} | {_fmt(row['aopc_lerf'].get('25'))} | "
                          f"{_fmt(row['abpc'].get('10'), signed=True)} | {_fmt(row['abpc'].get('25'), signed=True)}"
                          f"{_interval_text(row.get('abpc_interval', {}).get('25'))} | {after} |")
+        lines += _parts_lines(flips)
     lines += _model_seed_lines(report.get("model_seeds"))
     conservation, latency = report["conservation"], report["latency"]
     lines += ["", "## Conservation and latency", "",
@@ -656,6 +689,27 @@ def markdown(report: dict) -> str:
                   f"{machine['load_average_at_start']} at the start), one torch and BLAS thread; timings on a loaded "
                   "machine are pessimistic.", "", report["protocol"], ""]
     return "\n".join(lines)
+
+
+def _parts_lines(flips: dict) -> list[str]:
+    """Each method's AOPC@25 split into the first-order drop and the 'noise anywhere' drop."""
+    rows = {m: r["aopc_parts"] for m, r in flips["methods"].items() if "25" in r.get("aopc_parts", {}).get("morf", {}).get("noise", {})}
+    if not rows:
+        return []
+    lines = ["", "AOPC@25 split exactly into the first-order drop -2<s_q - s_c, delta> (what a map can rank: "
+                 "positive when evidence for the relation was removed) and the drop |delta|^2 that any noise causes "
+                 "(delta: the candidate's change in style space); ABPC = the difference of the MoRF and LeRF sums.", "",
+             "| method | MoRF: first order + noise | LeRF: first order + noise | ABPC@25: first order + noise |",
+             "|---|---|---|---|"]
+
+    def pair(first, noise) -> str:
+        return f"{first:+.3f} + {noise:.3f}"
+
+    for method, p in rows.items():
+        mf, mn = p["morf"]["first_order"]["25"], p["morf"]["noise"]["25"]
+        lf, ln = p["lerf"]["first_order"]["25"], p["lerf"]["noise"]["25"]
+        lines.append(f"| {METHODS[method]} | {pair(mf, mn)} | {pair(lf, ln)} | {mf - lf:+.3f} + ({mn - ln:+.3f}) |")
+    return lines
 
 
 def _model_seed_lines(seeds: dict | None) -> list[str]:

@@ -181,3 +181,17 @@ def test_the_command_line_takes_the_model_seeds_as_a_list():
     assert parser.parse_args(["bench", "pixels"]).model_seeds == ()
     with pytest.raises(SystemExit):
         parser.parse_args(["bench", "pixels", "--model-seeds", "one"])
+
+
+def test_each_aopc_splits_exactly_into_first_order_and_noise_drops(reports):
+    report, _, folder = reports
+    for shopper in ("style", "brand"):
+        methods = report["flipping"][shopper]["methods"]
+        assert set(methods) == set(bench_pixels.METHODS) - {"lrp"}
+        for method, row in methods.items():
+            for side, aopc in (("morf", row["aopc"]), ("lerf", row["aopc_lerf"])):
+                parts = row["aopc_parts"][side]
+                for k in ("10", "25"):
+                    assert parts["first_order"][k] + parts["noise"][k] == pytest.approx(aopc[k], abs=1e-4)
+                    assert parts["noise"][k] >= 0
+    assert "first order + noise" in (folder / f"{stem('fashion-mnist', 0)}.md").read_text()

@@ -308,8 +308,11 @@ class _CandidateLogits:
 
         z_0 - z_k = -2 <s_q - s_0, delta_k>  +  |delta_k|^2      (delta_k = s_k - s_0, the candidate's change)
 
-    a first-order part (what a relevance map can predict: it has the sign of the evidence removed) and
-    a "noise anywhere" part (>= 0 whatever was flipped). `begin()` starts a curve."""
+    a first-order part (what a signed relevance map can predict: positive when evidence for the
+    relation was removed) and a second-order part (>= 0 whatever was flipped: on related style pairs
+    mostly the damage noise does anywhere, as the random order shows; on related brand pairs, whose
+    style vectors nearly coincide, the way removing the mark acts). JSON key "noise" is this part.
+    `begin()` starts a curve."""
 
     def __init__(self, module, query_images: np.ndarray, shopper: int):
         self.module = module
@@ -696,10 +699,12 @@ def _parts_lines(flips: dict) -> list[str]:
     rows = {m: r["aopc_parts"] for m, r in flips["methods"].items() if "25" in r.get("aopc_parts", {}).get("morf", {}).get("noise", {})}
     if not rows:
         return []
-    lines = ["", "AOPC@25 split exactly into the first-order drop -2<s_q - s_c, delta> (what a map can rank: "
-                 "positive when evidence for the relation was removed) and the drop |delta|^2 that any noise causes "
-                 "(delta: the candidate's change in style space); ABPC = the difference of the MoRF and LeRF sums.", "",
-             "| method | MoRF: first order + noise | LeRF: first order + noise | ABPC@25: first order + noise |",
+    lines = ["", "AOPC@25 split exactly into the first-order drop -2<s_q - s_c, delta> (what a signed map can rank: "
+                 "positive when evidence for the relation was removed) and the second-order drop |delta|^2 (>= 0 for "
+                 "any flip; delta: the candidate's change in style space). On related style pairs the second-order "
+                 "drop is mostly what noise does anywhere (compare the random order's); on related brand pairs, whose "
+                 "style vectors nearly coincide, removing the mark acts through it. ABPC = MoRF minus LeRF of each part.", "",
+             "| method | MoRF: first order + second order | LeRF: first order + second order | ABPC@25: first order + second order |",
              "|---|---|---|---|"]
 
     def pair(first, noise) -> str:

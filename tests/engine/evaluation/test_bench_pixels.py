@@ -194,4 +194,4 @@ def test_each_aopc_splits_exactly_into_first_order_and_noise_drops(reports):
                 for k in ("10", "25"):
                     assert parts["first_order"][k] + parts["noise"][k] == pytest.approx(aopc[k], abs=1e-4)
                     assert parts["noise"][k] >= 0
-    assert "first order + noise" in (folder / f"{stem('fashion-mnist', 0)}.md").read_text()
+    assert "first order + second order" in (folder / f"{stem('fashion-mnist', 0)}.md").read_text()

@@ -33,8 +33,8 @@ def add_parser(commands, positive_int) -> None:
     parser.add_argument("--with", dest="candidate", type=int, metavar="ID", help="the product to compare it with")
     parser.add_argument("--top", type=positive_int, metavar="K", help="the shopper's K most related products for --item")
     parser.add_argument("--view", default="both", metavar="net|shared|both", help="which heatmaps (default both)")
-    parser.add_argument("--rules", default="composite", metavar="composite|paper-epsilon",
-                        help="LRP rules (default composite; paper-epsilon is the paper's epsilon everywhere)")
+    parser.add_argument("--rules", default="composite", metavar="composite|composite-avgpool|paper-epsilon",
+                        help="LRP rules (default composite; composite-avgpool spreads max-pooling relevance over the window; paper-epsilon is the paper's epsilon everywhere)")
     parser.add_argument("--json", action="store_true", help="machine-readable output (28 x 28 maps as lists)")
     parser.add_argument("--fashion-data", metavar="PATH", help="a folder holding the Fashion-MNIST files (skips the search)")
     parser.add_argument("--offline", action="store_true", help="never download; use local files and the cache only")

@@ -32,3 +32,19 @@ def store_path(private_data_home) -> Path:
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def saved_profile_window(qtbot, app_engine, store_path, settings):
+    """The window opened on a saved profile ("Mine", a copy of dataset user 2), its store its own."""
+    from assistant.main_window import MainWindow
+    from assistant.storage import ProfileStore
+    from test_main_window import show_ready
+
+    with ProfileStore(store_path) as store:
+        saved = store.create_from("ml-100k", "Mine", app_engine.catalogue.user_profile(2))
+    store = ProfileStore(store_path)
+    window = show_ready(qtbot, MainWindow(app_engine, store, settings, start=("saved", saved.id)))
+    yield window
+    window.live.stop()
+    store.close()

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
 from assistant.storage.profile_store import ProfileAccessError
-from test_main_window import show_ready, wait_fresh
+from test_main_window import wait_fresh
 
 DS = "ml-100k"
 
 
 @pytest.fixture
-def window(qtbot, app_engine, store_path, settings):
-    with ProfileStore(store_path) as store:
-        saved = store.create_from(DS, "Mine", app_engine.catalogue.user_profile(2))
-    store = ProfileStore(store_path)
-    window = show_ready(qtbot, MainWindow(app_engine, store, settings, start=("saved", saved.id)))
-    yield window
-    store.close()
+def window(saved_profile_window):
+    return saved_profile_window
 
 
 @pytest.fixture

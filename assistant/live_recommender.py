@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from assistant.latest_request_worker import LatestRequestWorker
 from engine.api import (
     Cancelled, Engine, EngineError, Explanation, Lens, LensUnavailableError, Profile, Recommendation, RemovalCheck,
 )
@@ -82,30 +83,23 @@ class LiveResult:
         return explanation if explanation is not None and explanation.lens == lens else None
 
 
-class LiveRecommender(QObject):
+class LiveRecommender(LatestRequestWorker):
     """Owns the worker thread. `request()` from the UI thread; results arrive through `finished`
     (queued to the receiver's thread). Call `stop()` before the application quits.
 
     Signals for a lens's preparation: `preparing(Lens, percent, message)`, then `prepared(Lens,
     note)` or `preparationStopped(Lens, message, why)`, why being "cancelled", "unavailable" or "failed"."""
 
-    finished = Signal(object)  # LiveResult
     preparing = Signal(object, int, str)
     prepared = Signal(object, str)
     preparationStopped = Signal(object, str, str)
     check_threads = os.environ.get("CINEWHY_CHECK_THREADS", "") not in ("", "0")
 
     def __init__(self, engine: Engine, parent: QObject | None = None):
-        super().__init__(parent)
         self._engine = engine
-        self._condition = threading.Condition()
-        self._pending: LiveRequest | None = None
-        self._generation = 0
-        self._stopping = False
         self._preparations: dict[Lens, threading.Event] = {}  # lens -> its cancel flag, while running
         self._declined: set[Lens] = set()
-        self._thread = threading.Thread(target=self._run, name="cinewhy-live-recommender", daemon=True)
-        self._thread.start()
+        super().__init__("cinewhy-live-recommender", parent)  # finished(LiveResult)
 
     @property
     def generation(self) -> int:
@@ -116,14 +110,7 @@ class LiveRecommender(QObject):
                 retry: bool = False) -> int:
         """Ask for fresh recommendations and the selected movie's explanation through `lens`;
         returns the request's generation. Replaces a request still waiting in the slot."""
-        with self._condition:
-            self._generation += 1
-            self._pending = LiveRequest(self._generation, profile, selected, lens, k, retry)
-            self._condition.notify()
-            return self._generation
-
-    def is_current(self, result: LiveResult) -> bool:
-        return result.generation == self._generation
+        return self._submit(lambda generation: LiveRequest(generation, profile, selected, lens, k, retry))
 
     def is_preparing(self, lens: Lens) -> bool:
         with self._condition:
@@ -138,33 +125,11 @@ class LiveRecommender(QObject):
                 flag.set()
                 self._declined.add(lens)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._condition:
-            self._stopping = True
-            self._pending = None
-            for flag in self._preparations.values():
-                flag.set()
-            self._condition.notify()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+    def _stopping_locked(self) -> None:
+        for flag in self._preparations.values():
+            flag.set()
 
     # ----- worker thread -----
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while self._pending is None and not self._stopping:
-                    self._condition.wait()
-                if self._stopping:
-                    return
-                request, self._pending = self._pending, None
-            result = self._compute(request)
-            with self._condition:
-                if self._stopping:
-                    return
-                stale = request.generation != self._generation
-            if not stale:  # a newer request is waiting: do not send what it supersedes
-                self.finished.emit(result)
 
     def _compute(self, request: LiveRequest) -> LiveResult:
         start = time.perf_counter()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject
 
-from assistant.views.latest_request_worker import LatestRequestWorker
+from assistant.latest_request_worker import LatestRequestWorker
 
 from engine.api import EngineError, PixelExplanation, PixelItem
 

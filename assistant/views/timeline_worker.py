@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from assistant.views.latest_request_worker import LatestRequestWorker
+from assistant.latest_request_worker import LatestRequestWorker
 
 from engine.api import EngineError, ExpertTimeline, Lens, Profile
 

@@ -1,5 +1,5 @@
-"""A tab's own engine work on one thread of its own, never the UI thread, for work the live worker
-does not do (the pixel tab's pairs, the expert tab's sittings).
+"""Engine work on one thread of its own, never the UI thread: the live recommender's, and a tab's own
+work that the live worker does not do (the pixel tab's pairs, the expert tab's sittings).
 
 A request goes into a one-place slot (a newer one replaces one not started) and carries a generation
 number, so a burst of clicks or edits costs one computation and a stale result is never shown.
@@ -43,12 +43,16 @@ class LatestRequestWorker(QObject):
         with self._condition:
             self._stopping = True
             self._pending = None
+            self._stopping_locked()
             self._condition.notify()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     def _compute(self, request):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+    def _stopping_locked(self) -> None:
+        """What a subclass stops along with the thread, under the same lock (e.g. cancel flags)."""
 
     # ----- worker thread -----
 
@@ -65,5 +69,5 @@ class LatestRequestWorker(QObject):
                 if self._stopping:
                     return
                 stale = request.generation != self._generation
-            if not stale:
+            if not stale:  # a newer request is waiting: do not send what it supersedes
                 self.finished.emit(shown)

@@ -12,7 +12,9 @@ visible, and the validation figures of other gates on the same weights show the 
 
 A run with --seed S trains one seed and writes experts-<dataset>-seedS.json/.md; a run without
 trains seeds 0, 1, 2, reusing a per-seed report already written with the same settings and data,
-so the seeds can run as separate processes and be combined.
+so the seeds can run as separate processes and be combined; a per-seed report written with other
+settings still lends its baseline rows (ItemPop, PureSVD, control, content-only) whose own settings are
+unchanged, and the report names the rows it copied and the run that made them.
 """
 from __future__ import annotations
 
@@ -134,13 +136,44 @@ def _seed_record(data: Dataset, seed: int, settings: dict, folder: Path, state: 
         if record.get("fingerprint") == data.fingerprint and record.get("settings") == _jsonable(settings):
             state.progress(1.0, f"Seed {seed}: reusing {existing}")
             return record
-    record = _train_and_measure(data, seed, settings, state)
+    reuse = _reusable_rows(json.loads(existing.read_text()), data, settings) if existing.exists() else {}
+    record = _train_and_measure(data, seed, settings, state, reuse)
     record["command"] = command
     _write(record, folder, name)
     return record
 
 
-def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskState) -> dict:
+# The settings each baseline row depends on (besides the data and the training seed): a per-seed report
+# written with other settings still lends the rows whose own settings did not change, so retuning the
+# Intrp-MLP does not retrain the control. The rows are copied with the date of the run that made them.
+_ROW_SETTINGS = {
+    "itempop": ("split_seed", "negative_draws"),
+    "pure_svd": ("split_seed", "negative_draws", "pure_svd_factors"),
+    "control": ("split_seed", "negative_draws", "factors", "control_hidden", "control_epochs", "control_training"),
+    "content": ("split_seed", "negative_draws", "factors", "content_hidden", "training"),
+}
+
+
+def _row_settings(settings: dict, key: str) -> dict:
+    view = dict(_jsonable(settings))
+    # The control trains with the shared training settings but its own number of epochs.
+    view["control_training"] = dict(view["training"], epochs=view.get("control_epochs") or view["training"]["epochs"])
+    return {name: view.get(name) for name in _ROW_SETTINGS[key]}
+
+
+def _reusable_rows(record: dict, data: Dataset, settings: dict) -> dict[str, dict]:
+    """The baseline rows of an earlier report of the same seed and data whose settings are unchanged."""
+    if record.get("fingerprint") != data.fingerprint or "settings" not in record:
+        return {}
+    made = record.get("reused_rows", {})
+    return {key: {"row": record["rows"][key], "date": made.get(key, record.get("date"))}
+            for key in _ROW_SETTINGS
+            if key in record.get("rows", {}) and _row_settings(record["settings"], key) == _row_settings(settings, key)}
+
+
+def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskState,
+                       reuse: dict[str, dict] | None = None) -> dict:
+    reuse = reuse or {}
     started = time.perf_counter()
     split = split_dataset(data, seed=settings["split_seed"])
     features = build_features(data, split)
@@ -154,14 +187,19 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
     gate_name = settings.get("gate_name", STATIC_GATE_NAME)
     rows: dict[str, dict] = {}
 
+    for key in reuse:
+        state.progress(0.0, f"Seed {seed}: reusing {ROW_NAMES[key]} of {reuse[key]['date']} (same settings)")
+        rows[key] = reuse[key]["row"]
     state.progress(0.0, f"Seed {seed}: ItemPop and PureSVD")
-    popularity = Popularity().fit(split.train).score(split.train).astype(np.float64)
-    rows["itempop"] = _matrix_row(popularity, split, draws, full_rows, {})
-    svd, tried = tune_factors(split.train, lambda m: sampled_from_matrix(m.score_exact(split.train), split, selection,
-                                                                          "validation")["hr"],
-                              settings["pure_svd_factors"])
-    rows["pure_svd"] = _matrix_row(svd.score_exact(split.train), split, draws, full_rows,
-                                   {"factors": svd.factors, "validation_hr_by_factors": tried})
+    if "itempop" not in reuse:
+        popularity = Popularity().fit(split.train).score(split.train).astype(np.float64)
+        rows["itempop"] = _matrix_row(popularity, split, draws, full_rows, {})
+    if "pure_svd" not in reuse:
+        svd, tried = tune_factors(split.train, lambda m: sampled_from_matrix(m.score_exact(split.train), split,
+                                                                              selection, "validation")["hr"],
+                                  settings["pure_svd_factors"])
+        rows["pure_svd"] = _matrix_row(svd.score_exact(split.train), split, draws, full_rows,
+                                       {"factors": svd.factors, "validation_hr_by_factors": tried})
 
     def inputs(user_group: str) -> StaticInputs:
         return StaticInputs(features, split.n_users, split.n_items,
@@ -175,6 +213,8 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
              for key, group in INTRP_VARIANTS.items()]
     attribution, latency = {}, None
     for index, (key, build) in enumerate(plan):
+        if key in reuse:
+            continue
         torch.manual_seed(seed)
         model = build()
         step = state.sub(0.05 + 0.95 * index / len(plan), 0.05 + 0.95 * (index + 1) / len(plan))
@@ -203,7 +243,7 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
         "protocol": split.protocol, "comparable_to_paper": split.comparable_to_paper,
         "item_content": features.item_content_kind, "users": split.n_users, "items": split.n_items,
         "full_ranking_users": int(len(full_rows)), "rows": {k: rows[k] for k in ROW_NAMES if k in rows},
-        "attribution": attribution,
+        "attribution": attribution, "reused_rows": {key: reuse[key]["date"] for key in reuse},
         "shares_latency_ms": latency, "seconds": round(time.perf_counter() - started, 1),
         "machine": _machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -356,6 +396,7 @@ def _combine(records: list[dict], settings: dict, command: str) -> dict:
         "per_seed": {str(r["seed"]): {k: r["rows"][k] for k in r["rows"]} for r in records},
         "per_seed_bars": {str(r["seed"]): bars(r) for r in records},
         "per_seed_attribution": {str(r["seed"]): r["attribution"] for r in records},
+        "reused_rows": {str(r["seed"]): r["reused_rows"] for r in records if r.get("reused_rows")},
         "command": command, "seconds": round(sum(r["seconds"] for r in records), 1),
         "machine": _machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -464,6 +505,12 @@ def markdown(report: dict) -> str:
             extra = {k: v for k, v in row.items() if k not in ("sampled_hr", "sampled_ndcg", "full_hr", "full_ndcg")}
             if extra:
                 lines.append(f"- {ROW_NAMES.get(key, key).strip()}: `{json.dumps(extra)}`")
+    reused = report.get("reused_rows") or {}
+    if reused:
+        per = reused if "seeds" in report else {str(report.get("seed")): reused}
+        lines += ["", "Rows copied from an earlier run of the same seed, data and row settings (not retrained): "
+                  + "; ".join(f"seed {seed}: " + ", ".join(f"{ROW_NAMES[k].strip()} ({date})" for k, date in rows.items())
+                              for seed, rows in per.items()) + "."]
     lines += ["", f"Command: `{report.get('command', '')}`; {report['seconds']} s on {report['machine']}, {report['date']}."]
     return "\n".join(lines) + "\n"
 

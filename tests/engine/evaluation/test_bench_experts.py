@@ -108,3 +108,23 @@ def test_a_served_model_cached_with_another_gate_is_retrained():
     assert served["config"]["gate"] == SERVED.gate.to_dict()
     assert static_manifest(data, swap(SERVED, gate=REFERENCE_GATE)) != served
     assert static_manifest(data, swap(SERVED, mixture_loss_weight=0.0)) != served
+
+
+def test_a_rerun_with_other_intrp_settings_reuses_only_the_unchanged_baseline_rows(tmp_path):
+    data = small_movielens()
+    first = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=TINY)
+    assert first["reused_rows"] == {}
+    messages = []
+    changed = dict(TINY, mixture_loss_weight=2.0, content_hidden=(4,))
+    second = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=changed,
+                                  state=TaskState(lambda f, m: messages.append(m)))
+    assert set(second["reused_rows"]) == {"itempop", "pure_svd", "control"}
+    assert all(second["reused_rows"][k] == first["date"] for k in second["reused_rows"])
+    for key in ("itempop", "pure_svd", "control"):
+        assert second["rows"][key] == json.loads(json.dumps(first["rows"][key]))  # as written to the report
+    assert sum("reusing" in m for m in messages) == 3
+    assert second["settings"]["mixture_loss_weight"] == 2.0
+    assert "Rows copied from an earlier run" in (tmp_path / "experts-small-seed0.md").read_text()
+    # The control's own settings changed: it is trained again.
+    third = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=dict(changed, control_epochs=2))
+    assert "control" not in third["reused_rows"] and "pure_svd" in third["reused_rows"]

@@ -12,12 +12,14 @@ import torch
 from engine.errors import Cancelled
 from engine.models import store
 from engine.models.relation_cnn import (
+    APP_CONFIG,
     CI_CONFIG,
     PairArrays,
     RelationCNN,
     RelationCNNConfig,
     config_of_arrays,
     image_tensor,
+    noise_regions,
     relation_logits,
     train_relation_cnn,
     weighting_matrix,
@@ -197,6 +199,46 @@ def test_progress_names_the_epoch_and_fresh_pairs_come_each_epoch():
     result = train_relation_cnn(images, source, config, state)
     assert asked == [1, 2] and len(result.epoch_loss) == 2
     assert any("epoch 1 of 2" in m for m in state.messages)
+
+
+def test_noise_regions_replace_whole_random_regions_of_about_the_asked_share_of_images():
+    images = torch.from_numpy(np.full((400, 1, 28, 28), 2.0, dtype=np.float32))  # 2: outside the noise's [0, 1)
+    out = noise_regions(images, np.random.default_rng(0), share=0.5, regions=25, size=2)
+    assert torch.equal(images, torch.full_like(images, 2.0))  # the input is not changed in place
+    changed = out != 2.0
+    blocks = changed.view(400, 14, 2, 14, 2).sum((2, 4))  # changed pixels per 2x2 region
+    assert set(blocks.unique().tolist()) <= {0, 4}  # whole regions or nothing
+    per_image = (blocks == 4).sum((1, 2))
+    touched = per_image > 0
+    assert 0.4 < touched.float().mean() < 0.6
+    assert per_image[touched].min() >= 1 and per_image.max() <= 25
+    assert per_image[touched].float().mean() > 8  # k ~ U{1..25}: mean 13
+    noise = out[changed]
+    assert noise.min() >= 0 and noise.max() < 1 and 0.4 < float(noise.mean()) < 0.6
+    again = noise_regions(images, np.random.default_rng(0), share=0.5, regions=25, size=2)
+    assert torch.equal(out, again)  # reproducible from the generator
+    assert noise_regions(images, np.random.default_rng(0), share=0.0, regions=25, size=2) is images
+
+
+def test_the_app_config_trains_with_noise_regions_and_bad_settings_are_refused():
+    assert APP_CONFIG.noise_share > 0 and CI_CONFIG.noise_share == 0
+    with pytest.raises(ValueError):
+        replace(TINY, noise_share=1.5)
+    with pytest.raises(ValueError):
+        replace(TINY, noise_share=0.5, noise_regions=65)  # 16 / 2 = 8, so 64 regions at most
+    with pytest.raises(ValueError):
+        replace(TINY, noise_share=0.5, noise_size=3)
+
+
+def test_training_with_noise_regions_differs_from_training_without_and_is_seeded():
+    images, marks = synthetic_catalogue(60, seed=8)
+    config = replace(TINY, epochs=1, batch_size=25, n_shoppers=1)
+    pairs = mark_pairs(marks, 50, seed=9)
+    plain = train_relation_cnn(images, pairs, config).module
+    noisy = train_relation_cnn(images, pairs, replace(config, noise_share=1.0, noise_regions=10)).module
+    again = train_relation_cnn(images, pairs, replace(config, noise_share=1.0, noise_regions=10)).module
+    assert not torch.equal(plain.conv1.weight, noisy.conv1.weight)
+    assert torch.equal(noisy.conv1.weight, again.conv1.weight)  # the training noise is seeded
 
 
 def mark_mass(relevance: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from engine.models import store
 from engine.models.experts_gating import GateConfig
 from engine.models.intrp_mlp import MIXTURE_LOSS_WEIGHT, STATIC_GATE, STATIC_GATE_NAME, IntrpMLP
 from engine.models.static_features import build_features
-from engine.models.static_mlp import StaticInputs, StaticInputsConfig
+from engine.models.static_mlp import POOL_SCALE, StaticInputs, StaticInputsConfig
 from engine.models.static_serving import StaticServing
 from engine.models.static_training import PairMaker, StaticTrainingConfig, train_static, validation_hr
 from engine.progress import SILENT, TaskState
@@ -39,12 +39,13 @@ class StaticModelSettings:
     gate: GateConfig = STATIC_GATE
     gate_name: str = STATIC_GATE_NAME
     mixture_loss_weight: float = MIXTURE_LOSS_WEIGHT
+    pool_scale: float = POOL_SCALE  # of the pooled mean of the profile's movies (static_mlp)
 
     def to_dict(self) -> dict:
         return {"factors": self.factors, "hidden": list(self.hidden), "training": self.training.to_dict(),
                 "split_seed": self.split_seed, "selection_seed": self.selection_seed, "user_group": "profile",
                 "gate": self.gate.to_dict(), "gate_name": self.gate_name,
-                "mixture_loss_weight": self.mixture_loss_weight}
+                "mixture_loss_weight": self.mixture_loss_weight, "pool_scale": self.pool_scale}
 
 
 SERVED = StaticModelSettings()
@@ -95,7 +96,8 @@ def _train(dataset: Dataset, settings: StaticModelSettings, state: TaskState) ->
     selection = draw_negatives(split, seed=settings.selection_seed)
     torch.manual_seed(settings.training.seed)
     inputs = StaticInputs(features, split.n_users, split.n_items,
-                          StaticInputsConfig(factors=settings.factors, user_group="profile"))
+                          StaticInputsConfig(factors=settings.factors, user_group="profile",
+                                             pool_scale=settings.pool_scale))
     model = IntrpMLP(inputs, split.n_users, split.n_items, hidden=tuple(settings.hidden), gate=settings.gate,
                      mixture_loss_weight=settings.mixture_loss_weight)
     log = train_static(model, make, split, selection, settings.training, state.sub(0.0, 0.95),
@@ -121,7 +123,8 @@ def static_arrays(model: IntrpMLP, item_ids: np.ndarray) -> dict[str, np.ndarray
             "occupation": inputs.categories[2].weight, "content_weight": inputs.item_content.weight,
             "content_bias": inputs.item_content.bias, "content_table": inputs.content_table,
             "item_table": inputs.item_table.weight, "history_table": inputs.history_table.weight,
-            "pool_weight": inputs.pool.weight, "pool_bias": inputs.pool.bias,
+            # pool(scale * mean) = (scale * W) mean + b: the served pool_weight takes the constant
+            "pool_weight": inputs.config.pool_scale * inputs.pool.weight, "pool_bias": inputs.pool.bias,
         }
         arrays = {f"inputs.{name}": value.detach().numpy().copy() for name, value in tables.items()}
     arrays["inputs.item_ids"] = np.asarray(item_ids, dtype=np.int64)

@@ -4,7 +4,8 @@ without importing torch (start-up cost; tests/test_serving_imports.py).
 The same computation as engine.models.intrp_mlp.IntrpMLP with the profile-built user group
 (engine.models.static_mlp.StaticInputs, user_group="profile"):
 - content: the gender, age group and occupation embeddings and tanh(W c_i + b) of the movie's content;
-- user: pool(mean of the history table over the profile's rated movies, the scored movie left out);
+- user: pool(mean of the history table over the profile's rated movies, the scored movie left out), the
+  model's constant scale of the mean (static_mlp.POOL_SCALE) folded into pool_weight;
 - item: the movie's learned embedding;
 then the four masked experts (engine.models.experts_serving) and the boosted gate in float64, as the
 torch model mixes (float32 sigmoids saturate).

@@ -89,6 +89,7 @@ def test_the_bench_measures_the_gate_the_app_serves(tmp_path):
     assert bench_experts.SETTINGS["gate"] == SERVED.gate.to_dict()
     assert bench_experts.SETTINGS["mixture_loss_weight"] == SERVED.mixture_loss_weight
     assert bench_experts.SETTINGS["training"] == SERVED.training.to_dict()
+    assert bench_experts.SETTINGS["profile_pool_scale"] == SERVED.pool_scale
     report = bench_experts.run_on(small_movielens(), seed=0, output_dir=tmp_path, settings=TINY)
     for variant in ("learned", "profile"):
         assert report["attribution"][variant]["gate"] == STATIC_GATE_NAME

@@ -14,7 +14,8 @@ from engine.evaluation.sampled import draw_negatives, split_dataset
 from engine.models.experts_gating import alphas, confidence
 from engine.models.intrp_mlp import GATE_CANDIDATES, IntrpMLP
 from engine.models.static_features import build_features, training_pairs
-from engine.models.static_mlp import ControlMLP, History, MLPConfig, Pairs, StaticInputs, StaticInputsConfig
+from engine.models.static_mlp import (POOL_SCALE, ControlMLP, History, MLPConfig, Pairs, StaticInputs,
+                                      StaticInputsConfig)
 from engine.models.static_training import PairMaker, StaticTrainingConfig, train_static, validation_hr
 from engine.progress import TaskState
 from tests.engine.models.planted_tastes import small_movielens
@@ -202,7 +203,7 @@ def test_pair_maker_finds_training_ratings_as_the_matrix_says(setting):
 
 def test_profile_pooling_is_the_mean_of_the_history_rows_over_distinct_profiles(setting):
     """The pooled taste, computed once per distinct profile of a batch, is the mean of the history
-    table's rows over the profile's other rated movies, pair by pair."""
+    table's rows over the profile's other rated movies, pair by pair, times the constant scale."""
     _, split, _, features = setting
     model = _intrp(setting, "profile")
     make = PairMaker(features, split)
@@ -215,5 +216,24 @@ def test_profile_pooling_is_the_mean_of_the_history_rows_over_distinct_profiles(
         got = model.inputs.user(pairs)
         for k, (u, i) in enumerate(zip(users, items)):
             rated = [j for j in split.train[u].indices if j != i]
-            expected = pool(table[rated].mean(dim=0) if rated else torch.zeros(table.shape[1]))
+            mean = table[rated].mean(dim=0) if rated else torch.zeros(table.shape[1])
+            expected = pool(POOL_SCALE * mean)
             torch.testing.assert_close(got[k], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_the_pool_scale_is_the_configured_constant_and_must_be_positive(setting):
+    """The profile-built group multiplies the pooled mean by its config's scale (1 = the plain mean)."""
+    _, split, _, features = setting
+    make = PairMaker(features, split)
+    pairs = make(np.array([0, 1, 2]), np.array([5, 6, 7]))
+    users = []
+    for scale in (1.0, POOL_SCALE):
+        torch.manual_seed(0)
+        inputs = StaticInputs(features, split.n_users, split.n_items,
+                              StaticInputsConfig(factors=8, user_group="profile", pool_scale=scale))
+        with torch.no_grad():
+            users.append(inputs.user(pairs) - inputs.pool.bias)  # the linear part: scale x W mean
+    torch.testing.assert_close(users[1], POOL_SCALE * users[0], atol=1e-6, rtol=1e-5)
+    assert users[0].abs().max() > 0
+    with pytest.raises(ValueError):
+        StaticInputsConfig(user_group="profile", pool_scale=0.0)

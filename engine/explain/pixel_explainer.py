@@ -32,17 +32,31 @@ if TYPE_CHECKING:
 FEATURE_BATCH = 250  # test images per forward pass for the catalogue's features (fastest measured)
 
 
+_THREADS_LOCK = threading.Lock()
+_threads_users = 0  # explanations inside _one_torch_thread now (the app's tab and the live worker may overlap)
+_threads_before = 0  # torch's thread count when the first of them entered
+
+
 @contextmanager
 def _one_torch_thread():
-    """Explanations run on one torch thread: on the shared 2-core machine two were 3-4x slower."""
+    """Explanations run on one torch thread: on the shared 2-core machine two were 3-4x slower.
+    torch's setting is process-wide, so overlapping explanations on two threads share one count:
+    the first to enter saves the setting and the last to leave restores it."""
     import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    global _threads_users, _threads_before
+    with _THREADS_LOCK:
+        if _threads_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users += 1
     try:
         yield torch
     finally:
-        torch.set_num_threads(before)
+        with _THREADS_LOCK:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_before)
 
 
 class PixelExplainer(Explainer):

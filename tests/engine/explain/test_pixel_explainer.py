@@ -213,3 +213,25 @@ def test_the_engine_hands_out_the_pixel_explainer_unprepared(ml100k_engine):
     assert explainer.cache_dir == ml100k_engine._context.cache_dir
     if not explainer.prepared:  # preparing here would train the app's model: another test's job
         assert not ml100k_engine.is_prepared(Lens.PIXELS)
+
+
+def test_overlapping_explanations_restore_torch_threads():
+    """Two explanations on two threads whose one-thread spans overlap (the first leaves while the
+    second runs) leave torch's process-wide setting as it was, and each runs on one thread."""
+    import torch
+
+    from engine.explain.pixel_explainer import _one_torch_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = _one_torch_thread()
+        second = _one_torch_thread()
+        first.__enter__()
+        second.__enter__()  # saves 1 under a naive save-and-restore
+        first.__exit__(None, None, None)  # the naive version restores 2 while the second still runs
+        assert torch.get_num_threads() == 1
+        second.__exit__(None, None, None)  # and then leaves 1 behind for good
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -933,8 +933,9 @@ class MainWindow(QMainWindow):
             return
         label = self._movies[movie].label if movie in self._movies else f"Movie {movie}"
         if result.selected_rank is None:
-            panel.show_notice(f"{label} is in your profile now, so it is no longer recommended; it is "
-                              "explained as if you had not watched it, until you pick another movie.")
+            # true whether it was just added or asked about from the profile
+            panel.show_notice(f"{label} is in your profile, so it is not recommended; it is explained "
+                              "as if you had not watched it, until you pick another movie.")
         else:
             panel.show_notice(f"{label} dropped to rank {result.selected_rank}; "
                               "its explanation stays shown until you pick another movie.")

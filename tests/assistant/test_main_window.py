@@ -199,7 +199,7 @@ def test_explained_movie_added_to_the_profile_stays_explained(qtbot, open_window
     window.add_movie(chosen)
     wait_fresh(qtbot, window)
     assert sankey(window).view.explanation.item_id == chosen
-    assert "is in your profile now" in sankey(window).notice.text()
+    assert "is in your profile, so it is not recommended" in sankey(window).notice.text()
     assert_sankey_matches_engine(window, app_engine)
 
 

@@ -93,7 +93,8 @@ class InfluencePhrasing(LensPhrasing):
     def own_ratings(self, movie: Movie, explanation: InfluenceExplanation) -> Said:
         """"Which of my ratings mattered most for <movie>?": the user's own ratings only."""
         own = _top(explanation.own, TOP_REASONS)
-        head = f"For {written_title(movie)} (predicted {explanation.predicted_rating:.2f} stars)"
+        fitted = "fitted" if _own_rating_of_subject(explanation) is not None else "predicted"
+        head = f"For {written_title(movie)} ({fitted} {explanation.predicted_rating:.2f} stars)"
         if not own:
             text = (f"{head}, none of your ratings moved the prediction: the influence lens reads star ratings, "
                     "so rate some movies (1 to 5 stars) to see which ones count.")
@@ -182,6 +183,10 @@ class InfluencePhrasing(LensPhrasing):
     @staticmethod
     def _prediction_text(explanation: InfluenceExplanation) -> str:
         model = MODEL_NAMES.get(explanation.model, explanation.model)
+        rated = _own_rating_of_subject(explanation)
+        if rated is not None:  # a movie of the profile: the model's fit to that rating, not a guess
+            return (f"You rated it {_stars(rated.rating)} yourself; the rating model ({model}) fits "
+                    f"{explanation.predicted_rating:.2f} stars to it.")
         return f"The rating model ({model}) predicts {explanation.predicted_rating:.2f} stars for you."
 
     @staticmethod
@@ -212,6 +217,10 @@ class RatingChange:
     rank_by_prediction: bool  # the ranks are by predicted rating (else the recommendation list's)
 
 
+def _own_rating_of_subject(explanation: InfluenceExplanation) -> RatingInfluence | None:
+    return next((r for r in explanation.own if r.item == explanation.item_id), None)
+
+
 def _top(ratings: tuple[RatingInfluence, ...], limit: int) -> list[RatingInfluence]:
     """The `limit` ratings with the largest |influence| (the explanation keeps them in that order)."""
     return sorted(ratings, key=lambda r: -abs(r.influence))[:limit]
@@ -235,6 +244,9 @@ def _rounded(stars: float) -> str:
 
 
 def _expect_speech(explanation: InfluenceExplanation) -> str:
+    rated = _own_rating_of_subject(explanation)
+    if rated is not None:
+        return f"You rated it {_stars(rated.rating)}; the model fits about {_rounded(explanation.predicted_rating)}"
     return f"I'd expect about {_rounded(explanation.predicted_rating)} stars from you"
 
 

@@ -29,10 +29,6 @@ def _influence_answer(talk: "Conversation", question: Question, phrase) -> Answe
     movie = talk.movie_asked(question)
     if isinstance(movie, Answer):
         return movie
-    if movie.id in talk.profile.movies:
-        text = (f"{talk.written(movie)} is one of your own ratings. Ask about a movie you haven't rated, "
-                "for example “who influenced this?” on a recommendation.")
-        return plain_answer(question, text, f"{say.spoken_title(movie)} is one of your own ratings.")
     explanation = talk.explained(movie, lens=Lens.INFLUENCE)
     said = phrase(InfluencePhrasing(talk.movies), movie, explanation)
     return Answer(question, said.text, said.speech, movie.id, Lens.INFLUENCE.value,

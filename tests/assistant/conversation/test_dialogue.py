@@ -191,6 +191,26 @@ def test_my_ratings_names_only_own_ratings_of_an_ad_hoc_profile_and_says_fold_in
     assert phrasing.display_title(app_engine.movie(first.item).title) in answer.speech
 
 
+def test_a_movie_of_the_profile_is_answered_as_a_fit_to_its_own_rating(talk, app_engine):
+    rated = talk.profile.movies[0]
+    title = phrasing.display_title(app_engine.movie(rated).title)
+    for question, intent in ((f"who influenced {title}?", Intent.WHO_INFLUENCED),
+                             (f"which of my ratings mattered most for {title}?", Intent.MY_RATINGS)):
+        answer = talk.ask(question)
+        assert answer.question.intent is intent and answer.movie_id == rated and answer.lens == "influence"
+        explanation = app_engine.explain(talk.profile, rated, Lens.INFLUENCE)
+        assert answer.explanation == explanation and explanation.rank is None
+        assert any(r.item == rated for r in explanation.own)  # its own rating is among the related ones
+        assert f"{explanation.predicted_rating:.2f} stars" in answer.text and "predicts" not in answer.text
+        stars = phrasing_stars(talk.profile.rating(rated))
+        assert answer.text.count(f"{stars} yourself") == (intent is Intent.WHO_INFLUENCED)
+        assert "fitted" in answer.text or "fits" in answer.text
+
+
+def phrasing_stars(value) -> str:
+    return f"{value:g} star" + ("" if value == 1 else "s")
+
+
 def test_what_if_rated_compares_fold_ins_before_and_after_without_changing_the_profile(talk, app_engine):
     profile = talk.profile
     alien = next(m for m in app_engine.catalogue.movies if m.title == "Alien")

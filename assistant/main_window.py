@@ -998,7 +998,9 @@ class MainWindow(QMainWindow):
 
     def _on_preparing(self, lens: Lens, percent: int, message: str) -> None:
         if self.tabs.draws(lens):
-            text = f"Preparing the {LENS_TITLES[lens].lower()} model: {message or 'working'}… {percent}%"
+            # the bar shows the percentage; the line under the title says what is being done
+            text = f"Preparing the {LENS_TITLES[lens].lower()} model (once: it is kept for later starts)"
+            text += f"\n{message[:1].upper()}{message[1:]}…" if message else "…"
             self.tabs.panel(lens).show_busy(text, percent)
 
     def _on_prepared(self, lens: Lens, note: str) -> None:

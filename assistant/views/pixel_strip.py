@@ -45,7 +45,7 @@ class PixelStrip(QWidget):
         self._hover = None
         ids = [item.id for item, _ in self._items]
         self._cursor = ids.index(current) if current in ids else 0
-        self.setAccessibleDescription("; ".join(f"#{i.id} {i.garment}, P {p:.2f}" for i, p in self._items))
+        self.setAccessibleDescription("; ".join(f"#{i.id} {i.garment}, P {p:.3f}" for i, p in self._items))
         self.updateGeometry()
         self.update()
 
@@ -152,8 +152,9 @@ class PixelStrip(QWidget):
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(cell.adjusted(-GAP / 2 + 1, -3.5, GAP / 2 - 1, 1))  # image and captions
             painter.setPen(text)
+            # three decimals: the close matches all sit near the model's ceiling sigmoid(q) (about 0.89)
             flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter)
-            painter.drawText(QRectF(cell.x() - GAP / 2, cell.y() + side, side + GAP, line), flags, f"P {p:.2f}")
+            painter.drawText(QRectF(cell.x() - GAP / 2, cell.y() + side, side + GAP, line), flags, f"P {p:.3f}")
             painter.drawText(QRectF(cell.x() - GAP / 2, cell.y() + side + line, side + GAP, line), flags, f"#{item.id}")
         painter.end()
 

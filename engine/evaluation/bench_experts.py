@@ -11,14 +11,15 @@ the one the app serves; the all-features expert alone is reported beside it, so 
 visible, and the validation figures of other gates on the same weights show the trade-off.
 
 A run with --seed S trains one seed and writes experts-<dataset>-seedS.json/.md; a run without
-trains seeds 0, 1, 2, reusing a per-seed report already written with the same settings and data,
-so the seeds can run as separate processes and be combined; a per-seed report written with other
-settings still lends its baseline rows (ItemPop, PureSVD, control, content-only) whose own settings are
-unchanged, and the report names the rows it copied and the run that made them.
+trains seeds 0, 1, 2, reusing a per-seed report already written with the same settings, data and engine code,
+so the seeds can run as separate processes and be combined; a per-seed report written by the same code
+with other settings still lends its baseline rows (ItemPop, PureSVD, control, content-only) whose own
+settings are unchanged, and the report names the rows it copied and the run that made them.
 """
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 from dataclasses import replace
 import platform
@@ -136,7 +137,8 @@ def _seed_record(data: Dataset, seed: int, settings: dict, folder: Path, state: 
     existing = folder / f"{name}.json"
     if existing.exists():
         record = json.loads(existing.read_text())
-        if record.get("fingerprint") == data.fingerprint and record.get("settings") == _jsonable(settings):
+        if (record.get("fingerprint") == data.fingerprint and record.get("settings") == _jsonable(settings)
+                and record.get("code") == code_version()):
             state.progress(1.0, f"Seed {seed}: reusing {existing}")
             return record
     reuse = _reusable_rows(json.loads(existing.read_text()), data, settings) if existing.exists() else {}
@@ -164,9 +166,19 @@ def _row_settings(settings: dict, key: str) -> dict:
     return {name: view.get(name) for name in _ROW_SETTINGS[key]}
 
 
+def code_version() -> str:
+    """A digest of the engine's sources. A report measured by other code lends nothing: unchanged
+    settings do not make a row current if the code that computed it has changed since."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def _reusable_rows(record: dict, data: Dataset, settings: dict) -> dict[str, dict]:
-    """The baseline rows of an earlier report of the same seed and data whose settings are unchanged."""
-    if record.get("fingerprint") != data.fingerprint or "settings" not in record:
+    """The baseline rows of an earlier report of the same seed, data and code whose settings are unchanged."""
+    if record.get("fingerprint") != data.fingerprint or "settings" not in record or record.get("code") != code_version():
         return {}
     made = record.get("reused_rows", {})
     return {key: {"row": record["rows"][key], "date": made.get(key, record.get("date"))}
@@ -191,7 +203,7 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
     rows: dict[str, dict] = {}
 
     for key in reuse:
-        state.progress(0.0, f"Seed {seed}: reusing {ROW_NAMES[key]} of {reuse[key]['date']} (same settings)")
+        state.progress(0.0, f"Seed {seed}: reusing {ROW_NAMES[key]} of {reuse[key]['date']} (same settings and code)")
         rows[key] = reuse[key]["row"]
     state.progress(0.0, f"Seed {seed}: ItemPop and PureSVD")
     if "itempop" not in reuse:
@@ -243,7 +255,8 @@ def _train_and_measure(data: Dataset, seed: int, settings: dict, state: TaskStat
         else:
             rows[key] = tables.row(lambda raw: raw, details)
     return {
-        "dataset": data.name, "fingerprint": data.fingerprint, "seed": seed, "settings": _jsonable(settings),
+        "dataset": data.name, "fingerprint": data.fingerprint, "code": code_version(), "seed": seed,
+        "settings": _jsonable(settings),
         "protocol": split.protocol, "comparable_to_paper": split.comparable_to_paper,
         "item_content": features.item_content_kind, "users": split.n_users, "items": split.n_items,
         "full_ranking_users": int(len(full_rows)), "rows": {k: rows[k] for k in ROW_NAMES if k in rows},

@@ -129,3 +129,14 @@ def test_a_rerun_with_other_intrp_settings_reuses_only_the_unchanged_baseline_ro
     # The control's own settings changed: it is trained again.
     third = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=dict(changed, control_epochs=2))
     assert "control" not in third["reused_rows"] and "pure_svd" in third["reused_rows"]
+
+
+def test_nothing_is_reused_from_a_report_measured_by_other_code(tmp_path, monkeypatch):
+    data = small_movielens()
+    first = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=TINY)
+    assert first["code"] == bench_experts.code_version()
+    monkeypatch.setattr(bench_experts, "code_version", lambda: "other-code")
+    again = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=TINY)  # same settings
+    assert again["reused_rows"] == {} and again["date"] >= first["date"] and again["code"] == "other-code"
+    changed = bench_experts.run_on(data, seed=0, output_dir=tmp_path, settings=dict(TINY, mixture_loss_weight=2.0))
+    assert set(changed["reused_rows"]) == {"itempop", "pure_svd", "control", "content"}  # same code as `again`

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.hinted_list import HintedList
 from assistant.star_rating import StarPicker, StarRatingDelegate, stars_text
 from assistant.storage import StoredProfile
 from assistant.title_search import TitleIndex
@@ -32,6 +33,12 @@ from engine.api import AGE_BUCKETS, DEFAULT_STARS, GENDERS, Movie, POSITIVE_STAR
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STARS_ROLE = Qt.ItemDataRole.UserRole + 2  # a profile movie's rating: 1-5, or None
 NAME_ROLE = Qt.ItemDataRole.UserRole + 3  # a saved profile's name
+
+
+MOVIES_HINT = ("No movies yet. Type a title in “Find a movie to add” below (Ctrl+F) and press Enter; "
+               "the recommendations follow as you add.")
+SAVED_HINT = ("No saved profiles yet. Click New to start one, or edit a dataset user: "
+              "your edits are saved here as a profile of their own.")
 
 
 def saved_label(name: str, count: int) -> str:
@@ -77,7 +84,7 @@ class ProfilePanel(QWidget):
         form.addRow("&Age", self.age_combo)
         form.addRow("&Occupation", self.occupation_combo)
 
-        self.movie_list = QListWidget(editor)
+        self.movie_list = HintedList(MOVIES_HINT, editor)
         self.movie_list.setAccessibleName("Movies in the profile")
         self.movie_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.movie_list.installEventFilter(self)
@@ -144,7 +151,7 @@ class ProfilePanel(QWidget):
         self.user_filter.setPlaceholderText("Search users: id, gender, age, occupation")
         self.user_filter.setClearButtonEnabled(True)
         self.user_filter.textChanged.connect(self._filter_users)
-        self.user_list = QListWidget(tab)
+        self.user_list = HintedList(parent=tab)
         self.user_list.setAccessibleName("Dataset users")
         self.user_list.setUniformItemSizes(True)
         self.user_list.itemClicked.connect(lambda item: self.userChosen.emit(item.data(ID_ROLE)))
@@ -157,7 +164,7 @@ class ProfilePanel(QWidget):
 
     def _build_saved_tab(self) -> QWidget:
         tab = QWidget(self)
-        self.saved_list = QListWidget(tab)
+        self.saved_list = HintedList(SAVED_HINT, tab)
         self.saved_list.setAccessibleName("Saved profiles")
         self.saved_list.itemClicked.connect(lambda item: self.savedChosen.emit(item.data(ID_ROLE)))
         self.saved_list.itemActivated.connect(lambda item: self.savedChosen.emit(item.data(ID_ROLE)))
@@ -384,6 +391,8 @@ class ProfilePanel(QWidget):
             item = self.user_list.item(row)
             label = item.text().casefold()
             item.setHidden(not all(word in label for word in words))
+        self.user_list.set_hint(f"No dataset user matches “{text.strip()}”: search by id, gender, age or occupation."
+                                if words else "")
 
     def _on_selected(self, signal) -> None:
         item = self.saved_list.currentItem()

@@ -43,6 +43,7 @@ from assistant.chat_history import ChatHistory
 from assistant.conversation.intents import apply_change
 from assistant.conversation_service import Asked, ConversationService
 from assistant.conversation.phrasings.relevance import removal_line
+from assistant.help_dialog import HelpDialog
 from assistant.live_recommender import LiveRecommender, LiveResult
 from assistant.profile_panel import ProfilePanel
 from assistant.recommendation_list import RecommendationList, liked_counts
@@ -67,45 +68,6 @@ CONVERSATION_START_AFTER_RESULT_MS = 200
 RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (model folder needed)",
                                            "faster-whisper (model folder needed)")))
 
-HELP_HTML = """
-<h3>CineWhy: recommendations that explain themselves</h3>
-<p><b>Left:</b> pick a dataset user, or one of your own saved profiles, and edit it: add movies
-(type any part of a title; case, punctuation and small typos do not matter) with the stars shown
-next to the search box, remove them, rate them (click a star, or press 1–5; 0 clears), change
-gender, age group and occupation. Every edit updates the recommendations at once. Editing a
-dataset user's profile saves your changes as a new profile, “User N (edited)”.</p>
-<p><b>Centre:</b> the 20 movies the model recommends, best first. The bar shows each movie's
-probability relative to the top recommendation.</p>
-<p><b>Right:</b> why the selected movie is recommended. In the <i>Feature relevance</i> tab, each
-band flows from a part of your profile (a movie you liked, your gender, age or occupation) into the
-movie; its thickness is that feature's share of the movie's score (ε-LRP on RecoNet). Small
-contributions are grouped as “other features”. Hover a band for its exact relevance; click a movie
-band to find it in your profile. If an edit pushes the selected movie out of the top 20, it stays
-shown and a note gives its new rank. The <i>Training-data influence</i> tab shows which ratings moved
-the movie's predicted rating (MF, fast influence analysis): your rated movies on the left, the other
-people who rated it on the right; a line's width is how many stars that rating moved the prediction,
-blue up, red down. A profile that is not a dataset user is fitted to its ratings on the spot
-(“fold-in”), without retraining. Hover for exact values.</p>
-<p><b>Below:</b> the conversation. Ask why a movie is recommended, why another is not, what would change
-if you had not seen a movie, who influenced a prediction, what if you rated a movie differently, or
-tell it your age and job; type <i>help</i> for everything it
-understands. Answers are spoken aloud and the view switches to the movie and lens they are about.</p>
-<table cellspacing="6">
-<tr><td><b>Ctrl+F</b></td><td>find a movie to add</td></tr>
-<tr><td><b>Ctrl+N</b></td><td>new profile</td></tr>
-<tr><td><b>Ctrl+Z</b></td><td>undo the last profile edit</td></tr>
-<tr><td><b>Delete</b></td><td>remove the selected movies from the profile</td></tr>
-<tr><td><b>1–5, 0</b></td><td>rate the selected movies in the profile (0 clears the rating)</td></tr>
-<tr><td><b>Ctrl+1–5</b></td><td>in the search box: the stars the movie will be added with</td></tr>
-<tr><td><b>Ctrl+L</b></td><td>ask a question in the chat panel (“why this movie?”, “why not Fargo?”)</td></tr>
-<tr><td><b>Ctrl+Space</b></td><td>ask by voice (push to talk; it stops by itself after a pause)</td></tr>
-<tr><td><b>Esc</b></td><td>stop talking</td></tr>
-<tr><td><b>Ctrl+M</b></td><td>mute or unmute spoken answers</td></tr>
-<tr><td><b>Ctrl+Shift+S</b></td><td>save the last answer as a WAV file</td></tr>
-<tr><td><b>F1</b></td><td>this help</td></tr>
-<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
-</table>
-"""
 
 
 def user_label(catalogue: Catalogue, user_id: int) -> str:
@@ -331,7 +293,7 @@ class MainWindow(QMainWindow):
         action(profile_menu, "&Find a movie to add", "Ctrl+F", self.panel.focus_search,
                "Type a title to add a movie to the profile")
         profile_menu.addSeparator()
-        action(profile_menu, "&Export explanation…", None, self.tabs.export_dialog,
+        action(profile_menu, "&Export explanation…", "Ctrl+E", self.tabs.export_dialog,
                "Save the view in front as PNG or SVG")
         profile_menu.addSeparator()
         action(profile_menu, "&Quit", "Ctrl+Q", self.close)
@@ -339,6 +301,10 @@ class MainWindow(QMainWindow):
         self.undo_action = action(edit_menu, "&Undo profile edit", "Ctrl+Z", self.undo,
                                   "Restore the profile as it was before the last edit")
         self.undo_action.setEnabled(False)
+        view_menu = self.menuBar().addMenu("&View")
+        for number, lens in enumerate(self.tabs.lenses(), start=1):  # Alt+digit: Ctrl+1-5 are the stars
+            action(view_menu, LENS_TITLES[lens], f"Alt+{number}", lambda _=False, lens=lens: self.show_lens(lens),
+                   f"Show the {LENS_TITLES[lens].lower()} tab")
         talk_menu = self.menuBar().addMenu("&Conversation")
         action(talk_menu, "&Ask a question", "Ctrl+L", self.chat.focus_input, "Type a question in the chat panel")
         self.talk_action = action(talk_menu, "&Talk (push to talk)", "Ctrl+Space", self.toggle_listening,
@@ -1062,11 +1028,7 @@ class MainWindow(QMainWindow):
             self.show_banner(f"While reading {dataset.name}: {note}")
 
     def show_help(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("CineWhy help")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(HELP_HTML)
-        box.exec()
+        HelpDialog(self).exec()
 
     # ----- conversation -----
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from assistant.live_recommender import LiveRecommender
 from assistant.main_window import MainWindow
 from assistant.storage import ProfileStore
-from engine.api import Engine, Lens
+from engine.api import LENS_TITLES, Engine, Lens
 from tests.assistant.expert_lens import serve_ci_experts
 
 
@@ -419,6 +419,14 @@ def test_menus_and_shortcuts(open_window):
     assert shortcuts["Undo profile edit"] == "Ctrl+Z"
     assert shortcuts["CineWhy help"] == "F1"
     assert shortcuts["Quit"] == "Ctrl+Q"
+    assert shortcuts["Export explanation…"] == "Ctrl+E"
+    view = next(m.menu() for m in window.menuBar().actions() if m.text() == "&View")
+    for number, (act, lens) in enumerate(zip(view.actions(), window.tabs.lenses()), start=1):
+        assert act.text() == LENS_TITLES[lens] and act.shortcut().toString() == f"Alt+{number}"
+    assert len(view.actions()) == window.tabs.count()
+    for number in (2, 1):  # (the last two would start training their CI-less lens models)
+        view.actions()[number - 1].trigger()
+        assert window.tabs.current_lens() is window.tabs.lenses()[number - 1]
     pixels = "Pixel relevance (catalogue demo)" if window.tabs.draws(Lens.PIXELS) else "Pixel relevance"
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
         "Feature relevance", "Training-data influence", "Expert attribution", pixels]

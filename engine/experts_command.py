@@ -159,7 +159,8 @@ def sittings_lines(listed, user_id) -> list[str]:
     if not listed:
         return [f"{who} has no sitting with at least 2 ratings to show."]
     lines = [f"{who}: {len(listed)} sitting{'s' if len(listed) != 1 else ''} with a timeline (use --sitting N)."]
-    lines.append(f"  {'N':>3}  {'start':<20}  {'end':<20}  {'ratings':>7}  {'windows':>7}")
+    lines.append(f"  {'N':>3}  {'start':<20}  {'end':<20}  {'ratings':>7}  {'windows':>7}  {'guesses right':>13}")
     for s in listed:
-        lines.append(f"  {s.index:>3}  {s.start or '-':<20}  {s.end or '-':<20}  {s.length:>7}  {s.windows:>7}")
+        right = f"{sum(r for r, _ in s.right)} of {sum(n for _, n in s.right)}" if s.right else "-"
+        lines.append(f"  {s.index:>3}  {s.start or '-':<20}  {s.end or '-':<20}  {s.length:>7}  {s.windows:>7}  {right:>13}")
     return lines

@@ -28,12 +28,17 @@ WAITING = "The sitting's timeline appears once the expert lens's models are read
 
 
 def sitting_label(info, window: int, adhoc: bool) -> str:
-    """A picker entry: the sitting's date, length and, for a long one, which part."""
+    """A picker entry: the sitting's date, length, for a long one which part, and how many of the
+    model's guesses in it were right (so that a sitting can be picked for a hit or a miss)."""
+    right = ""
+    if len(info.right) >= window:
+        hits, guesses = info.right[window - 1]
+        right = f" · {hits} of {guesses} right"
     if adhoc:
-        return f"Your ratings in the order added ({info.length})"
+        return f"Your ratings in the order added ({info.length}){right}"
     when = f" · {info.start[:10]} {info.start[11:16]}" if info.start else ""
     part = f" · part {window} of {info.windows}" if info.windows > 1 else ""
-    return f"Sitting {info.index}{when} · {info.length} ratings{part}"
+    return f"Sitting {info.index}{when} · {info.length} ratings{part}{right}"
 
 
 class ExpertPanel(LensPanel):

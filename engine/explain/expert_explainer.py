@@ -36,14 +36,16 @@ DECILE_CONTENT = "popularity and mean-rating deciles"
 
 class SittingInfo(NamedTuple):
     """One sitting a timeline can show: 1-based index among the profile's sittings, ISO-8601 UTC start
-    and end ("" for an ad-hoc profile), how many ratings, and how many timeline windows (a sitting
-    longer than 20 ratings has several)."""
+    and end ("" for an ad-hoc profile), how many ratings, how many timeline windows (a sitting
+    longer than 20 ratings has several), and per window how many of the session model's guesses were
+    right and how many it made (what the timeline's header says, to pick a sitting by)."""
 
     index: int
     start: str
     end: str
     length: int
     windows: int
+    right: tuple[tuple[int, int], ...] = ()  # (right, guessed) per window
 
 
 class ExpertExplainer(Explainer):
@@ -67,6 +69,7 @@ class ExpertExplainer(Explainer):
         self._note = ""
         self._last_scores: tuple[tuple[bytes, bytes], np.ndarray] | None = None
         self._own_ratings: dict[int, frozenset] = {}  # dataset user -> their (movie, stars), to recognise them
+        self._listed: dict[int, list[SittingInfo]] = {}  # dataset user -> their scored sittings
 
     # ----- availability and preparation -----
 
@@ -216,14 +219,30 @@ class ExpertExplainer(Explainer):
         least two ratings, or an ad-hoc profile's one sitting (its rated movies in the order added)."""
         self._check_timed()
         self._ensure()
+        from engine.data import sessions
+
         user = self._dataset_user(profile)
         if user is None:
             rated = len(profile.rated)
-            return [SittingInfo(1, "", "", min(rated, _window_size()), 1)] if rated >= 2 else []
-        from engine.data.sessions import timeline_windows
+            if rated < 2:
+                return []
+            demographics = User(-1, profile.gender, profile.age, profile.occupation)
+            right = (self._guesses_right(sessions.profile_window(profile), demographics),)
+            return [SittingInfo(1, "", "", min(rated, sessions.WINDOW_SIZE), 1, right)]
+        listed = self._listed.get(user)
+        if listed is None:  # a dataset user's sittings never change: scored once
+            listed = self._listed[user] = [
+                SittingInfo(s.index + 1, _iso(s.timestamps[0]), _iso(s.timestamps[-1]), len(s), len(windows),
+                            tuple(self._guesses_right(w) for w in windows))
+                for s in self._session.sittings.get(user, []) if len(s) >= 2 and (windows := sessions.timeline_windows(s))]
+        return list(listed)
 
-        return [SittingInfo(s.index + 1, _iso(s.timestamps[0]), _iso(s.timestamps[-1]), len(s), len(timeline_windows(s)))
-                for s in self._session.sittings.get(user, []) if len(s) >= 2]
+    def _guesses_right(self, window, demographics=None) -> tuple[int, int]:
+        """(right, guessed) for one window, judged as the timeline judges a step: the like-probability
+        on the side of 0.5 of whether the rating was liked (4-5 stars)."""
+        probability = np.asarray(self._session.predictor.window(window, demographics).prediction)
+        liked = np.asarray(window.ratings[window.given:]) >= 4
+        return int(np.count_nonzero((probability >= 0.5) == liked)), int(len(liked))
 
     def timeline(self, profile: Profile, sitting: int | None = None, window: int = 1) -> ExpertTimeline:
         """Who decided each guess of one sitting: `sitting` is the 1-based index of a dataset user's
@@ -337,12 +356,6 @@ def _static_experts(item_content: str) -> tuple[ExpertInfo, ...]:
             label = "the movie's popularity and average rating, and your demographics"
         experts.append(ExpertInfo(expert_id, key, label, groups))
     return tuple(experts)
-
-
-def _window_size() -> int:
-    from engine.data.sessions import WINDOW_SIZE
-
-    return WINDOW_SIZE
 
 
 def _iso(seconds) -> str:

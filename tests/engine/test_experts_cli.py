@@ -119,9 +119,11 @@ def test_the_sittings_are_listed(capsys, data_args, ml100k_engine: Engine):
     assert code == 0
     listed = json.loads(out)["sittings"]
     expected = ci_explainer(ml100k_engine).sittings(ml100k_engine.user_profile(1))
-    assert [tuple(s.values()) for s in listed] == [tuple(s) for s in expected]
+    assert listed == [json.loads(json.dumps(s._asdict())) for s in expected]
     code, out, _ = run_cli(capsys, "experts", "--user", "1", "--sittings", *data_args)
     assert code == 0 and f"{len(expected)} sittings with a timeline" in out
+    first = next(line for line in out.splitlines() if line.split()[:1] == [str(expected[0].index)])
+    assert first.endswith(f"{sum(r for r, _ in expected[0].right)} of {sum(n for _, n in expected[0].right)}")
 
 
 @pytest.mark.parametrize("argv, message", [

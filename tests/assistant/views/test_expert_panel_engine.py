@@ -78,6 +78,8 @@ def test_dataset_user_timeline_and_shares_equal_the_engines(qtbot, panel, app_en
     assert panel.sitting_box.count() == sum(s.windows for s in sittings)
     index = panel.sitting_box.currentIndex()
     assert panel.sitting_box.itemText(index).startswith(f"Sitting {timeline.sitting}")
+    hits = sum(bool(s.correct) for s in timeline.predicted)
+    assert panel.sitting_box.itemText(index).endswith(f" · {hits} of {len(timeline.predicted)} right")
     panel.previous_button.click()
     sitting, window = panel._entries[index - 1]
     qtbot.waitUntil(lambda: panel.view.timeline is not timeline and panel.view.timeline is not None, timeout=60_000)
@@ -95,7 +97,8 @@ def test_adhoc_profile_timeline_follows_the_profile(qtbot, panel, app_engine, ex
     assert timeline == explainer.timeline(profile) and timeline.user_id is None
     assert [s.item_id for s in timeline.steps] == movies  # the order the movies were added
     assert_drawn_equals(panel, timeline, shares)
-    assert panel.sitting_box.itemText(0) == "Your ratings in the order added (7)"
+    hits = sum(bool(s.correct) for s in timeline.predicted)
+    assert panel.sitting_box.itemText(0) == f"Your ratings in the order added (7) · {hits} of {len(timeline.predicted)} right"
 
     edited = profile.with_movie(app_engine.catalogue.movies[10].id, 2)
     panel.set_profile(edited)

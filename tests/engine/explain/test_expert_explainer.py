@@ -165,6 +165,23 @@ def test_a_dataset_users_sitting_equals_the_session_models_mixture(ml100k_engine
     assert len(timeline.aggregates) == 5 and len(timeline.experts) == 8
 
 
+def right_and_guessed(timeline) -> tuple[int, int]:
+    """What the timeline's own steps say: guesses judged right, guesses made."""
+    return sum(bool(s.correct) for s in timeline.predicted), len(timeline.predicted)
+
+
+def test_each_window_of_a_sitting_is_scored_as_its_timeline_judges_it(ml100k_engine: Engine, explainer):
+    profile = ml100k_engine.user_profile(1)
+    listed = explainer.sittings(profile)
+    assert all(len(s.right) == s.windows for s in listed)
+    for sitting in listed:
+        for window in range(1, sitting.windows + 1):
+            timeline = explainer.timeline(profile, sitting.index, window)
+            assert sitting.right[window - 1] == right_and_guessed(timeline)
+    assert any(r < n for s in listed for r, n in s.right) and any(r > 0 for s in listed for r, _ in s.right)
+    assert explainer.sittings(profile) == listed  # scored once, the same again
+
+
 def test_a_long_sitting_has_windows_and_the_default_is_the_latest(ml100k_engine: Engine, explainer):
     profile = ml100k_engine.user_profile(1)
     listed = explainer.sittings(profile)
@@ -181,8 +198,10 @@ def test_a_long_sitting_has_windows_and_the_default_is_the_latest(ml100k_engine:
 
 
 def test_an_ad_hoc_profile_is_its_own_sitting_in_rating_order(explainer, ad_hoc):
-    assert [tuple(s) for s in explainer.sittings(ad_hoc)] == [(1, "", "", 6, 1)]
+    listed = explainer.sittings(ad_hoc)
+    assert [tuple(s)[:5] for s in listed] == [(1, "", "", 6, 1)]
     timeline = explainer.timeline(ad_hoc)
+    assert listed[0].right == (right_and_guessed(timeline),)
     window = sessions.profile_window(ad_hoc)
     user = User(-1, ad_hoc.gender, ad_hoc.age, ad_hoc.occupation)
     check_timeline(timeline, window, explainer._session.predictor.window(window, user))

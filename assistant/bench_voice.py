@@ -10,7 +10,10 @@ reports/voice-<dataset>.json.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -144,7 +147,10 @@ def main(argv: list[str]) -> int:
         "dataset": engine.info.dataset, "recogniser": voice.recogniser.name,
         "grammar": {"titles": titles, "all_titles": all_titles, "seconds": round(build_s, 3),
                     "from_cache": voice.grammar.from_cache},
-        "spoken": spoken, "latency": timed,
+        "spoken": spoken, "latency": timed, "seed": args.seed,
+        "command": " ".join(["python -m assistant bench voice", *argv]),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()},
     }
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

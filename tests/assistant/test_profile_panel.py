@@ -1,15 +1,17 @@
 """The profile panel's stars, offscreen: each movie shows its rating, a click on a star or the keys
 1-5 / 0 rate the selected movies, a rating changes in place, and a movie is added with the stars
-shown in the picker next to the search box (4 unless changed)."""
+shown in the picker next to the search box (4 unless changed); an empty list says what to do."""
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
-from assistant.profile_panel import ID_ROLE, ProfilePanel
+from assistant.profile_panel import ID_ROLE, MOVIES_HINT, SAVED_HINT, ProfilePanel
 from assistant.star_rating import FILLED, PREVIEW, STAR_SIZE, STRIP_WIDTH, StarPicker, star_boxes, stars_text
+from assistant.storage import StoredProfile
 from engine.api import DEFAULT_STARS, Profile
+from test_hinted_list import draws_hint
 
 
 @pytest.fixture
@@ -253,3 +255,20 @@ def test_the_movie_count_changes_without_relaying_out_the_panel(qtbot, panel, us
     finally:
         for widget in ancestors:
             widget.removeEventFilter(requests)
+
+
+def test_an_empty_list_says_what_to_do(panel, app_engine):
+    catalogue = app_engine.catalogue
+    assert panel.saved_list.hint == SAVED_HINT and panel.saved_list.shows_nothing()
+    panel.set_saved_profiles([StoredProfile(1, "Mine", "ml-100k", (), None, None, None, 0.0, 0.0)])
+    assert not panel.saved_list.shows_nothing()
+
+    assert panel.movie_list.hint == MOVIES_HINT and "Ctrl+F" in MOVIES_HINT
+    panel.show_profile("User 1", catalogue.user_profile(1))
+    assert not panel.movie_list.shows_nothing()
+
+    panel.set_users([(1, "User 1 — male · 18-24 · technician"), (2, "User 2 — female · 50-55 · other")])
+    panel.user_filter.setText("female")
+    assert not panel.user_list.shows_nothing() and not draws_hint(panel.user_list)
+    panel.user_filter.setText("nobody here")
+    assert panel.user_list.shows_nothing() and "“nobody here”" in panel.user_list.hint and draws_hint(panel.user_list)

@@ -69,7 +69,6 @@ RECOGNISER_LABELS = dict(zip(RECOGNISERS, ("pocketsphinx (built in)", "Vosk (mod
                                            "faster-whisper (model folder needed)")))
 
 
-
 def user_label(catalogue: Catalogue, user_id: int) -> str:
     user = catalogue.user(user_id)
     facts = []
@@ -899,9 +898,11 @@ class MainWindow(QMainWindow):
             return
         label = self._movies[movie].label if movie in self._movies else f"Movie {movie}"
         if result.selected_rank is None:
-            # true whether it was just added or asked about from the profile
-            panel.show_notice(f"{label} is in your profile, so it is not recommended; it is explained "
-                              "as if you had not watched it, until you pick another movie.")
+            # true whether it was just added or asked about, and for every lens: each view says itself
+            # how it treats a movie of the profile (the Sankey leaves it out, the influence graph lists
+            # the profile's own rating of it)
+            panel.show_notice(f"{label} is in your profile, so it is not recommended; its explanation "
+                              "stays shown until you pick another movie.")
         else:
             panel.show_notice(f"{label} dropped to rank {result.selected_rank}; "
                               "its explanation stays shown until you pick another movie.")

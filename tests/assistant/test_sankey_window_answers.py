@@ -66,4 +66,5 @@ def test_a_shown_movie_added_to_the_profile_is_then_explained_as_left_out(qtbot,
     qtbot.waitUntil(lambda: getattr(panel.view.explanation, "left_out", False), timeout=10_000)
     assert panel.view.explanation.item_id == chosen
     assert all(b.movie_id != chosen for b in panel.view.sankey_layout().bands)
-    assert "explained as if you had not watched it" in panel.notice.text()
+    assert "is in your profile, so it is not recommended" in panel.notice.text()
+    assert panel.view.sankey_layout().coverage.full_text.startswith("Explained as if it were not in your profile.")

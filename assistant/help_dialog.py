@@ -59,7 +59,6 @@ class HelpDialog(QDialog):
         self.setWindowTitle("CineWhy help")
         self.text = QTextBrowser(self)
         self.text.setHtml(HELP_HTML)
-        self.text.setOpenExternalLinks(False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

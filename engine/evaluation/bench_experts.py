@@ -44,7 +44,7 @@ from engine.models.static_features import build_features
 from engine.models.static_model_cache import SERVED
 from engine.models.static_mlp import POOL_SCALE, ControlMLP, MLPConfig, Pairs, StaticInputs, StaticInputsConfig
 from engine.models.experts_gating import mixture
-from engine.models.static_training import SCORE_CHUNK, PairMaker, StaticTrainingConfig, train_static, validation_hr
+from engine.models.static_training import SCORE_CHUNK, PairMaker, StaticTrainingConfig, train_static
 from engine.progress import SILENT, TaskState
 
 DEFAULT_SEEDS = (0, 1, 2)

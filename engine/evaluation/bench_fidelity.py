@@ -25,6 +25,7 @@ import numpy as np
 import threadpoolctl
 import torch
 
+from engine.evaluation.report_index import machine_record
 from engine.api import Engine
 from engine.evaluation import fidelity
 from engine.evaluation.lime_baseline import LIME_DEFAULT_SAMPLES, explain_with_lime, top_overlap, top_spearman
@@ -160,9 +161,8 @@ def _report(engine, results, per_instance, seed, users, adhoc, draws, lime_sampl
     by_k = {row["k"]: row for row in curves}
     separated = [row["k"] for row in curves if row["lrp"]["high"] < row["random"]["low"]]
     lrp_below_lime = all(row["lrp"]["mean"] <= row["lime"]["mean"] for row in curves if row["k"] >= 5)
-    machine = {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-               "python": platform.python_version(), "load_average_at_start": load_average,
-               "torch_threads": torch.get_num_threads(), "blas_threads": 1}
+    machine = machine_record(python=platform.python_version(), load_average_at_start=load_average,
+                             torch_threads=torch.get_num_threads(), blas_threads=1)
     return {
         "dataset": engine.dataset.name,
         "source": engine.dataset.source,

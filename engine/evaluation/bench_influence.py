@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import scipy.stats
 import threadpoolctl
 import torch
 
+from engine.evaluation.report_index import machine_record
 from engine.data.registry import load_dataset
 from engine.data.types import Dataset
 from engine.explain.fia import fia, ia, ia_mf, leave_one_out
@@ -138,9 +138,8 @@ def _run_on(data, seed, points, output_dir, ia_points, ia_seconds, timing_pairs,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seed": seed,
         "protocol": __doc__.split("\n\n", 1)[1].strip(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "load_average_at_start": load_average, "torch_threads": torch.get_num_threads(),
-                    "blas_threads": 1},
+        "machine": machine_record(load_average_at_start=load_average, torch_threads=torch.get_num_threads(),
+                                  blas_threads=1),
         "counts": {"users": n_users, "items": n_items, "train": len(train), "test": len(test),
                    "points": len(chosen), "timing_pairs": len(timing_rows)},
         "rmse": {name: round(value, 4) for name, value in accuracy.items()},

@@ -40,6 +40,7 @@ import scipy.stats
 import threadpoolctl
 import torch
 
+from engine.evaluation.report_index import machine_record
 from engine.data.product_catalogue import PAIR_KINDS, SHOPPERS, TEST_PAIRS_PER_SHOPPER, ProductCatalogue, sample_pairs
 from engine.evaluation import pixel_flipping as flipping
 from engine.evaluation import pixel_ground_truth as truth
@@ -184,9 +185,8 @@ def _run_on(module, test, facts, seed, sizes, command, explainer, state) -> dict
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seed": seed,
         "protocol": " ".join(__doc__.split("\n\n", 1)[1].split()),
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "python": platform.python_version(), "load_average_at_start": load_average,
-                    "torch_threads": 1, "blas_threads": 1},
+        "machine": machine_record(python=platform.python_version(), load_average_at_start=load_average,
+                                  torch_threads=1, blas_threads=1),
         "sizes": asdict(sizes),
         "model": facts,
         "methods": dict(METHODS),

@@ -9,7 +9,6 @@ item not in the user's train or validation positives, averaged over users with a
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 import time
 from dataclasses import replace
@@ -19,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from engine.evaluation.report_index import machine_record
 from engine.api import Engine
 from engine.data.registry import load_dataset
 from engine.data.splits import Split, positives_matrix, random_split
@@ -119,7 +119,7 @@ def run(
         "counts": {"users": int(positives.shape[0]), "items": int(positives.shape[1]), "positives": int(positives.nnz),
                    "train": int(split.train.nnz), "validation": int(split.validation.nnz), "test": int(split.test.nnz),
                    "cold_users": int(len(split.cold_users))},
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "torch_threads": torch.get_num_threads()},
+        "machine": machine_record(torch_threads=torch.get_num_threads()),
         "models": results,
         "explanation_latency_ms": {"model": best_name, **latency},
     }

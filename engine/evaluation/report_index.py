@@ -8,6 +8,8 @@ reports that did not record them get the command their kind is run with (marked 
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 
 TITLES = {
@@ -66,6 +68,12 @@ def entries(folder: Path) -> list[dict]:
             "figure": headline(kind, report),
         })
     return rows
+
+
+def machine_record(**extra) -> dict:
+    """The "machine" entry of a benchmark report: platform, processor and CPU count, plus the
+    bench's own facts (threads, load); `machine_text` reads it back for the index."""
+    return {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(), **extra}
 
 
 def machine_text(machine) -> str:
